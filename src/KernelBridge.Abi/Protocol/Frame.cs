@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+namespace KernelBridge.Abi.Protocol;
+
+/// <summary>What a frame on the control socket carries.</summary>
+public enum FrameKind : ushort
+{
+    /// <summary>Client → kernel, first frame: <see cref="HelloRequest"/>.</summary>
+    Hello = 1,
+    /// <summary>Kernel → client: <see cref="HelloReply"/>.</summary>
+    HelloReply = 2,
+    /// <summary>Client → kernel: a system call. Code = <see cref="Syscall"/>, Value = calling thread id.</summary>
+    Call = 3,
+    /// <summary>Kernel → client: the result of a call. Value = NTSTATUS.</summary>
+    Return = 4,
+    /// <summary>Kernel → client: something to apply to user memory or run on a thread (Code = <see cref="NotificationKind"/>).</summary>
+    Notify = 5,
+    /// <summary>Client → kernel: a notification was applied; Sequence = its token.</summary>
+    Ack = 6,
+}
+
+/// <summary>
+/// Every frame starts with this 16-byte header. Length counts the whole frame, header included.
+/// Sequence pairs a Return with its Call (and an Ack with its Notify).
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+public record struct FrameHeader(uint Length, FrameKind Kind, ushort Code, uint Sequence, int Value)
+{
+    public const int Size = 16;
+}
+
+/// <summary>Constants of the wire protocol.</summary>
+public static class WireProtocol
+{
+    /// <summary>'KBRG' in little-endian order.</summary>
+    public const uint Magic = 0x4752424B;
+
+    /// <summary>Bumped on every incompatible change to a frame, request or reply layout.</summary>
+    public const uint Version = 1;
+
+    /// <summary>The largest frame either side accepts; anything larger is a protocol violation.</summary>
+    public const int MaxFrameLength = 64 * 1024 * 1024;
+
+    /// <summary>The largest buffer a single I/O request may carry (leaves room for the fixed parts of a frame).</summary>
+    public const int MaxTransferLength = MaxFrameLength - 64 * 1024;
+
+    /// <summary>The longest object name in bytes (UNICODE_STRING's limit).</summary>
+    public const int MaxNameBytes = 0xFFFE;
+
+    public const string SocketFileName = "kernel.sock";
+    public const string LockFileName = "kernel.lock";
+    public const string StartLockFileName = "start.lock";
+    public const string PidFileName = "kernel.pid";
+}
+
+/// <summary>The client's first frame.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+public record struct HelloRequest(uint Magic, uint ProtocolVersion, uint Reserved);
+
+/// <summary>The kernel's answer to <see cref="HelloRequest"/>: its version, and who it thinks the client is.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+public record struct HelloReply(uint Magic, uint ProtocolVersion, int Status, int KernelProcessId, int ClientProcessId, uint ClientUserId);

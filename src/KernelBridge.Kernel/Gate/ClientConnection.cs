@@ -1,0 +1,176 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Kernel.Ps;
+using KernelBridge.Platform;
+using Microsoft.Extensions.Logging;
+
+namespace KernelBridge.Kernel.Gate;
+
+/// <summary>
+/// One client process's control socket: handshake, then calls in and results out. A frame that
+/// breaks the protocol ends this connection (and only this one); its process runs down.
+/// </summary>
+internal sealed partial class ClientConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly FrameReceiver _receiver = new();
+    private readonly FrameSender _sender;
+    private readonly ServiceTable _services;
+    private readonly ProcessManager _processes;
+    private readonly ILogger _logger;
+    private readonly PeerCredentials _peer;
+
+    public ClientConnection(Socket socket, ServiceTable services, ProcessManager processes, ILogger logger)
+    {
+        _socket = socket;
+        _sender = new FrameSender(socket);
+        _services = services;
+        _processes = processes;
+        _logger = logger;
+        _peer = PeerCredentials.Of(socket);
+    }
+
+    public PeerCredentials Peer => _peer;
+    public ProcessObject? Process { get; private set; }
+
+    /// <summary>Serves the connection until the client goes, breaks the protocol, or the kernel stops.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await HandshakeAsync(cancellationToken).ConfigureAwait(false)) return;
+            while (true)
+            {
+                var frame = await _receiver.ReceiveAsync(_socket, cancellationToken).ConfigureAwait(false);
+                if (frame is null) break;
+                Serve(frame.Value.Span);
+            }
+        }
+        catch (ProtocolViolationException e)
+        {
+            LogProtocolViolation(_peer.ProcessId, e.Message);
+        }
+        catch (SocketException)
+        {
+            // The client vanished mid-frame; rundown below is all that is left to do.
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
+    {
+        var frame = await _receiver.ReceiveAsync(_socket, cancellationToken).ConfigureAwait(false);
+        if (frame is null) return false;
+        var span = frame.Value.Span;
+        var header = MemoryMarshal.Read<FrameHeader>(span);
+        if (header.Kind != FrameKind.Hello || span.Length != FrameHeader.Size + Unsafe.SizeOf<HelloRequest>())
+            throw new ProtocolViolationException($"expected a Hello frame first, got {header.Kind} of {span.Length} bytes");
+        var hello = MemoryMarshal.Read<HelloRequest>(span[FrameHeader.Size..]);
+        if (hello.Magic != WireProtocol.Magic)
+            throw new ProtocolViolationException($"bad magic 0x{hello.Magic:X8} in Hello");
+        if (hello.ProtocolVersion != WireProtocol.Version)
+        {
+            LogVersionMismatch(_peer.ProcessId, hello.ProtocolVersion, WireProtocol.Version);
+            SendHello(NtStatus.STATUS_REVISION_MISMATCH);
+            return false;
+        }
+        Process = _processes.Create(_peer.ProcessId, _peer.UserId, _peer.GroupId);
+        SendHello(NtStatus.STATUS_SUCCESS);
+        return true;
+    }
+
+    private void SendHello(NtStatus status)
+    {
+        var reply = new HelloReply(WireProtocol.Magic, WireProtocol.Version, status, Environment.ProcessId, _peer.ProcessId, _peer.UserId);
+        _sender.Send(FrameKind.HelloReply, 0, 0, status, in reply);
+    }
+
+    private void Serve(ReadOnlySpan<byte> frame)
+    {
+        var header = MemoryMarshal.Read<FrameHeader>(frame);
+        switch (header.Kind)
+        {
+            case FrameKind.Call:
+                var process = Process!;
+                var thread = _processes.ThreadOf(process, header.Value);
+                var context = new SyscallContext(process, thread, new ReplyTarget(this, header.Sequence, (Syscall)header.Code));
+                try
+                {
+                    _services.Dispatch(in context, header.Code, frame[FrameHeader.Size..]);
+                }
+                catch (ProtocolViolationException)
+                {
+                    throw;
+                }
+                catch (Exception e)
+                {
+                    // A kernel bug, not the client's fault: fail this call, keep serving.
+                    LogServiceFailure(e, (Syscall)header.Code, process.ProcessId);
+                    context.Reply.Send(NtStatus.STATUS_INTERNAL_ERROR);
+                }
+                break;
+            default:
+                throw new ProtocolViolationException($"unexpected {header.Kind} frame from a client");
+        }
+    }
+
+    /// <summary>Sends a call's result. False if the client has gone (its result is dropped, as Windows drops an exited thread's).</summary>
+    public bool SendReturn<T>(uint sequence, Syscall number, NtStatus status, in T reply, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2)
+        where T : unmanaged
+    {
+        _services.TraceReturn(_peer.ProcessId, sequence, number, status);
+        return _sender.Send(FrameKind.Return, (ushort)number, sequence, status, in reply, data1, data2);
+    }
+
+    /// <summary>Ends the connection from the kernel's side (kernel shutdown).</summary>
+    public void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private int _closed;
+
+    private void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        if (Process is { } process) _processes.Rundown(process);
+        Dispose();
+    }
+
+    public void Dispose()
+    {
+        _sender.Dispose();
+        _socket.Dispose();
+        _receiver.Dispose();
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "protocol violation from process {Pid}: {Reason}; disconnecting it")]
+    private partial void LogProtocolViolation(int pid, string reason);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "process {Pid} speaks protocol version {ClientVersion}, this kernel speaks {KernelVersion}; refusing it")]
+    private partial void LogVersionMismatch(int pid, uint clientVersion, uint kernelVersion);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "{Service} from process {Pid} failed inside the kernel")]
+    private partial void LogServiceFailure(Exception exception, Syscall service, int pid);
+}

@@ -1,0 +1,42 @@
+using KernelBridge.Abi;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ob;
+using KernelBridge.Kernel.Ps;
+
+namespace KernelBridge.Kernel.Io;
+
+/// <summary>
+/// The File type's procedures: the last handle closing sends IRP_MJ_CLEANUP (in the closing
+/// process's context); the last reference going sends IRP_MJ_CLOSE. A file whose create failed
+/// gets neither.
+/// </summary>
+internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
+{
+    public override void Close(KernelObject obj, ProcessObject process, int handleCount)
+    {
+        var file = (FileObject)obj;
+        if (handleCount != 0 || !FileState.Of(file).Opened) return;
+        io.SendHousekeepingIrp(file, IrpMajorFunction.IRP_MJ_CLEANUP, process);
+        file.Flags |= FileObjectFlags.FO_CLEANUP_COMPLETE;
+    }
+
+    public override void Delete(KernelObject obj)
+    {
+        var file = (FileObject)obj;
+        if (FileState.Of(file).Opened) io.SendHousekeepingIrp(file, IrpMajorFunction.IRP_MJ_CLOSE, null);
+        Interlocked.Decrement(ref file.DeviceObject.OpenCount);
+        io.ObjectManager.Dereference(file.DeviceObject);
+    }
+
+    public override string? QueryName(KernelObject obj)
+    {
+        var file = (FileObject)obj;
+        return (io.ObjectManager.FullNameOf(file.DeviceObject) ?? "") + file.FileName;
+    }
+}
+
+/// <summary>The Device type's procedures: a device's name is its own.</summary>
+internal sealed class DeviceObjectProcedures : ObjectTypeProcedures
+{
+    public override bool TemporaryWhenUnnamedHandles => false;
+}

@@ -1,0 +1,44 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Gate;
+
+namespace KernelBridge.Kernel;
+
+/// <summary>KernelBridge's own services: the kernel's state, and stopping it.</summary>
+internal sealed class KbServices(KernelHost host)
+{
+    public void Register(ServiceTable table)
+    {
+        table.Register<KbQueryKernelStateRequest, KbKernelStateReply>(KbQueryKernelState);
+        table.Register<KbShutdownKernelRequest, EmptyReply>(KbShutdownKernel);
+    }
+
+    private void KbQueryKernelState(in SyscallContext context, in KbQueryKernelStateRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("KbQueryKernelState");
+        var payload = new List<byte>();
+        Span<byte> record = stackalloc byte[Unsafe.SizeOf<KbObjectTypeCount>()];
+        foreach (var type in ObjectTypes.All)
+        {
+            WireData.Write(record, new KbObjectTypeCount((uint)type.ObjectCount, (uint)type.HandleCount, WireData.StringBytes(type.Name)));
+            payload.AddRange(record);
+            payload.AddRange(Encoding.Unicode.GetBytes(type.Name));
+        }
+        var reply = new KbKernelStateReply(
+            (long)host.Uptime.TotalMilliseconds, Environment.ProcessId, WireProtocol.Version, (uint)host.ClientCount,
+            (uint)host.ObjectManager.TotalObjects, (uint)host.ObjectManager.TotalHandles, (uint)host.DriverLoader.Drivers.Count,
+            (uint)ObjectTypes.Device.ObjectCount, (uint)host.IoManager.OutstandingIrps,
+            host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count);
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, reply, payload.ToArray());
+    }
+
+    private void KbShutdownKernel(in SyscallContext context, in KbShutdownKernelRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("KbShutdownKernel");
+        context.Reply.Send(NtStatus.STATUS_SUCCESS);
+        host.RequestStop($"stop requested by process {context.Process.ProcessId}");
+    }
+}

@@ -1,0 +1,30 @@
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ex;
+
+namespace KernelBridge.Kernel;
+
+/// <summary>A driver compiled into the host, started at boot.</summary>
+public sealed record BuiltInDriver(string ServiceName, DriverInitialize Entry);
+
+/// <summary>How to run a kernel host.</summary>
+public sealed record KernelOptions
+{
+    /// <summary>The instance name (null: KERNELBRIDGE_INSTANCE, else "default").</summary>
+    public string? Instance { get; init; }
+
+    /// <summary>Keep running when the last client leaves.</summary>
+    public bool Persistent { get; init; }
+
+    /// <summary>How long a non-persistent kernel lingers after its last client.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public IReadOnlyList<BuiltInDriver> BuiltInDrivers { get; init; } = [];
+
+    /// <summary>Driver assemblies to load at boot (boot-start drivers: no privilege check).</summary>
+    public IReadOnlyList<string> BootDrivers { get; init; } = [];
+
+    /// <summary>Log every system call and its result.</summary>
+    public bool Trace { get; init; }
+
+    public FaultPolicy FaultPolicy { get; init; } = FaultPolicy.Isolate;
+}

@@ -1,0 +1,235 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Gate;
+
+namespace KernelBridge.Kernel.Ob;
+
+/// <summary>
+/// NtQueryObject and NtQueryDirectoryObject. Answers are laid out exactly as x64 Windows lays
+/// them out in the caller's buffer, UNICODE_STRING pointers included (computed from the caller's
+/// buffer address), so the client only copies bytes.
+/// </summary>
+internal sealed partial class ObServices
+{
+    private const int UnicodeStringSize = 16;
+    private const int BasicInformationSize = 56;
+    private const int TypeInformationSize = 104;
+    private const int DirectoryEntrySize = 32;
+
+    private void NtQueryObject(in SyscallContext context, in NtQueryObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("NtQueryObject");
+        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, request.Handle, 0, null,
+            ProcessorMode.KernelMode, out var obj, out var granted);
+        if (!status.IsSuccess)
+        {
+            context.Reply.Send(status, new NtQueryObjectReply(0, 0));
+            return;
+        }
+        context.Process.Handles.TryGet(request.Handle, out var entry);
+        try
+        {
+            switch ((ObjectInformationClass)request.InformationClass)
+            {
+                case ObjectInformationClass.ObjectBasicInformation:
+                    QueryBasic(context, request, obj!, granted, entry.Attributes);
+                    break;
+                case ObjectInformationClass.ObjectNameInformation:
+                    QueryName(context, request, obj!);
+                    break;
+                case ObjectInformationClass.ObjectTypeInformation:
+                    QueryType(context, request, obj!.ObjectType);
+                    break;
+                case ObjectInformationClass.ObjectHandleFlagInformation:
+                    if (request.Length < 2)
+                    {
+                        context.Reply.Send(NtStatus.STATUS_INFO_LENGTH_MISMATCH, new NtQueryObjectReply(2, 0));
+                        break;
+                    }
+                    ReadOnlySpan<byte> flags =
+                    [
+                        (byte)((entry.Attributes & HandleAttributes.Inherit) != 0 ? 1 : 0),
+                        (byte)((entry.Attributes & HandleAttributes.ProtectFromClose) != 0 ? 1 : 0),
+                    ];
+                    context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQueryObjectReply(2, 2), flags);
+                    break;
+                default:
+                    context.Reply.Send(NtStatus.STATUS_INVALID_INFO_CLASS, new NtQueryObjectReply(0, 0));
+                    break;
+            }
+        }
+        finally
+        {
+            ob.Dereference(obj!);
+        }
+    }
+
+    private static void QueryBasic(in SyscallContext context, in NtQueryObjectRequest request, KernelObject obj, uint granted, HandleAttributes attributes)
+    {
+        if (request.Length != BasicInformationSize)
+        {
+            context.Reply.Send(NtStatus.STATUS_INFO_LENGTH_MISMATCH, new NtQueryObjectReply(BasicInformationSize, 0));
+            return;
+        }
+        Span<byte> info = stackalloc byte[BasicInformationSize];
+        info.Clear();
+        var attributeBits = (uint)attributes & 0x3;
+        if (obj.Header.Permanent) attributeBits |= (uint)ObjectAttributeFlags.OBJ_PERMANENT;
+        BinaryPrimitives.WriteUInt32LittleEndian(info, attributeBits);
+        BinaryPrimitives.WriteUInt32LittleEndian(info[4..], granted);
+        BinaryPrimitives.WriteInt32LittleEndian(info[8..], Volatile.Read(ref obj.Header.HandleCount));
+        BinaryPrimitives.WriteInt32LittleEndian(info[12..], Volatile.Read(ref obj.Header.PointerCount) - 1);
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQueryObjectReply(BasicInformationSize, BasicInformationSize), info);
+    }
+
+    private void QueryName(in SyscallContext context, in NtQueryObjectRequest request, KernelObject obj)
+    {
+        var name = ob.NameForQuery(obj);
+        var nameBytes = name.Length * 2;
+        var required = nameBytes == 0 ? UnicodeStringSize : UnicodeStringSize + nameBytes + 2;
+        var length = (int)Math.Min(request.Length, (uint)required);
+        if (request.Length < required)
+        {
+            // File objects hand back what fits with STATUS_BUFFER_OVERFLOW; everything else refuses.
+            if (obj is not FileObject || request.Length < UnicodeStringSize)
+            {
+                context.Reply.Send(NtStatus.STATUS_INFO_LENGTH_MISMATCH, new NtQueryObjectReply((uint)required, 0));
+                return;
+            }
+            var fits = (length - UnicodeStringSize - 2) / 2;
+            name = fits > 0 ? name[..fits] : "";
+            nameBytes = name.Length * 2;
+            length = UnicodeStringSize + nameBytes + 2;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var span = buffer.AsSpan(0, length);
+        span.Clear();
+        if (nameBytes > 0 || name.Length > 0 || length > UnicodeStringSize)
+        {
+            WriteUnicodeString(span, (ushort)nameBytes, (ushort)(nameBytes + 2), request.BufferAddress + UnicodeStringSize);
+            MemoryMarshal.AsBytes(name.AsSpan()).CopyTo(span[UnicodeStringSize..]);
+        }
+        var status = length < required ? NtStatus.STATUS_BUFFER_OVERFLOW : NtStatus.STATUS_SUCCESS;
+        context.Reply.Send(status, new NtQueryObjectReply((uint)required, (uint)length), span);
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    private static void QueryType(in SyscallContext context, in NtQueryObjectRequest request, ObjectType type)
+    {
+        var nameBytes = type.Name.Length * 2;
+        var required = TypeInformationSize + nameBytes + 2;
+        if (request.Length < required)
+        {
+            context.Reply.Send(NtStatus.STATUS_INFO_LENGTH_MISMATCH, new NtQueryObjectReply((uint)required, 0));
+            return;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(required);
+        var span = buffer.AsSpan(0, required);
+        span.Clear();
+        WriteUnicodeString(span, (ushort)nameBytes, (ushort)(nameBytes + 2), request.BufferAddress + TypeInformationSize);
+        BinaryPrimitives.WriteInt32LittleEndian(span[16..], type.ObjectCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[20..], type.HandleCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[68..], type.GenericMapping.GenericRead);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[72..], type.GenericMapping.GenericWrite);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[76..], type.GenericMapping.GenericExecute);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[80..], type.GenericMapping.GenericAll);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[84..], type.ValidAccessMask);
+        span[88] = 1; // SecurityRequired
+        span[90] = (byte)(ObjectTypes.All.ToList().IndexOf(type) + 2); // TypeIndex: Windows starts at 2
+        MemoryMarshal.AsBytes(type.Name.AsSpan()).CopyTo(span[TypeInformationSize..]);
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQueryObjectReply((uint)required, (uint)required), span);
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    private static void WriteUnicodeString(Span<byte> destination, ushort length, ushort maximumLength, ulong address)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(destination, length);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[2..], maximumLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], address);
+    }
+
+    /// <summary>
+    /// NtQueryDirectoryObject: entries, then a zeroed terminator entry, then the strings; the context
+    /// is an index. Statuses follow Windows: NO_MORE_ENTRIES, BUFFER_TOO_SMALL (single entry), MORE_ENTRIES.
+    /// </summary>
+    private void NtQueryDirectoryObject(in SyscallContext context, in NtQueryDirectoryObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("NtQueryDirectoryObject");
+        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, request.Handle, AccessMask.DIRECTORY_QUERY,
+            ObjectTypes.Directory, ProcessorMode.UserMode, out var obj, out _);
+        if (!status.IsSuccess)
+        {
+            context.Reply.Send(status, new NtQueryDirectoryObjectReply(request.Context, 0, 0, 0));
+            return;
+        }
+        var start = request.RestartScan != 0 ? 0 : (int)Math.Min(request.Context, int.MaxValue);
+        var entries = ob.EnumerateDirectory((DirectoryObject)obj!, start);
+        ob.Dereference(obj!);
+
+        static int StringsOf((string Name, string TypeName) e) => e.Name.Length * 2 + 2 + e.TypeName.Length * 2 + 2;
+
+        if (entries.Count == 0)
+        {
+            var terminator = request.Length >= DirectoryEntrySize ? DirectoryEntrySize : 0;
+            Span<byte> zero = stackalloc byte[DirectoryEntrySize];
+            zero.Clear();
+            context.Reply.Send(NtStatus.STATUS_NO_MORE_ENTRIES,
+                new NtQueryDirectoryObjectReply(request.Context, DirectoryEntrySize, (uint)terminator, 0), zero[..terminator]);
+            return;
+        }
+
+        int count;
+        NtStatus result;
+        if (request.ReturnSingleEntry != 0)
+        {
+            var needed = 2 * DirectoryEntrySize + StringsOf(entries[0]);
+            if (request.Length < needed)
+            {
+                context.Reply.Send(NtStatus.STATUS_BUFFER_TOO_SMALL, new NtQueryDirectoryObjectReply(request.Context, (uint)needed, 0, 0));
+                return;
+            }
+            count = 1;
+            result = NtStatus.STATUS_SUCCESS;
+        }
+        else
+        {
+            count = 0;
+            var size = DirectoryEntrySize;
+            while (count < entries.Count && size + DirectoryEntrySize + StringsOf(entries[count]) <= request.Length)
+            {
+                size += DirectoryEntrySize + StringsOf(entries[count]);
+                count++;
+            }
+            result = count == entries.Count ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_MORE_ENTRIES;
+        }
+
+        var total = DirectoryEntrySize * (count + 1);
+        for (var i = 0; i < count; i++) total += StringsOf(entries[i]);
+        var written = count == 0 ? Math.Min(total, (int)Math.Min(request.Length, DirectoryEntrySize)) : total;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
+        var span = buffer.AsSpan(0, total);
+        span.Clear();
+        var stringOffset = DirectoryEntrySize * (count + 1);
+        for (var i = 0; i < count; i++)
+        {
+            var (name, typeName) = entries[i];
+            var entry = span[(i * DirectoryEntrySize)..];
+            stringOffset = PlaceString(span, entry, name, stringOffset, request.BufferAddress);
+            stringOffset = PlaceString(span, entry[UnicodeStringSize..], typeName, stringOffset, request.BufferAddress);
+        }
+        context.Reply.Send(result, new NtQueryDirectoryObjectReply((uint)(start + count), (uint)total, (uint)written, 0), span[..written]);
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    private static int PlaceString(Span<byte> buffer, Span<byte> unicodeString, string value, int offset, ulong bufferAddress)
+    {
+        var bytes = value.Length * 2;
+        WriteUnicodeString(unicodeString, (ushort)bytes, (ushort)(bytes + 2), bufferAddress + (ulong)offset);
+        MemoryMarshal.AsBytes(value.AsSpan()).CopyTo(buffer[offset..]);
+        return offset + bytes + 2;
+    }
+}

@@ -1,0 +1,150 @@
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Gate;
+using KernelBridge.Kernel.Ps;
+using KernelBridge.Kernel.Se;
+
+namespace KernelBridge.Kernel.Ob;
+
+/// <summary>The object manager's system services: handles, names, directories and links.</summary>
+internal sealed partial class ObServices(ObjectManager ob)
+{
+    public void Register(ServiceTable table)
+    {
+        table.Register<NtCloseRequest, EmptyReply>(NtClose);
+        table.Register<NtDuplicateObjectRequest, NtDuplicateObjectReply>(NtDuplicateObject);
+        table.Register<NtQueryObjectRequest, NtQueryObjectReply>(NtQueryObject);
+        table.Register<NtOpenDirectoryObjectRequest, HandleReply>(NtOpenDirectoryObject);
+        table.Register<NtQueryDirectoryObjectRequest, NtQueryDirectoryObjectReply>(NtQueryDirectoryObject);
+        table.Register<NtOpenSymbolicLinkObjectRequest, HandleReply>(NtOpenSymbolicLinkObject);
+        table.Register<NtQuerySymbolicLinkObjectRequest, NtQuerySymbolicLinkObjectReply>(NtQuerySymbolicLinkObject);
+    }
+
+    private void NtClose(in SyscallContext context, in NtCloseRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("NtClose");
+        context.Reply.Send(ob.CloseHandle(context.Process, request.Handle));
+    }
+
+    private void NtDuplicateObject(in SyscallContext context, in NtDuplicateObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("NtDuplicateObject");
+        const uint validOptions = (uint)(DuplicateOptions.DUPLICATE_CLOSE_SOURCE | DuplicateOptions.DUPLICATE_SAME_ACCESS | DuplicateOptions.DUPLICATE_SAME_ATTRIBUTES);
+        if ((request.Options & ~validOptions) != 0 || (request.HandleAttributes & ~0x1FF3u) != 0)
+        {
+            context.Reply.Send(NtStatus.STATUS_INVALID_PARAMETER, new NtDuplicateObjectReply(0));
+            return;
+        }
+        var status = ResolveProcess(context, request.SourceProcessHandle, out var source);
+        if (!status.IsSuccess)
+        {
+            context.Reply.Send(status, new NtDuplicateObjectReply(0));
+            return;
+        }
+        ProcessObject? target = null;
+        if (request.TargetProcessHandle != 0 || (request.Options & (uint)DuplicateOptions.DUPLICATE_CLOSE_SOURCE) == 0)
+        {
+            status = ResolveProcess(context, request.TargetProcessHandle, out target);
+            if (!status.IsSuccess)
+            {
+                ob.Dereference(source!);
+                context.Reply.Send(status, new NtDuplicateObjectReply(0));
+                return;
+            }
+        }
+        // OBJ_PROTECT_CLOSE (0x1) and OBJ_INHERIT (0x2) are the attributes a handle keeps.
+        var attributes = (HandleAttributes)(request.HandleAttributes & 0x3);
+        status = ob.Duplicate(source!, request.SourceHandle, target, request.DesiredAccess, attributes,
+            (DuplicateOptions)request.Options, context.Thread, out var handle);
+        ob.Dereference(source!);
+        if (target is not null) ob.Dereference(target);
+        context.Reply.Send(status, new NtDuplicateObjectReply(handle));
+    }
+
+    /// <summary>A process handle (NtCurrentProcess or a real one with PROCESS_DUP_HANDLE), referenced.</summary>
+    private static NtStatus ResolveProcess(in SyscallContext context, long handle, out ProcessObject? process)
+    {
+        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, handle, AccessMask.PROCESS_DUP_HANDLE,
+            ObjectTypes.Process, ProcessorMode.UserMode, out var obj, out _);
+        process = obj as ProcessObject;
+        return status;
+    }
+
+    private NtStatus OpenByName(in SyscallContext context, long rootHandle, uint attributes, string name, bool openLink,
+        out KernelObject? found)
+    {
+        found = null;
+        KernelObject? root = null;
+        if (rootHandle != 0)
+        {
+            var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, rootHandle, 0, null, ProcessorMode.UserMode, out root, out _);
+            if (!status.IsSuccess) return status;
+        }
+        try
+        {
+            var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
+            return ob.LookupObject(name, root, caseInsensitive, openLink, out found, out _);
+        }
+        finally
+        {
+            if (root is not null) ob.Dereference(root);
+        }
+    }
+
+    private void OpenTyped(in SyscallContext context, long root, uint desiredAccess, uint attributes, string name, ObjectType type, bool openLink)
+    {
+        var status = OpenByName(context, root, attributes, name, openLink, out var found);
+        if (status.IsSuccess && !ReferenceEquals(found!.ObjectType, type)) status = NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+        long handle = 0;
+        if (status.IsSuccess)
+        {
+            status = AccessCheck.Check(type, desiredAccess, out var granted);
+            if (status.IsSuccess)
+            {
+                var handleAttributes = (attributes & (uint)ObjectAttributeFlags.OBJ_INHERIT) != 0 ? HandleAttributes.Inherit : HandleAttributes.None;
+                status = ob.CreateHandle(context.Process, found!, granted, handleAttributes, out handle);
+            }
+        }
+        if (found is not null) ob.Dereference(found);
+        context.Reply.Send(status, new HandleReply(handle));
+    }
+
+    private void NtOpenDirectoryObject(in SyscallContext context, in NtOpenDirectoryObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        var reader = new WireReader(data);
+        var name = reader.TakeString(request.NameBytes, "ObjectName");
+        reader.EnsureEnd("NtOpenDirectoryObject");
+        OpenTyped(context, request.RootDirectory, request.DesiredAccess, request.Attributes, name, ObjectTypes.Directory, openLink: false);
+    }
+
+    private void NtOpenSymbolicLinkObject(in SyscallContext context, in NtOpenSymbolicLinkObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        var reader = new WireReader(data);
+        var name = reader.TakeString(request.NameBytes, "ObjectName");
+        reader.EnsureEnd("NtOpenSymbolicLinkObject");
+        OpenTyped(context, request.RootDirectory, request.DesiredAccess, request.Attributes, name, ObjectTypes.SymbolicLink, openLink: true);
+    }
+
+    private void NtQuerySymbolicLinkObject(in SyscallContext context, in NtQuerySymbolicLinkObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("NtQuerySymbolicLinkObject");
+        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, request.Handle, AccessMask.SYMBOLIC_LINK_QUERY,
+            ObjectTypes.SymbolicLink, ProcessorMode.UserMode, out var obj, out _);
+        if (!status.IsSuccess)
+        {
+            context.Reply.Send(status, new NtQuerySymbolicLinkObjectReply(0, 0));
+            return;
+        }
+        var target = ((SymbolicLinkObject)obj!).Target;
+        ob.Dereference(obj!);
+        var bytes = (uint)target.Length * 2;
+        if (request.MaximumLength < bytes + 2)
+        {
+            context.Reply.Send(NtStatus.STATUS_BUFFER_TOO_SMALL, new NtQuerySymbolicLinkObjectReply(bytes + 2, 0));
+            return;
+        }
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQuerySymbolicLinkObjectReply(bytes + 2, bytes),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan()));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using KernelBridge.Kernel.Ob;
+using KernelBridge.Kernel.Se;
+using Microsoft.Extensions.Logging;
+
+namespace KernelBridge.Kernel.Ps;
+
+/// <summary>Creates a process object per client connection and runs it down when the client goes.</summary>
+internal sealed partial class ProcessManager(ObjectManager ob, ILogger logger)
+{
+    private readonly ConcurrentDictionary<ProcessObject, byte> _processes = new();
+
+    /// <summary>Called at the start of rundown, before handles close: the I/O manager cancels the process's I/O here.</summary>
+    public event Action<ProcessObject>? ProcessTerminating;
+
+    public int Count => _processes.Count;
+
+    public IReadOnlyCollection<ProcessObject> Processes => [.. _processes.Keys];
+
+    public ProcessObject Create(int pid, uint uid, uint gid)
+    {
+        var process = ob.Track(new ProcessObject(pid, Token.FromCredentials(uid, gid), ImageNameOf(pid)));
+        _processes[process] = 0;
+        LogProcessCreated(pid, process.ImageName, uid);
+        return process;
+    }
+
+    /// <summary>The thread object for a Linux thread id, made on first use.</summary>
+    public ThreadObject ThreadOf(ProcessObject process, int threadId)
+    {
+        if (process.Threads.TryGetValue(threadId, out var thread)) return thread;
+        var created = new ThreadObject(process, threadId);
+        if (process.Threads.TryAdd(threadId, created))
+        {
+            ob.Track(created);
+            return created;
+        }
+        return process.Threads[threadId];
+    }
+
+    /// <summary>
+    /// Process rundown: cancel its I/O, close every handle (so drivers see IRP_MJ_CLEANUP and, once
+    /// the last reference goes, IRP_MJ_CLOSE), drop its threads and finally the process object.
+    /// </summary>
+    public void Rundown(ProcessObject process)
+    {
+        if (!_processes.TryRemove(process, out _)) return;
+        process.Terminating = true;
+        ProcessTerminating?.Invoke(process);
+        var handles = process.Handles.RemoveAll();
+        foreach (var entry in handles) ob.ReleaseHandle(process, entry);
+        foreach (var thread in process.Threads.Values) ob.Dereference(thread);
+        process.Threads.Clear();
+        LogRundown(process.ProcessId, handles.Count);
+        ob.Dereference(process);
+    }
+
+    private static string ImageNameOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "?";
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "process {Pid} ({Image}) connected as uid {Uid}")]
+    private partial void LogProcessCreated(int pid, string image, uint uid);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "process {Pid} ran down: {Handles} handles closed")]
+    private partial void LogRundown(int pid, int handles);
+}

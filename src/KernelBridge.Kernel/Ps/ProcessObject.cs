@@ -1,0 +1,27 @@
+using System.Collections.Concurrent;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ob;
+using KernelBridge.Kernel.Se;
+
+namespace KernelBridge.Kernel.Ps;
+
+/// <summary>
+/// EPROCESS: one per connected client process. Its identity comes from SO_PEERCRED; its handle
+/// table is private to it; rundown empties everything when the client goes.
+/// </summary>
+internal sealed class ProcessObject(int processId, Token token, string imageName) : KernelObject(ObjectTypes.Process)
+{
+    public int ProcessId { get; } = processId;
+    public Token Token { get; } = token;
+    public string ImageName { get; } = imageName;
+    public DateTime CreateTime { get; } = DateTime.UtcNow;
+    public HandleTable Handles { get; } = new();
+
+    /// <summary>Threads seen so far, by their Linux thread id.</summary>
+    public ConcurrentDictionary<int, ThreadObject> Threads { get; } = new();
+
+    /// <summary>Set when rundown starts: no new handles, no new I/O.</summary>
+    public bool Terminating { get; set; }
+
+    public override string ToString() => $"process {ProcessId} ({ImageName})";
+}

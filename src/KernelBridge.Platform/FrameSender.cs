@@ -1,0 +1,71 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KernelBridge.Abi.Protocol;
+
+namespace KernelBridge.Platform;
+
+/// <summary>
+/// Writes whole frames to a socket, one at a time (callers on any thread). The frame is assembled
+/// in one reused buffer so it leaves in a single send.
+/// </summary>
+public sealed class FrameSender(Socket socket) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private bool _disposed;
+
+    public Socket Socket => socket;
+
+    /// <summary>Sends header + fixed part + up to two data parts. False if the connection is gone.</summary>
+    public bool Send<T>(FrameKind kind, ushort code, uint sequence, int value, in T fixedPart,
+        ReadOnlySpan<byte> data1 = default, ReadOnlySpan<byte> data2 = default) where T : unmanaged
+    {
+        var fixedSize = Unsafe.SizeOf<T>();
+        var length = FrameHeader.Size + fixedSize + data1.Length + data2.Length;
+        if (length > WireProtocol.MaxFrameLength)
+            throw new ArgumentOutOfRangeException(nameof(data1), $"frame of {length} bytes exceeds {WireProtocol.MaxFrameLength}");
+        lock (_lock)
+        {
+            if (_disposed) return false;
+            if (_buffer.Length < length)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = ArrayPool<byte>.Shared.Rent(length);
+            }
+            var span = _buffer.AsSpan(0, length);
+            var header = new FrameHeader((uint)length, kind, code, sequence, value);
+            MemoryMarshal.Write(span, in header);
+            MemoryMarshal.Write(span[FrameHeader.Size..], in fixedPart);
+            var offset = FrameHeader.Size + fixedSize;
+            data1.CopyTo(span[offset..]);
+            data2.CopyTo(span[(offset + data1.Length)..]);
+            try
+            {
+                var sent = 0;
+                while (sent < length) sent += socket.Send(span[sent..], SocketFlags.None);
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+}
