@@ -1,0 +1,21 @@
+using System.CommandLine;
+using KernelBridge.Cli.Commands;
+
+namespace KernelBridge.Cli;
+
+/// <summary>kbridge: the command line of KernelBridge.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("KernelBridge: the Windows NT user/kernel split, for real, in C#.");
+        root.Options.Add(CommonOptions.Instance);
+        root.Subcommands.Add(KernelCommand.Create());
+        root.Subcommands.Add(DriverCommand.Create());
+        root.Subcommands.Add(IoctlCommand.Create());
+        root.Subcommands.Add(CtlCodeCommand.Create());
+        root.Subcommands.Add(ObjCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}

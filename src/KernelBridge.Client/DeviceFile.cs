@@ -1,0 +1,124 @@
+using KernelBridge.Abi;
+using KernelBridge.Client.Gate;
+using KernelBridge.Client.Native;
+using KernelBridge.Client.Win32;
+
+namespace KernelBridge.Client;
+
+/// <summary>The result of an I/O request that did not fail: its status (possibly a warning) and byte count.</summary>
+public readonly record struct IoResult(NtStatus Status, int Information)
+{
+    /// <summary>STATUS_BUFFER_OVERFLOW and friends: the data was cut short.</summary>
+    public bool IsPartial => Status.IsWarning;
+}
+
+/// <summary>
+/// An open device: the idiomatic face over NtCreateFile / NtDeviceIoControlFile / NtReadFile /
+/// NtWriteFile. Errors throw <see cref="NtStatusException"/>; warnings come back in <see cref="IoResult"/>.
+/// </summary>
+public sealed unsafe class DeviceFile : IDisposable
+{
+    private DeviceFile(KernelHandle handle, string name)
+    {
+        Handle = handle;
+        Name = name;
+    }
+
+    public KernelHandle Handle { get; }
+
+    /// <summary>The name it was opened by.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Opens a device by Win32 name (\\.\Echo) or NT name (\Device\Echo, \??\Echo), synchronously.
+    /// <paramref name="desiredAccess"/> defaults to GENERIC_READ | GENERIC_WRITE.
+    /// </summary>
+    public static DeviceFile Open(string name, uint desiredAccess = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, GateClient? gate = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        gate ??= GateClient.Current;
+        var ntName = Kernel32.DosPathToNtPath(name) ?? name;
+        nint handle;
+        IO_STATUS_BLOCK iosb = default;
+        NtStatus status;
+        using (GateClient.Use(gate))
+        {
+            status = Ntdll.NtCreateFile(&handle, desiredAccess | AccessMask.SYNCHRONIZE | AccessMask.FILE_READ_ATTRIBUTES,
+                new ObjectAttributes(ntName), &iosb, 0, ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE,
+                CreateDisposition.FILE_OPEN, CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT | CreateOptions.FILE_NON_DIRECTORY_FILE);
+        }
+        if (!status.IsSuccess)
+            throw new NtStatusException(status, $"opening {name}",
+                status == NtStatus.STATUS_PORT_CONNECTION_REFUSED ? Ntdll.LastConnectionError ?? "" : $"NT name {ntName}");
+        return new DeviceFile(new KernelHandle(handle, gate), name);
+    }
+
+    /// <summary>DeviceIoControl: sends <paramref name="input"/>, fills <paramref name="output"/>.</summary>
+    public IoResult IoControl(uint code, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        IO_STATUS_BLOCK iosb = default;
+        NtStatus status;
+        fixed (byte* inPointer = input)
+        fixed (byte* outPointer = output)
+        using (GateClient.Use(Handle.Gate))
+        {
+            status = Ntdll.NtDeviceIoControlFile(Handle.Value, 0, 0, 0, &iosb, code, input.IsEmpty ? null : inPointer, (uint)input.Length,
+                output.IsEmpty ? null : outPointer, (uint)output.Length);
+        }
+        NtStatusException.ThrowIfError(status, $"IOCTL 0x{code:X8} on {Name}");
+        return new IoResult(status, (int)iosb.Information);
+    }
+
+    public IoResult IoControl(CtlCode code, ReadOnlySpan<byte> input, Span<byte> output) => IoControl(code.Value, input, output);
+
+    /// <summary>ReadFile: bytes read (0 at end of file).</summary>
+    public int Read(Span<byte> buffer)
+    {
+        IO_STATUS_BLOCK iosb = default;
+        NtStatus status;
+        fixed (byte* pointer = buffer)
+        using (GateClient.Use(Handle.Gate))
+        {
+            status = Ntdll.NtReadFile(Handle.Value, 0, 0, 0, &iosb, pointer, (uint)buffer.Length, null, null);
+        }
+        if (status == NtStatus.STATUS_END_OF_FILE) return 0;
+        NtStatusException.ThrowIfError(status, $"reading {Name}");
+        return (int)iosb.Information;
+    }
+
+    /// <summary>WriteFile: bytes written.</summary>
+    public int Write(ReadOnlySpan<byte> buffer)
+    {
+        IO_STATUS_BLOCK iosb = default;
+        NtStatus status;
+        fixed (byte* pointer = buffer)
+        using (GateClient.Use(Handle.Gate))
+        {
+            status = Ntdll.NtWriteFile(Handle.Value, 0, 0, 0, &iosb, pointer, (uint)buffer.Length, null, null);
+        }
+        NtStatusException.ThrowIfError(status, $"writing {Name}");
+        return (int)iosb.Information;
+    }
+
+    /// <summary>A second handle to the same file object (no IRP_MJ_CREATE).</summary>
+    public DeviceFile Duplicate()
+    {
+        nint target;
+        NtStatus status;
+        using (GateClient.Use(Handle.Gate))
+        {
+            status = Ntdll.NtDuplicateObject(PseudoHandles.CurrentProcess, Handle.Value, PseudoHandles.CurrentProcess, &target, 0, 0,
+                DuplicateOptions.DUPLICATE_SAME_ACCESS | DuplicateOptions.DUPLICATE_SAME_ATTRIBUTES);
+        }
+        NtStatusException.ThrowIfFailed(status, $"duplicating the handle to {Name}");
+        return new DeviceFile(new KernelHandle(target, Handle.Gate), Name);
+    }
+
+    /// <summary>The file object's name as NtQueryObject reports it (\Device\Echo).</summary>
+    public string QueryObjectName() => ObjectNamespace.QueryName(Handle.Value, Handle.Gate);
+
+    /// <summary>A <see cref="Stream"/> over ReadFile and WriteFile.</summary>
+    public Stream AsStream() => new DeviceStream(this);
+
+    public void Dispose() => Handle.Dispose();
+}

@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Client.Gate;
+
+namespace KernelBridge.Client;
+
+/// <summary>Counts for one object type.</summary>
+public sealed record ObjectTypeCount(string Name, int Objects, int Handles);
+
+/// <summary>What `kbridge kernel status` shows.</summary>
+public sealed record KernelState(
+    int KernelProcessId, uint ProtocolVersion, TimeSpan Uptime, int Clients, int Objects, int Handles, int Drivers,
+    int Devices, int PendingIrps, bool Persistent, IReadOnlyList<ObjectTypeCount> Types);
+
+/// <summary>One loaded driver.</summary>
+public sealed record DriverInfo(string Name, string ImagePath, bool BuiltIn, bool Faulted, bool Unloadable, int Devices);
+
+/// <summary>KernelBridge's own management calls (Kb*): state, drivers, stopping the kernel.</summary>
+public static class KernelControl
+{
+    public static KernelState QueryState(GateClient? gate = null)
+    {
+        gate ??= GateClient.Current;
+        var status = gate.Call<KbQueryKernelStateRequest, KbKernelStateReply>(new KbQueryKernelStateRequest(0), default, default, out var reply, out var call);
+        try
+        {
+            NtStatusException.ThrowIfFailed(status, "KbQueryKernelState");
+            var reader = new WireReader(GateClient.ReplyData<KbKernelStateReply>(call));
+            var types = new List<ObjectTypeCount>();
+            for (var i = 0; i < reply.TypeCount; i++)
+            {
+                var count = reader.Read<KbObjectTypeCount>("type count");
+                types.Add(new ObjectTypeCount(reader.TakeString(count.NameBytes, "type name"), (int)count.Objects, (int)count.Handles));
+            }
+            return new KernelState(reply.KernelProcessId, reply.ProtocolVersion, TimeSpan.FromMilliseconds(reply.UptimeMilliseconds),
+                (int)reply.Clients, (int)reply.Objects, (int)reply.Handles, (int)reply.Drivers, (int)reply.Devices, (int)reply.PendingIrps,
+                (reply.Flags & KernelStateFlags.Persistent) != 0, types);
+        }
+        finally
+        {
+            gate.Release(call);
+        }
+    }
+
+    public static IReadOnlyList<DriverInfo> QueryDrivers(GateClient? gate = null)
+    {
+        gate ??= GateClient.Current;
+        var status = gate.Call<KbQueryDriversRequest, KbDriversReply>(new KbQueryDriversRequest(0), default, default, out var reply, out var call);
+        try
+        {
+            NtStatusException.ThrowIfFailed(status, "KbQueryDrivers");
+            var reader = new WireReader(GateClient.ReplyData<KbDriversReply>(call));
+            var drivers = new List<DriverInfo>();
+            for (var i = 0; i < reply.Count; i++)
+            {
+                var record = reader.Read<KbDriverRecord>("driver");
+                drivers.Add(new DriverInfo(reader.TakeString(record.NameBytes, "name"), reader.TakeString(record.ImagePathBytes, "image"),
+                    (record.Flags & DriverRecordFlags.BuiltIn) != 0, (record.Flags & DriverRecordFlags.Faulted) != 0,
+                    (record.Flags & DriverRecordFlags.Unloadable) != 0, (int)record.DeviceCount));
+            }
+            return drivers;
+        }
+        finally
+        {
+            gate.Release(call);
+        }
+    }
+
+    /// <summary>Asks the kernel to stop. Its clients (this one included) are disconnected.</summary>
+    public static NtStatus Shutdown(GateClient? gate = null)
+    {
+        gate ??= GateClient.Current;
+        var status = gate.Call<KbShutdownKernelRequest, EmptyReply>(new KbShutdownKernelRequest(0), default, default, out _, out var call);
+        gate.Release(call);
+        return status;
+    }
+
+    internal static int SizeOf<T>() where T : unmanaged => Unsafe.SizeOf<T>();
+}

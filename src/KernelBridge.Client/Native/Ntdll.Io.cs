@@ -1,0 +1,151 @@
+using System.Text;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Client.Gate;
+
+namespace KernelBridge.Client.Native;
+
+public static unsafe partial class Ntdll
+{
+    private const uint DO_BUFFERED_IO = 0x4;
+
+    /// <summary>NtCreateFile. The handle and IOSB are written only on success.</summary>
+    public static NtStatus NtCreateFile(nint* fileHandle, uint desiredAccess, in ObjectAttributes objectAttributes,
+        IO_STATUS_BLOCK* ioStatusBlock, uint fileAttributes, ShareAccess shareAccess, CreateDisposition createDisposition,
+        CreateOptions createOptions)
+    {
+        if (fileHandle is null || ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryGate(out var gate, out var status)) return status;
+        var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
+        status = gate.Call<NtCreateFileRequest, NtCreateFileReply>(
+            new NtCreateFileRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, fileAttributes,
+                (uint)shareAccess, (uint)createDisposition, (uint)createOptions, (uint)name.Length, 0),
+            name, default, out var reply, out var call);
+        gate.Release(call);
+        if ((reply.Flags & IoReplyFlags.IosbWritten) != 0) WriteIosb(ioStatusBlock, reply.IoStatus);
+        if (status.IsSuccess)
+        {
+            *fileHandle = (nint)reply.Handle;
+            gate.RememberDeviceFlags((nint)reply.Handle, reply.DeviceFlags);
+        }
+        return status;
+    }
+
+    /// <summary>NtOpenFile: NtCreateFile with FILE_OPEN.</summary>
+    public static NtStatus NtOpenFile(nint* fileHandle, uint desiredAccess, in ObjectAttributes objectAttributes,
+        IO_STATUS_BLOCK* ioStatusBlock, ShareAccess shareAccess, CreateOptions openOptions) =>
+        NtCreateFile(fileHandle, desiredAccess, objectAttributes, ioStatusBlock, 0, shareAccess, CreateDisposition.FILE_OPEN, openOptions);
+
+    /// <summary>NtReadFile into <paramref name="buffer"/>.</summary>
+    public static NtStatus NtReadFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
+        void* buffer, uint length, long* byteOffset, uint* key)
+    {
+        if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryGate(out var gate, out var status)) return status;
+        // A device that is not buffered reads into the caller's own pages: the kernel needs them as they are.
+        var buffered = gate.TryGetDeviceFlags(fileHandle, out var flags) && (flags & DO_BUFFERED_IO) != 0;
+        var current = buffered || buffer is null ? default : new ReadOnlySpan<byte>(buffer, (int)length);
+        var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
+            byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
+            byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, (uint)current.Length);
+        status = gate.Call<NtReadFileRequest, IoTransferReply>(request, current, default, out var reply, out var call);
+        ApplyTransfer(call, reply, ioStatusBlock, buffer, length);
+        gate.Release(call);
+        return status;
+    }
+
+    /// <summary>NtWriteFile from <paramref name="buffer"/>.</summary>
+    public static NtStatus NtWriteFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
+        void* buffer, uint length, long* byteOffset, uint* key)
+    {
+        if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (buffer is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryGate(out var gate, out var status)) return status;
+        var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
+            byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
+            byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
+        status = gate.Call<NtWriteFileRequest, IoTransferReply>(request, new ReadOnlySpan<byte>(buffer, (int)length), default, out var reply, out var call);
+        ApplyTransfer(call, reply, ioStatusBlock, null, 0);
+        gate.Release(call);
+        return status;
+    }
+
+    /// <summary>
+    /// NtDeviceIoControlFile. The transfer method in the code decides what the driver sees; the
+    /// output buffer and IOSB are written as Windows writes them (see docs/protocol.md).
+    /// </summary>
+    public static NtStatus NtDeviceIoControlFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
+        IO_STATUS_BLOCK* ioStatusBlock, uint ioControlCode, void* inputBuffer, uint inputBufferLength,
+        void* outputBuffer, uint outputBufferLength)
+    {
+        if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryGate(out var gate, out var status)) return status;
+        var method = new CtlCode(ioControlCode).Method;
+        var input = inputBuffer is null ? default : new ReadOnlySpan<byte>(inputBuffer, (int)inputBufferLength);
+        // Direct and neither methods let the driver see the caller's output buffer itself.
+        var current = method != TransferMethod.METHOD_BUFFERED && outputBuffer is not null
+            ? new ReadOnlySpan<byte>(outputBuffer, (int)outputBufferLength) : default;
+        var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
+            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, (uint)current.Length);
+        status = gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out var reply, out var call);
+        ApplyTransfer(call, reply, ioStatusBlock, outputBuffer, outputBufferLength);
+        gate.Release(call);
+        return status;
+    }
+
+    /// <summary>NtQueryInformationFile.</summary>
+    public static NtStatus NtQueryInformationFile(nint fileHandle, IO_STATUS_BLOCK* ioStatusBlock, void* fileInformation, uint length,
+        FileInformationClass fileInformationClass)
+    {
+        if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryGate(out var gate, out var status)) return status;
+        status = gate.Call<NtQueryInformationFileRequest, IoTransferReply>(
+            new NtQueryInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (ulong)fileInformation, length, (uint)fileInformationClass),
+            default, default, out var reply, out var call);
+        ApplyTransfer(call, reply, ioStatusBlock, fileInformation, length);
+        gate.Release(call);
+        return status;
+    }
+
+    /// <summary>What the kernel told us to write into our own memory: the output bytes, then the IOSB.</summary>
+    private static void ApplyTransfer(PendingCall call, in IoTransferReply reply, IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length)
+    {
+        if ((reply.Flags & IoReplyFlags.OutputWritten) != 0 && buffer is not null)
+        {
+            var data = GateClient.ReplyData<IoTransferReply>(call);
+            var count = (int)Math.Min(Math.Min(reply.DataBytes, (uint)data.Length), length);
+            data[..count].CopyTo(new Span<byte>(buffer, count));
+        }
+        if ((reply.Flags & IoReplyFlags.IosbWritten) != 0) WriteIosb(ioStatusBlock, reply.IoStatus);
+    }
+
+    /// <summary>NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.</summary>
+    public static NtStatus NtLoadDriver(string driverServiceName, string imagePath) => NtLoadDriver(driverServiceName, imagePath, out _);
+
+    /// <summary>NtLoadDriver, with the kernel's explanation when it fails.</summary>
+    public static NtStatus NtLoadDriver(string driverServiceName, string imagePath, out string message)
+    {
+        message = "";
+        if (!TryGate(out var gate, out var status))
+        {
+            message = LastConnectionError ?? "";
+            return status;
+        }
+        var name = Encoding.Unicode.GetBytes(driverServiceName);
+        var image = Encoding.Unicode.GetBytes(Path.GetFullPath(imagePath));
+        status = gate.Call<NtLoadDriverRequest, EmptyReply>(new NtLoadDriverRequest((uint)name.Length, (uint)image.Length), name, image,
+            out _, out var call);
+        message = Utf8Message(GateClient.ReplyData<EmptyReply>(call));
+        gate.Release(call);
+        return status;
+    }
+
+    public static NtStatus NtUnloadDriver(string driverServiceName)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        var name = Encoding.Unicode.GetBytes(driverServiceName);
+        status = gate.Call<NtUnloadDriverRequest, EmptyReply>(new NtUnloadDriverRequest((uint)name.Length, 0), name, default, out _, out var call);
+        gate.Release(call);
+        return status;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+
+namespace KernelBridge.Client.Native;
+
+public static unsafe partial class Ntdll
+{
+    public static NtStatus NtClose(nint handle)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        status = gate.Call<NtCloseRequest, EmptyReply>(new NtCloseRequest(handle), default, default, out _, out var call);
+        gate.Release(call);
+        if (status.IsSuccess) gate.ForgetHandle(handle);
+        return status;
+    }
+
+    /// <summary>NtDuplicateObject. TargetHandle is written on success (and zeroed on failure, as Windows does).</summary>
+    public static NtStatus NtDuplicateObject(nint sourceProcessHandle, nint sourceHandle, nint targetProcessHandle,
+        nint* targetHandle, uint desiredAccess, uint handleAttributes, DuplicateOptions options)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        status = gate.Call<NtDuplicateObjectRequest, NtDuplicateObjectReply>(
+            new NtDuplicateObjectRequest(sourceProcessHandle, sourceHandle, targetProcessHandle, desiredAccess, handleAttributes, (uint)options, 0),
+            default, default, out var reply, out var call);
+        gate.Release(call);
+        if (targetHandle is not null) *targetHandle = (nint)reply.TargetHandle;
+        if (status.IsSuccess) gate.CopyHandleFacts(sourceHandle, (nint)reply.TargetHandle);
+        if ((options & DuplicateOptions.DUPLICATE_CLOSE_SOURCE) != 0) gate.ForgetHandle(sourceHandle);
+        return status;
+    }
+
+    /// <summary>NtQueryObject: the answer is laid out for <paramref name="buffer"/>'s address, as on Windows.</summary>
+    public static NtStatus NtQueryObject(nint handle, ObjectInformationClass informationClass, void* buffer, uint length, uint* returnLength)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        status = gate.Call<NtQueryObjectRequest, NtQueryObjectReply>(
+            new NtQueryObjectRequest(handle, (ulong)buffer, (uint)informationClass, length), default, default, out var reply, out var call);
+        var data = GateClientData<NtQueryObjectReply>(call);
+        if (reply.DataBytes > 0 && buffer is not null) data[..(int)Math.Min(reply.DataBytes, length)].CopyTo(new Span<byte>(buffer, (int)length));
+        if (returnLength is not null && (status.IsSuccess || status.IsWarning || status == NtStatus.STATUS_INFO_LENGTH_MISMATCH))
+            *returnLength = reply.ReturnLength;
+        gate.Release(call);
+        return status;
+    }
+
+    /// <summary>NtQueryDirectoryObject: OBJECT_DIRECTORY_INFORMATION entries, a zero entry, then the strings.</summary>
+    public static NtStatus NtQueryDirectoryObject(nint directoryHandle, void* buffer, uint length, bool returnSingleEntry,
+        bool restartScan, uint* context, uint* returnLength)
+    {
+        if (context is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryGate(out var gate, out var status)) return status;
+        status = gate.Call<NtQueryDirectoryObjectRequest, NtQueryDirectoryObjectReply>(
+            new NtQueryDirectoryObjectRequest(directoryHandle, (ulong)buffer, length, returnSingleEntry ? 1u : 0, restartScan ? 1u : 0, *context),
+            default, default, out var reply, out var call);
+        var data = GateClientData<NtQueryDirectoryObjectReply>(call);
+        if (reply.DataBytes > 0 && buffer is not null) data[..(int)Math.Min(reply.DataBytes, length)].CopyTo(new Span<byte>(buffer, (int)length));
+        if (status != NtStatus.STATUS_INVALID_HANDLE && status != NtStatus.STATUS_OBJECT_TYPE_MISMATCH && status != NtStatus.STATUS_ACCESS_DENIED)
+        {
+            *context = reply.Context;
+            if (returnLength is not null) *returnLength = reply.ReturnLength;
+        }
+        gate.Release(call);
+        return status;
+    }
+
+    public static NtStatus NtOpenDirectoryObject(nint* directoryHandle, uint desiredAccess, in ObjectAttributes objectAttributes)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
+        status = gate.Call<NtOpenDirectoryObjectRequest, HandleReply>(
+            new NtOpenDirectoryObjectRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0),
+            name, default, out var reply, out var call);
+        gate.Release(call);
+        if (directoryHandle is not null) *directoryHandle = status.IsSuccess ? (nint)reply.Handle : 0;
+        return status;
+    }
+
+    public static NtStatus NtOpenSymbolicLinkObject(nint* linkHandle, uint desiredAccess, in ObjectAttributes objectAttributes)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
+        status = gate.Call<NtOpenSymbolicLinkObjectRequest, HandleReply>(
+            new NtOpenSymbolicLinkObjectRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0),
+            name, default, out var reply, out var call);
+        gate.Release(call);
+        if (linkHandle is not null) *linkHandle = status.IsSuccess ? (nint)reply.Handle : 0;
+        return status;
+    }
+
+    /// <summary>NtQuerySymbolicLinkObject into a caller buffer of <paramref name="maximumLength"/> bytes; the target is NUL-terminated if it fits.</summary>
+    public static NtStatus NtQuerySymbolicLinkObject(nint linkHandle, char* target, ushort maximumLength, ushort* length, uint* returnedLength)
+    {
+        if (!TryGate(out var gate, out var status)) return status;
+        status = gate.Call<NtQuerySymbolicLinkObjectRequest, NtQuerySymbolicLinkObjectReply>(
+            new NtQuerySymbolicLinkObjectRequest(linkHandle, maximumLength, 0), default, default, out var reply, out var call);
+        if (status.IsSuccess)
+        {
+            var bytes = GateClientData<NtQuerySymbolicLinkObjectReply>(call)[..(int)reply.TargetBytes];
+            bytes.CopyTo(new Span<byte>(target, maximumLength));
+            if (reply.TargetBytes + 2 <= maximumLength) target[reply.TargetBytes / 2] = '\0';
+            if (length is not null) *length = (ushort)reply.TargetBytes;
+        }
+        if (returnedLength is not null && (status.IsSuccess || status == NtStatus.STATUS_BUFFER_TOO_SMALL)) *returnedLength = reply.ReturnedLength;
+        gate.Release(call);
+        return status;
+    }
+
+    private static ReadOnlySpan<byte> GateClientData<TReply>(Gate.PendingCall call) where TReply : unmanaged =>
+        Gate.GateClient.ReplyData<TReply>(call);
+
+    /// <summary>Reads a UNICODE_STRING (x64 layout) that points into memory this process owns.</summary>
+    public static string ReadUnicodeString(void* unicodeString)
+    {
+        var length = *(ushort*)unicodeString;
+        var buffer = *(char**)((byte*)unicodeString + 8);
+        return buffer is null ? "" : new string(buffer, 0, length / 2);
+    }
+
+    internal static string Utf8Message(ReadOnlySpan<byte> data) => data.IsEmpty ? "" : Encoding.UTF8.GetString(data);
+
+    internal static ReadOnlySpan<byte> AsBytes(string s) => MemoryMarshal.AsBytes(s.AsSpan());
+}
