@@ -88,7 +88,7 @@ internal static class KernelLauncher
     private static (string, string[]) Command(string path) =>
         path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? (DotnetHost(), [path]) : (path, []);
 
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var current = Environment.ProcessPath;
         if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet") return current;
