@@ -53,6 +53,22 @@ public static class Io
 
     public static void DetachDevice(DeviceObject targetDevice) => KernelRuntime.Current.DetachDevice(targetDevice);
 
+    /// <summary>IoAllocateWorkItem.</summary>
+    public static IoWorkItem AllocateWorkItem(DeviceObject deviceObject) => new(deviceObject ?? throw new ArgumentNullException(nameof(deviceObject)));
+
+    /// <summary>IoQueueWorkItem: the routine runs soon on a worker thread.</summary>
+    public static void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, WorkQueueType queueType, object? context)
+    {
+        _ = queueType;
+        KernelRuntime.Current.QueueWorkItem(item, routine, context);
+    }
+
+    public static void FreeWorkItem(IoWorkItem item) => _ = item;
+
+    /// <summary>IoGetDeviceObjectPointer: the device a name leads to (the top of its stack is what IRPs should enter).</summary>
+    public static NtStatus GetDeviceObjectPointer(string objectName, uint desiredAccess, out DeviceObject? deviceObject) =>
+        KernelRuntime.Current.GetDeviceObjectPointer(objectName, desiredAccess, out deviceObject);
+
     // The stack-location macros of wdm.h.
 
     public static IoStackLocation GetCurrentIrpStackLocation(Irp irp)

@@ -7,7 +7,7 @@ using KernelBridge.Kernel.Ps;
 namespace KernelBridge.Kernel;
 
 /// <summary>What the Ddk's Io, Ob and Ke classes reach: the kernel's own implementations.</summary>
-internal sealed class DdkExports(IoManager io, ObjectManager ob) : IKernelRuntime
+internal sealed class DdkExports(IoManager io, ObjectManager ob, Ke.Dispatcher dispatcher) : IKernelRuntime
 {
     public NtStatus CreateDevice(DriverObject driver, object? extension, string? deviceName, DeviceType deviceType,
         DeviceCharacteristics characteristics, bool exclusive, out DeviceObject? device) =>
@@ -34,4 +34,38 @@ internal sealed class DdkExports(IoManager io, ObjectManager ob) : IKernelRuntim
 
     public void ReferenceObject(KernelObject obj) => ObjectManager.Reference(obj);
     public void DereferenceObject(KernelObject obj) => ob.Dereference(obj);
+
+    public NtStatus GetDeviceObjectPointer(string objectName, uint desiredAccess, out DeviceObject? device)
+    {
+        device = null;
+        var status = ob.LookupObject(objectName, null, caseInsensitive: true, openLink: false, out var found, out var remaining);
+        if (!status.IsSuccess) return status;
+        if (found is not DeviceObject target || remaining.Length != 0)
+        {
+            ob.Dereference(found!);
+            return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+        }
+        device = io.GetAttachedDevice(target);
+        if (!ReferenceEquals(device, target))
+        {
+            ObjectManager.Reference(device);
+            ob.Dereference(target);
+        }
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    public int SetEvent(KEvent kevent) => dispatcher.SetEvent(kevent);
+    public int ResetEvent(KEvent kevent) => dispatcher.ResetEvent(kevent);
+    public int PulseEvent(KEvent kevent) => dispatcher.PulseEvent(kevent);
+
+    public int ReleaseSemaphore(KSemaphore semaphore, int adjustment) =>
+        dispatcher.ReleaseSemaphore(semaphore, adjustment) ?? throw new InvalidOperationException("STATUS_SEMAPHORE_LIMIT_EXCEEDED: KeReleaseSemaphore past the limit");
+
+    public int ReleaseMutant(KMutant mutant, bool abandon) =>
+        dispatcher.ReleaseMutant(mutant, Ke.KernelThreadToken.Current) ?? throw new InvalidOperationException("STATUS_MUTANT_NOT_OWNED: KeReleaseMutex by a thread that does not own it");
+
+    public bool SetTimer(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc) => dispatcher.SetTimer(timer, dueTime, periodMilliseconds, dpc);
+    public bool CancelTimer(KTimer timer) => dispatcher.CancelTimer(timer);
+    public NtStatus Wait(DispatcherObject[] objects, bool waitAll, bool alertable, long? timeout) => dispatcher.WaitBlocking(objects, waitAll, alertable, timeout);
+    public void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, object? context) => io.QueueWorkItem(item, routine, context);
 }

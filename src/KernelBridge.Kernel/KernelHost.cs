@@ -43,12 +43,16 @@ public sealed partial class KernelHost : IDisposable
         BugCheck = new BugCheck(instance.BugCheckDirectory, options.FaultPolicy, _logger,
             reason => _stop.TrySetResult(KernelExit.BugCheck));
         ObjectManager = new ObjectManager();
-        Processes = new ProcessManager(ObjectManager, _logger);
-        IoManager = new IoManager(ObjectManager, BugCheck, _logger);
+        Dispatcher = new Ke.Dispatcher();
+        Processes = new ProcessManager(ObjectManager, Dispatcher, _logger);
+        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger);
+        Processes.ProcessTerminating += IoServices.CancelProcessIo;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
         Services = new ServiceTable(_logger, options.Trace);
         new ObServices(ObjectManager).Register(Services);
         new IoServices(IoManager).Register(Services);
+        new IoCompletionServices(IoManager).Register(Services);
+        new Ke.KeServices(Dispatcher, ObjectManager).Register(Services);
         new DriverServices(DriverLoader).Register(Services);
         new KbServices(this).Register(Services);
     }
@@ -57,6 +61,7 @@ public sealed partial class KernelHost : IDisposable
     public InstanceDirectory Instance { get; }
     internal BugCheck BugCheck { get; }
     internal ObjectManager ObjectManager { get; }
+    internal Ke.Dispatcher Dispatcher { get; }
     internal ProcessManager Processes { get; }
     internal IoManager IoManager { get; }
     internal DriverLoader DriverLoader { get; }
@@ -90,7 +95,7 @@ public sealed partial class KernelHost : IDisposable
 
     private async Task<KernelExit> ServeAsync(CancellationToken cancellationToken)
     {
-        KernelBridge.Ddk.KernelRuntime.Install(new DdkExports(IoManager, ObjectManager));
+        KernelBridge.Ddk.KernelRuntime.Install(new DdkExports(IoManager, ObjectManager, Dispatcher));
         foreach (var builtIn in Options.BuiltInDrivers)
         {
             var status = DriverLoader.LoadBuiltIn(builtIn.ServiceName, builtIn.Entry);
@@ -109,6 +114,7 @@ public sealed partial class KernelHost : IDisposable
         LogListening(Instance.Instance, Instance.SocketPath, Environment.ProcessId, Options.Persistent);
         var accepting = _gate.AcceptLoopAsync();
         OnClientCountChanged(0);
+        using var reaper = new Timer(_ => Processes.ReapExitedThreads(), null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
 
         using (cancellationToken.Register(() => RequestStop("signal")))
         {

@@ -24,6 +24,8 @@ public enum IoReplyFlags : uint
     IosbWritten = 1,
     /// <summary>Copy the data that follows into the caller's output buffer.</summary>
     OutputWritten = 2,
+    /// <summary>The request pended on an overlapped file: its completion comes later, as a Notify frame with this call's sequence.</summary>
+    CompletionFollows = 4,
 }
 
 /// <summary>NtCreateFile / NtOpenFile; followed by NameBytes of the object name (UTF-16).</summary>

@@ -112,6 +112,8 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_INVALID_PARAMETER_2 = (NtStatus)0xC00000F0u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_3 = (NtStatus)0xC00000F1u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_4 = (NtStatus)0xC00000F2u;
+    public static readonly NtStatus STATUS_INVALID_PARAMETER_5 = (NtStatus)0xC00000F3u;
+    public static readonly NtStatus STATUS_INVALID_PARAMETER_6 = (NtStatus)0xC00000F4u;
     public static readonly NtStatus STATUS_NOT_A_DIRECTORY = (NtStatus)0xC0000103u;
     public static readonly NtStatus STATUS_PROCESS_IS_TERMINATING = (NtStatus)0xC000010Au;
     public static readonly NtStatus STATUS_IMAGE_ALREADY_LOADED = (NtStatus)0xC000010Eu;
@@ -119,6 +121,7 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_FILE_CLOSED = (NtStatus)0xC0000128u;
     public static readonly NtStatus STATUS_DLL_NOT_FOUND = (NtStatus)0xC0000135u;
     public static readonly NtStatus STATUS_INVALID_ADDRESS = (NtStatus)0xC0000141u;
+    public static readonly NtStatus STATUS_MUTANT_LIMIT_EXCEEDED = (NtStatus)0xC0000191u;
     public static readonly NtStatus STATUS_DRIVER_INTERNAL_ERROR = (NtStatus)0xC0000183u;
     public static readonly NtStatus STATUS_INVALID_DEVICE_STATE = (NtStatus)0xC0000184u;
     public static readonly NtStatus STATUS_IO_DEVICE_ERROR = (NtStatus)0xC0000185u;

@@ -46,6 +46,9 @@ public sealed class FileObject : KernelObject
     public bool SharedWrite { get; internal set; }
     public bool SharedDelete { get; internal set; }
 
+    /// <summary>FILE_OBJECT.Event: signalled when I/O on the file completes (what waiting on a file handle waits for).</summary>
+    internal readonly KEvent Event = new(EventType.NotificationEvent, false);
+
     /// <summary>The I/O manager's own per-file state (pending IRPs, completion port, waiters).</summary>
     internal object? IoManagerState;
 

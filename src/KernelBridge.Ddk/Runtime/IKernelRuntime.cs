@@ -23,6 +23,18 @@ internal interface IKernelRuntime
     NtStatus ReferenceObjectByHandle(long handle, uint desiredAccess, ObjectType? type, ProcessorMode accessMode, out KernelObject? obj);
     void ReferenceObject(KernelObject obj);
     void DereferenceObject(KernelObject obj);
+    NtStatus GetDeviceObjectPointer(string objectName, uint desiredAccess, out DeviceObject? device);
+
+    // Ke: the dispatcher.
+    int SetEvent(KEvent kevent);
+    int ResetEvent(KEvent kevent);
+    int PulseEvent(KEvent kevent);
+    int ReleaseSemaphore(KSemaphore semaphore, int adjustment);
+    int ReleaseMutant(KMutant mutant, bool abandon);
+    bool SetTimer(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc);
+    bool CancelTimer(KTimer timer);
+    NtStatus Wait(DispatcherObject[] objects, bool waitAll, bool alertable, long? timeout);
+    void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, object? context);
 }
 
 /// <summary>Where the Ddk finds the running kernel.</summary>

@@ -134,6 +134,10 @@ internal sealed partial class ClientConnection : IDisposable
         return _sender.Send(FrameKind.Return, (ushort)number, sequence, status, in reply, data1, data2);
     }
 
+    /// <summary>Sends an unasked message (an overlapped request's completion) about call <paramref name="sequence"/>.</summary>
+    public bool SendNotify<T>(NotificationKind kind, uint sequence, in T payload, ReadOnlySpan<byte> data) where T : unmanaged =>
+        _sender.Send(FrameKind.Notify, (ushort)kind, sequence, 0, in payload, data);
+
     /// <summary>Ends the connection from the kernel's side (kernel shutdown).</summary>
     public void Abort()
     {

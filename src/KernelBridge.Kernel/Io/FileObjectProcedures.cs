@@ -26,6 +26,7 @@ internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
         if (FileState.Of(file).Opened) io.SendHousekeepingIrp(file, IrpMajorFunction.IRP_MJ_CLOSE, null);
         Interlocked.Decrement(ref file.DeviceObject.OpenCount);
         io.ObjectManager.Dereference(file.DeviceObject);
+        if (FileState.Of(file).Port is { } port) io.ObjectManager.Dereference(port);
     }
 
     public override string? QueryName(KernelObject obj)
@@ -39,4 +40,13 @@ internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
 internal sealed class DeviceObjectProcedures : ObjectTypeProcedures
 {
     public override bool TemporaryWhenUnnamedHandles => false;
+}
+
+/// <summary>The IoCompletion type's procedures: when the last handle closes, waiters are abandoned.</summary>
+internal sealed class IoCompletionProcedures(Ke.Dispatcher dispatcher) : ObjectTypeProcedures
+{
+    public override void Close(KernelObject obj, ProcessObject process, int handleCount)
+    {
+        if (handleCount == 0) dispatcher.CloseQueue((IoCompletionObject)obj);
+    }
 }

@@ -58,6 +58,27 @@ internal sealed partial class IoManager
         request.Start(top);
     }
 
+    /// <summary>IoQueueWorkItem: on a worker thread; the device (and so its driver) stays referenced until the routine returns.</summary>
+    public void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, object? context)
+    {
+        Ob.ObjectManager.Reference(item.Device);
+        ThreadPool.UnsafeQueueUserWorkItem(_ =>
+        {
+            try
+            {
+                routine(item.Device, context);
+            }
+            catch (Exception e)
+            {
+                DriverFault(item.Device.DriverObject, null, e, "exception in a work item");
+            }
+            finally
+            {
+                ObjectManager.Dereference(item.Device);
+            }
+        }, null);
+    }
+
     /// <summary>
     /// A driver reported more bytes than the caller's buffer holds. Windows would copy them all and
     /// overrun the caller; KernelBridge copies what fits and says so.

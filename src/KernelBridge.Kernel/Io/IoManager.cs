@@ -22,14 +22,20 @@ internal sealed partial class IoManager
     private readonly Stack<Irp> _irpLookaside = new();
     private int _outstandingIrps;
 
-    public IoManager(ObjectManager ob, BugCheck bugCheck, ILogger logger)
+    public IoManager(ObjectManager ob, Ke.Dispatcher dispatcher, BugCheck bugCheck, ILogger logger)
     {
         _ob = ob;
+        Dispatcher = dispatcher;
         _bugCheck = bugCheck;
         _logger = logger;
         ObjectManager.SetProcedures(ObjectTypes.File, new FileObjectProcedures(this));
         ObjectManager.SetProcedures(ObjectTypes.Device, new DeviceObjectProcedures());
+        ObjectManager.SetProcedures(ObjectTypes.IoCompletion, new IoCompletionProcedures(dispatcher));
+        dispatcher.DpcFaulted = (dpc, e) => _bugCheck.Report(BugCheckCode.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, null, null,
+            $"exception in the DPC {dpc.Routine.Method.DeclaringType?.FullName}.{dpc.Routine.Method.Name}", e);
     }
+
+    public Ke.Dispatcher Dispatcher { get; }
 
     public ObjectManager ObjectManager => _ob;
     public BugCheck BugCheck => _bugCheck;

@@ -22,10 +22,11 @@ internal enum IoRequestKind
 /// One I/O system call in flight: the IRP, the buffers that stand for the caller's memory, and
 /// where the result goes. The call finishes when both the dispatch routine has returned and the
 /// IRP has completed, in whichever order, on whichever thread; no thread waits in between.
-/// Finishing applies Windows' rules (IopCompleteRequest): what is copied back, whether the IOSB
-/// is written, which status the caller sees. Pooled.
+/// Finishing applies Windows' rules (IopCompleteRequest): what is copied back, whether the IOSB is
+/// written, which status the caller sees, and for overlapped files whether the event, the file,
+/// the completion port and the APC hear of it. Pooled.
 /// </summary>
-internal sealed class IoRequest(IoManager io) : IIrpCompletionSink
+internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
 {
     public IoRequestKind Kind;
     public ReplyTarget Reply;
@@ -46,13 +47,30 @@ internal sealed class IoRequest(IoManager io) : IIrpCompletionSink
     /// <summary>Advance the file position by Information on success (synchronous reads and writes).</summary>
     public bool AdvancesPosition;
 
+    // Who hears of the completion (NtReadFile's Event, ApcRoutine, ApcContext, IoStatusBlock).
+    public KEvent? Event;
+    public ulong ApcRoutine;
+    public ulong ApcContext;
+    public ulong IoStatusBlock;
+
     // Create only.
     public uint GrantedAccess;
     public HandleAttributes HandleAttributes;
 
+    /// <summary>The IRP is IRP_MJ_CLOSE (which holds no reference on its file).</summary>
+    public bool IsCloseIrp;
+
     private int _stage;
     private int _replied;
+    private bool _pendingReturned;
     private NtStatus _dispatchStatus;
+    private readonly Lock _lock = new();
+    private List<Action>? _whenFinished;
+
+    /// <summary>Bumped each time the request is reused, so a stale reference cannot cancel the next one.</summary>
+    public int Generation { get; private set; }
+
+    public bool Synchronous => (File.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0;
 
     public Memory<byte> Region(int offset, int length) => Rented.AsMemory(offset, length);
 
@@ -69,53 +87,62 @@ internal sealed class IoRequest(IoManager io) : IIrpCompletionSink
     {
         _stage = 2;
         _replied = 0;
+        _pendingReturned = false;
         Irp.CompletionSink = this;
+        if (Process is not null && Kind != IoRequestKind.Housekeeping) Process.PendingIo[this] = 0;
         var status = io.SendIrp(device, Irp, Process, Thread);
         _dispatchStatus = status;
-        if (status != NtStatus.STATUS_PENDING && Volatile.Read(ref Irp.CompletedFlag) == 0)
+        if (status == NtStatus.STATUS_PENDING && !Synchronous && Kind != IoRequestKind.Create && Kind != IoRequestKind.Housekeeping)
+        {
+            // Overlapped: the caller hears STATUS_PENDING now and the completion later.
+            Interlocked.Exchange(ref _replied, 1);
+            Reply.Send(status, new IoTransferReply(default, IoReplyFlags.CompletionFollows, 0));
+        }
+        else if (status != NtStatus.STATUS_PENDING && Volatile.Read(ref Irp.CompletedFlag) == 0)
         {
             // The driver returned a final status without completing the IRP. Windows returns that
             // status at once and never writes the caller's memory; do the same.
-            SendReply(status, completed: false);
+            SendEarly(status);
         }
         if (Interlocked.Decrement(ref _stage) == 0) Finish();
     }
 
     public void OnIrpCompleted(Irp irp)
     {
+        _pendingReturned = irp.PendingReturned;
         if (Interlocked.Decrement(ref _stage) == 0) Finish();
+    }
+
+    private void SendEarly(NtStatus status)
+    {
+        if (Interlocked.Exchange(ref _replied, 1) != 0) return;
+        if (Kind == IoRequestKind.Create) Reply.Send(status, new NtCreateFileReply(0, default, IoReplyFlags.None, 0));
+        else if (Kind != IoRequestKind.Housekeeping && Reply.IsValid) Reply.Send(status, new IoTransferReply(default, IoReplyFlags.None, 0));
     }
 
     private void Finish()
     {
-        var final = _dispatchStatus == NtStatus.STATUS_PENDING ? Irp.IoStatus.Status : _dispatchStatus;
-        SendReply(final, completed: true);
-        Release();
-    }
-
-    private void SendReply(NtStatus final, bool completed)
-    {
-        if (Interlocked.Exchange(ref _replied, 1) != 0) return;
         var status = Irp.IoStatus.Status;
-        var information = Math.Max(0, Irp.IoStatus.Information);
-        var iosb = new IoStatusWire(status, 0, information);
+        var iosb = new IoStatusWire(status, 0, Math.Max(0, Irp.IoStatus.Information));
+        var pended = _dispatchStatus == NtStatus.STATUS_PENDING || _pendingReturned;
         switch (Kind)
         {
             case IoRequestKind.Create:
-                FinishCreate(final, completed, iosb);
+                if (Interlocked.Exchange(ref _replied, 1) == 0) FinishCreate(_dispatchStatus == NtStatus.STATUS_PENDING ? status : _dispatchStatus, iosb);
                 break;
             case IoRequestKind.Housekeeping:
                 break;
             default:
-                FinishTransfer(final, completed, iosb);
+                FinishTransfer(iosb, pended);
                 break;
         }
+        Release();
     }
 
-    private void FinishCreate(NtStatus final, bool completed, IoStatusWire iosb)
+    private void FinishCreate(NtStatus final, IoStatusWire iosb)
     {
         if (!Reply.IsValid) return;
-        if (completed && final.IsSuccess)
+        if (final.IsSuccess)
         {
             FileState.Of(File).Opened = true;
             var status = io.ObjectManager.CreateHandle(Process!, File, GrantedAccess, HandleAttributes, out var handle);
@@ -132,55 +159,105 @@ internal sealed class IoRequest(IoManager io) : IIrpCompletionSink
         Reply.Send(final, new NtCreateFileReply(0, default, IoReplyFlags.None, 0));
     }
 
-    private void FinishTransfer(NtStatus final, bool completed, IoStatusWire iosb)
+    /// <summary>The copy-back rules: direct/neither all of it, buffered Information bytes unless an error.</summary>
+    private ReadOnlySpan<byte> OutputData(NtStatus status, long information, ref IoReplyFlags flags)
+    {
+        if (WholeOutputGoesBack && OutputLength > 0)
+        {
+            flags |= IoReplyFlags.OutputWritten;
+            return Rented.AsSpan(OutputOffset, OutputLength);
+        }
+        if (BufferedCopyBack && !status.IsError)
+        {
+            var copy = (int)Math.Min(information, OutputLength);
+            if (information > OutputLength) io.ReportOvercopy(File, Irp, information, OutputLength);
+            flags |= IoReplyFlags.OutputWritten;
+            return Rented.AsSpan(OutputOffset, copy);
+        }
+        return default;
+    }
+
+    private void FinishTransfer(IoStatusWire iosb, bool pended)
     {
         var status = (NtStatus)iosb.Status;
-        var flags = IoReplyFlags.None;
-        ReadOnlySpan<byte> data = default;
-        if (completed)
+        if (AdvancesPosition && status.IsSuccess) File.CurrentByteOffset += iosb.Information;
+        var alreadyReplied = Interlocked.Exchange(ref _replied, 1) != 0;
+        if (Synchronous)
         {
-            // Synchronous file: the IOSB is written unless the status is an error; a query the
-            // I/O manager waited on (IRP_SYNCHRONOUS_API) that pended writes it whatever the status.
+            // The I/O manager waited: the IOSB is written unless the status is an error, except that a
+            // query it waited on (IRP_SYNCHRONOUS_API) that pended writes it whatever the status.
             var synchronousApi = (Irp.Flags & IrpFlags.IRP_SYNCHRONOUS_API) != 0 && _dispatchStatus == NtStatus.STATUS_PENDING;
-            if (!status.IsError || synchronousApi) flags |= IoReplyFlags.IosbWritten;
-            if (WholeOutputGoesBack && OutputLength > 0)
-            {
-                data = Rented.AsSpan(OutputOffset, OutputLength);
-                flags |= IoReplyFlags.OutputWritten;
-            }
-            else if (BufferedCopyBack && !status.IsError)
-            {
-                var copy = (int)Math.Min(iosb.Information, OutputLength);
-                if (iosb.Information > OutputLength) io.ReportOvercopy(File, Irp, iosb.Information, OutputLength);
-                data = Rented.AsSpan(OutputOffset, copy);
-                flags |= IoReplyFlags.OutputWritten;
-            }
-            if (AdvancesPosition && status.IsSuccess) File.CurrentByteOffset += iosb.Information;
+            var flags = !status.IsError || synchronousApi ? IoReplyFlags.IosbWritten : IoReplyFlags.None;
+            var data = OutputData(status, iosb.Information, ref flags);
+            var final = _dispatchStatus == NtStatus.STATUS_PENDING ? status : _dispatchStatus;
+            if (!alreadyReplied && Reply.IsValid) Reply.Send(final, new IoTransferReply(iosb, flags, (uint)data.Length), data);
+            if (!status.IsError) NotifyCompletion(status, iosb, pended);
+            else if (pended) io.Dispatcher.SetEvent(File.Event);
+            return;
         }
-        if (Reply.IsValid) Reply.Send(final, new IoTransferReply(iosb, flags, (uint)data.Length), data);
+
+        // Overlapped: delivered when the IRP pended or did not fail. A synchronous failure touches nothing.
+        var deliver = pended || !status.IsError;
+        var overlappedFlags = deliver ? IoReplyFlags.IosbWritten : IoReplyFlags.None;
+        var output = OutputData(status, iosb.Information, ref overlappedFlags);
+        var reply = new IoTransferReply(iosb, overlappedFlags, (uint)output.Length);
+        if (alreadyReplied) Reply.Connection?.SendNotify(NotificationKind.IoCompletion, Reply.Sequence, in reply, output);
+        else if (Reply.IsValid) Reply.Send(_dispatchStatus, reply, output);
+        if (deliver) NotifyCompletion(status, iosb, pended);
+    }
+
+    /// <summary>After the caller's memory is written (the reply or notification went first): event, file, APC, port.</summary>
+    private void NotifyCompletion(NtStatus status, IoStatusWire iosb, bool pended)
+    {
+        var state = FileState.Of(File);
+        if (Event is not null) io.Dispatcher.SetEvent(Event);
+        if ((Event is null || Synchronous) && (state.Modes & CompletionModes.FILE_SKIP_SET_EVENT_ON_HANDLE) == 0)
+            io.Dispatcher.SetEvent(File.Event);
+        if (ApcRoutine != 0)
+        {
+            if (Thread is not null) io.Dispatcher.QueueUserApc(Thread, new Ke.UserApc(ApcRoutine, ApcContext, IoStatusBlock, 0));
+        }
+        else if (state.Port is { } port && ApcContext != 0)
+        {
+            var skip = !pended && status.IsSuccess && (state.Modes & CompletionModes.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0;
+            if (!skip) io.Dispatcher.InsertQueue(port, new CompletionPacket(state.Key, ApcContext, iosb.Status, 0, iosb.Information));
+        }
     }
 
     private void Release()
     {
+        List<Action>? waiting;
+        bool irpPinned;
+        lock (_lock)
+        {
+            Generation++;
+            waiting = _whenFinished;
+            _whenFinished = null;
+            irpPinned = _cancelPins > 0;
+            if (irpPinned) _irpToFree = Irp;
+        }
+        Process?.PendingIo.TryRemove(this, out _);
         if (Rented is not null) ArrayPool<byte>.Shared.Return(Rented);
         Rented = null;
         var file = File;
         var irp = Irp;
-        var housekeepingClose = Kind == IoRequestKind.Housekeeping && irp.StackCount > 0 && IsCloseIrp;
+        var housekeepingClose = Kind == IoRequestKind.Housekeeping && IsCloseIrp;
+        var kevent = Event;
         File = null!;
         Irp = null!;
         Process = null;
         Thread = null;
         Reply = default;
+        Event = null;
+        ApcRoutine = ApcContext = IoStatusBlock = 0;
         OutputOffset = OutputLength = 0;
         WholeOutputGoesBack = BufferedCopyBack = AdvancesPosition = false;
         IsCloseIrp = false;
-        io.FreeIrp(irp);
+        if (!irpPinned) io.FreeIrp(irp);
+        if (kevent is not null) io.ObjectManager.Dereference(kevent);
         // The request's reference on the file (a CLOSE IRP has none: the file is being deleted).
         if (!housekeepingClose) io.ObjectManager.Dereference(file);
         io.ReturnRequest(this);
+        if (waiting is not null) foreach (var action in waiting) action();
     }
-
-    /// <summary>The IRP is IRP_MJ_CLOSE (which holds no reference on its file).</summary>
-    public bool IsCloseIrp;
 }

@@ -18,6 +18,10 @@ internal sealed partial class IoServices(IoManager io)
         table.Register<NtWriteFileRequest, IoTransferReply>(NtWriteFile);
         table.Register<NtDeviceIoControlFileRequest, IoTransferReply>(NtDeviceIoControlFile);
         table.Register<NtQueryInformationFileRequest, IoTransferReply>(NtQueryInformationFile);
+        table.Register<NtSetInformationFileRequest, IoTransferReply>(NtSetInformationFile);
+        table.Register<NtCancelIoFileRequest, IoTransferReply>(NtCancelIoFile);
+        table.Register<NtCancelIoFileExRequest, IoTransferReply>(NtCancelIoFileEx);
+        table.Register<NtCancelSynchronousIoFileRequest, IoTransferReply>(NtCancelSynchronousIoFile);
     }
 
     /// <summary>Resolves a handle to a file object with the access asked for; referenced on success.</summary>

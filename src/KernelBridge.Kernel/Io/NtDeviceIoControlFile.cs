@@ -52,8 +52,17 @@ internal sealed partial class IoServices
             return;
         }
 
+        status = CompletionBinding.Bind(context, io, file!, request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock, out var binding);
+        if (!status.IsSuccess)
+        {
+            Ob.Dereference(file!);
+            Fail(context, status);
+            return;
+        }
+
         var irp = io.BuildFileIrp(file!, IrpMajorFunction.IRP_MJ_DEVICE_CONTROL, context.Thread, out var top);
         var pending = io.RentRequest(IoRequestKind.DeviceControl);
+        binding.ApplyTo(pending);
         pending.Reply = context.Reply;
         pending.Process = context.Process;
         pending.Thread = context.Thread;

@@ -24,7 +24,8 @@ internal sealed partial class IoServices
         var current = reader.Take(request.BufferDataBytes, "Buffer");
         reader.EnsureEnd("NtReadFile");
         StartTransfer(context, IrpMajorFunction.IRP_MJ_READ, request.Handle, request.Buffer, (int)request.Length, request.Key,
-            request.ByteOffset, (request.Flags & IoRequestFlags.HasByteOffset) != 0, current);
+            request.ByteOffset, (request.Flags & IoRequestFlags.HasByteOffset) != 0, current,
+            request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock);
     }
 
     /// <summary>NtWriteFile: needs FILE_WRITE_DATA or FILE_APPEND_DATA.</summary>
@@ -39,11 +40,13 @@ internal sealed partial class IoServices
         var payload = reader.Take(request.Length, "Buffer");
         reader.EnsureEnd("NtWriteFile");
         StartTransfer(context, IrpMajorFunction.IRP_MJ_WRITE, request.Handle, request.Buffer, (int)request.Length, request.Key,
-            request.ByteOffset, (request.Flags & IoRequestFlags.HasByteOffset) != 0, payload);
+            request.ByteOffset, (request.Flags & IoRequestFlags.HasByteOffset) != 0, payload,
+            request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock);
     }
 
     private void StartTransfer(in SyscallContext context, IrpMajorFunction major, long handle, ulong userBuffer, int length,
-        uint key, long byteOffset, bool hasByteOffset, ReadOnlySpan<byte> bytes)
+        uint key, long byteOffset, bool hasByteOffset, ReadOnlySpan<byte> bytes, long eventHandle, ulong apcRoutine, ulong apcContext,
+        ulong ioStatusBlock)
     {
         var isRead = major == IrpMajorFunction.IRP_MJ_READ;
         if (userBuffer == 0 && length != 0)
@@ -73,8 +76,17 @@ internal sealed partial class IoServices
             return;
         }
 
+        status = CompletionBinding.Bind(context, io, file, eventHandle, apcRoutine, apcContext, ioStatusBlock, out var binding);
+        if (!status.IsSuccess)
+        {
+            Ob.Dereference(file);
+            Fail(context, status);
+            return;
+        }
+
         var irp = io.BuildFileIrp(file, major, context.Thread, out var top);
         var pending = io.RentRequest(isRead ? IoRequestKind.Read : IoRequestKind.Write);
+        binding.ApplyTo(pending);
         pending.Reply = context.Reply;
         pending.Process = context.Process;
         pending.Thread = context.Thread;

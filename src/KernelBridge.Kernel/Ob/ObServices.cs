@@ -3,7 +3,6 @@ using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Ps;
-using KernelBridge.Kernel.Se;
 
 namespace KernelBridge.Kernel.Ob;
 
@@ -71,42 +70,9 @@ internal sealed partial class ObServices(ObjectManager ob)
         return status;
     }
 
-    private NtStatus OpenByName(in SyscallContext context, long rootHandle, uint attributes, string name, bool openLink,
-        out KernelObject? found)
-    {
-        found = null;
-        KernelObject? root = null;
-        if (rootHandle != 0)
-        {
-            var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, rootHandle, 0, null, ProcessorMode.UserMode, out root, out _);
-            if (!status.IsSuccess) return status;
-        }
-        try
-        {
-            var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
-            return ob.LookupObject(name, root, caseInsensitive, openLink, out found, out _);
-        }
-        finally
-        {
-            if (root is not null) ob.Dereference(root);
-        }
-    }
-
     private void OpenTyped(in SyscallContext context, long root, uint desiredAccess, uint attributes, string name, ObjectType type, bool openLink)
     {
-        var status = OpenByName(context, root, attributes, name, openLink, out var found);
-        if (status.IsSuccess && !ReferenceEquals(found!.ObjectType, type)) status = NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-        long handle = 0;
-        if (status.IsSuccess)
-        {
-            status = AccessCheck.Check(type, desiredAccess, out var granted);
-            if (status.IsSuccess)
-            {
-                var handleAttributes = (attributes & (uint)ObjectAttributeFlags.OBJ_INHERIT) != 0 ? HandleAttributes.Inherit : HandleAttributes.None;
-                status = ob.CreateHandle(context.Process, found!, granted, handleAttributes, out handle);
-            }
-        }
-        if (found is not null) ob.Dereference(found);
+        var status = ob.OpenObjectByName(context.Process, context.Thread, root, name, attributes, type, desiredAccess, openLink, out var handle);
         context.Reply.Send(status, new HandleReply(handle));
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using KernelBridge.Abi;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Se;
 using Microsoft.Extensions.Logging;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace KernelBridge.Kernel.Ps;
 
 /// <summary>Creates a process object per client connection and runs it down when the client goes.</summary>
-internal sealed partial class ProcessManager(ObjectManager ob, ILogger logger)
+internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dispatcher, ILogger logger)
 {
     private readonly ConcurrentDictionary<ProcessObject, byte> _processes = new();
 
@@ -46,13 +47,40 @@ internal sealed partial class ProcessManager(ObjectManager ob, ILogger logger)
     {
         if (!_processes.TryRemove(process, out _)) return;
         process.Terminating = true;
+        foreach (var waiter in process.PendingWaits.Values) dispatcher.AbortWait(waiter, NtStatus.STATUS_PROCESS_IS_TERMINATING);
+        process.PendingWaits.Clear();
         ProcessTerminating?.Invoke(process);
+        foreach (var thread in process.Threads.Values)
+        {
+            dispatcher.ThreadExited(thread);
+            dispatcher.SignalForever(thread);
+        }
         var handles = process.Handles.RemoveAll();
         foreach (var entry in handles) ob.ReleaseHandle(process, entry);
         foreach (var thread in process.Threads.Values) ob.Dereference(thread);
         process.Threads.Clear();
+        dispatcher.SignalForever(process);
         LogRundown(process.ProcessId, handles.Count);
         ob.Dereference(process);
+    }
+
+    /// <summary>
+    /// Threads that have ended (their /proc entry is gone) are retired: their mutants are abandoned,
+    /// their waits end, and their thread objects drop out of the process. Run now and then.
+    /// </summary>
+    public void ReapExitedThreads()
+    {
+        foreach (var process in Processes)
+        {
+            if (process.Terminating) continue;
+            foreach (var thread in process.Threads.Values)
+            {
+                if (!thread.HasExited() || !process.Threads.TryRemove(thread.ThreadId, out _)) continue;
+                dispatcher.ThreadExited(thread);
+                dispatcher.SignalForever(thread);
+                ob.Dereference(thread);
+            }
+        }
     }
 
     private static string ImageNameOf(int pid)

@@ -9,7 +9,7 @@ namespace KernelBridge.Kernel.Ps;
 /// EPROCESS: one per connected client process. Its identity comes from SO_PEERCRED; its handle
 /// table is private to it; rundown empties everything when the client goes.
 /// </summary>
-internal sealed class ProcessObject(int processId, Token token, string imageName) : KernelObject(ObjectTypes.Process)
+internal sealed class ProcessObject(int processId, Token token, string imageName) : DispatcherObject(ObjectTypes.Process)
 {
     public int ProcessId { get; } = processId;
     public Token Token { get; } = token;
@@ -19,6 +19,12 @@ internal sealed class ProcessObject(int processId, Token token, string imageName
 
     /// <summary>Threads seen so far, by their Linux thread id.</summary>
     public ConcurrentDictionary<int, ThreadObject> Threads { get; } = new();
+
+    /// <summary>Waits in progress, by the call's sequence (so they can be cancelled, and ended at rundown).</summary>
+    public ConcurrentDictionary<uint, Ke.Waiter> PendingWaits { get; } = new();
+
+    /// <summary>I/O requests in flight for this process (what CancelIo, CancelIoEx and rundown look through).</summary>
+    public ConcurrentDictionary<object, byte> PendingIo { get; } = new();
 
     /// <summary>Set when rundown starts: no new handles, no new I/O.</summary>
     public bool Terminating { get; set; }

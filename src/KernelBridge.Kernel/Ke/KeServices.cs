@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Gate;
+using KernelBridge.Kernel.Ob;
+
+namespace KernelBridge.Kernel.Ke;
+
+/// <summary>
+/// The dispatcher's system services: events, semaphores, mutants, timers (each in its own file),
+/// waits and APCs. Handles to dispatcher objects resolve here once.
+/// </summary>
+internal sealed partial class KeServices(Dispatcher dispatcher, ObjectManager ob)
+{
+    public void Register(ServiceTable table)
+    {
+        RegisterEvents(table);
+        RegisterSemaphores(table);
+        RegisterMutants(table);
+        RegisterTimers(table);
+        RegisterWaits(table);
+    }
+
+    /// <summary>A handle to a dispatcher object of <paramref name="type"/> with <paramref name="access"/>, referenced.</summary>
+    private static NtStatus Reference<T>(in SyscallContext context, long handle, uint access, ObjectType type, out T? obj) where T : KernelObject
+    {
+        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, handle, access, type, ProcessorMode.UserMode, out var any, out _);
+        obj = any as T;
+        return status;
+    }
+
+    private static string ReadName(ReadOnlySpan<byte> data, uint nameBytes, string service)
+    {
+        var reader = new WireReader(data);
+        var name = reader.TakeString(nameBytes, "ObjectName");
+        reader.EnsureEnd(service);
+        return name;
+    }
+
+    private void Create(in SyscallContext context, KernelObject body, long root, string name, uint attributes, uint access)
+    {
+        var status = ob.InsertObject(context.Process, context.Thread, ob.Track(body), root, name, attributes, access, out var handle);
+        context.Reply.Send(status, new HandleReply(handle));
+    }
+
+    private void Open(in SyscallContext context, long root, string name, uint attributes, ObjectType type, uint access)
+    {
+        var status = ob.OpenObjectByName(context.Process, context.Thread, root, name, attributes, type, access, openLink: false, out var handle);
+        context.Reply.Send(status, new HandleReply(handle));
+    }
+
+    private static byte[] ApcBytes(UserApc[] apcs)
+    {
+        var records = new ApcRecord[apcs.Length];
+        for (var i = 0; i < apcs.Length; i++) records[i] = new ApcRecord(apcs[i].Routine, apcs[i].Argument1, apcs[i].Argument2, apcs[i].Argument3);
+        return MemoryMarshal.AsBytes(records.AsSpan()).ToArray();
+    }
+}

@@ -1,0 +1,114 @@
+using KernelBridge.Abi;
+using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ps;
+using KernelBridge.Kernel.Se;
+
+namespace KernelBridge.Kernel.Ob;
+
+internal sealed partial class ObjectManager
+{
+    private const uint ValidAttributes = 0x1FF2;
+
+    private NtStatus ResolveRoot(ProcessObject process, ThreadObject thread, long rootHandle, out KernelObject? root)
+    {
+        root = null;
+        if (rootHandle == 0) return NtStatus.STATUS_SUCCESS;
+        return ReferenceByHandle(process, thread, rootHandle, 0, null, ProcessorMode.UserMode, out root, out _);
+    }
+
+    private static HandleAttributes HandleAttributesOf(uint attributes) =>
+        (attributes & (uint)ObjectAttributeFlags.OBJ_INHERIT) != 0 ? HandleAttributes.Inherit : HandleAttributes.None;
+
+    /// <summary>
+    /// ObInsertObject for a newly made object (the caller's reference is consumed): unnamed, or
+    /// put under its name. An existing name is STATUS_OBJECT_NAME_COLLISION, unless OBJ_OPENIF opens
+    /// the existing object (same type: STATUS_OBJECT_NAME_EXISTS; another type: STATUS_OBJECT_TYPE_MISMATCH).
+    /// </summary>
+    public NtStatus InsertObject(ProcessObject process, ThreadObject thread, KernelObject obj, long rootHandle, string? name,
+        uint attributes, uint desiredAccess, out long handle)
+    {
+        handle = 0;
+        try
+        {
+            if ((attributes & ~ValidAttributes) != 0) return NtStatus.STATUS_INVALID_PARAMETER;
+            var status = AccessCheck.Check(obj.ObjectType, desiredAccess, out var granted);
+            if (!status.IsSuccess) return status;
+            if (string.IsNullOrEmpty(name) && rootHandle == 0)
+                return CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
+            if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0 && !process.Token.Holds(Privileges.SeDebugPrivilege))
+                return NtStatus.STATUS_PRIVILEGE_NOT_HELD;
+
+            status = ResolveRoot(process, thread, rootHandle, out var root);
+            if (!status.IsSuccess) return status;
+            try
+            {
+                if (root is not null and not DirectoryObject) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+                var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
+                status = InsertName(obj, root, name ?? "", caseInsensitive);
+                if (status == NtStatus.STATUS_OBJECT_NAME_COLLISION && (attributes & (uint)ObjectAttributeFlags.OBJ_OPENIF) != 0)
+                {
+                    status = LookupObject(name ?? "", root, caseInsensitive, openLink: false, out var existing, out var remaining);
+                    if (!status.IsSuccess) return status;
+                    try
+                    {
+                        if (!ReferenceEquals(existing!.ObjectType, obj.ObjectType) || remaining.Length != 0) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+                        status = CreateHandle(process, existing, granted, HandleAttributesOf(attributes), out handle);
+                        return status.IsSuccess ? NtStatus.STATUS_OBJECT_NAME_EXISTS : status;
+                    }
+                    finally
+                    {
+                        Dereference(existing!);
+                    }
+                }
+                if (!status.IsSuccess) return status;
+                if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0)
+                {
+                    obj.Header.Permanent = true;
+                    Reference(obj);
+                }
+                return CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
+            }
+            finally
+            {
+                if (root is not null) Dereference(root);
+            }
+        }
+        finally
+        {
+            Dereference(obj);
+        }
+    }
+
+    /// <summary>ObOpenObjectByName for a given type: STATUS_OBJECT_TYPE_MISMATCH if the name leads elsewhere.</summary>
+    public NtStatus OpenObjectByName(ProcessObject process, ThreadObject thread, long rootHandle, string? name, uint attributes,
+        ObjectType type, uint desiredAccess, bool openLink, out long handle)
+    {
+        handle = 0;
+        if ((attributes & ~ValidAttributes) != 0) return NtStatus.STATUS_INVALID_PARAMETER;
+        if (string.IsNullOrEmpty(name) && rootHandle == 0) return NtStatus.STATUS_OBJECT_PATH_SYNTAX_BAD;
+        var status = ResolveRoot(process, thread, rootHandle, out var root);
+        if (!status.IsSuccess) return status;
+        KernelObject? found;
+        string remaining;
+        try
+        {
+            var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
+            status = LookupObject(name ?? "", root, caseInsensitive, openLink, out found, out remaining);
+            if (!status.IsSuccess) return status;
+        }
+        finally
+        {
+            if (root is not null) Dereference(root);
+        }
+        try
+        {
+            if (!ReferenceEquals(found!.ObjectType, type) || remaining.Length != 0) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+            status = AccessCheck.Check(type, desiredAccess, out var granted);
+            return status.IsSuccess ? CreateHandle(process, found, granted, HandleAttributesOf(attributes), out handle) : status;
+        }
+        finally
+        {
+            Dereference(found!);
+        }
+    }
+}
