@@ -146,11 +146,12 @@ public sealed partial class GateClient : IDisposable
     /// <see cref="Release"/>. A connection that is gone answers STATUS_PORT_DISCONNECTED.
     /// </summary>
     internal NtStatus Call<TRequest, TReply>(in TRequest request, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2,
-        out TReply reply, out PendingCall call)
+        out TReply reply, out PendingCall call, IoTarget? target = null)
         where TRequest : unmanaged, IRequest<TReply>
         where TReply : unmanaged
     {
         call = Rent();
+        call.Target = target;
         reply = default;
         if (_broken) return Fail(call, _brokenStatus);
         var length = FrameHeader.Size + Unsafe.SizeOf<TRequest>() + data1.Length + data2.Length;
@@ -219,6 +220,11 @@ public sealed partial class GateClient : IDisposable
                 if (frame is null) break;
                 var span = frame.Value.Span;
                 var header = MemoryMarshal.Read<FrameHeader>(span);
+                if (header.Kind == FrameKind.Notify)
+                {
+                    OnNotify(header, span[FrameHeader.Size..]);
+                    continue;
+                }
                 if (header.Kind != FrameKind.Return)
                     throw new ProtocolViolationException($"unexpected {header.Kind} frame from the kernel");
                 PendingCall? call;
@@ -226,7 +232,17 @@ public sealed partial class GateClient : IDisposable
                 {
                     if (_pending.Remove(header.Sequence, out call) is false) call = null;
                 }
-                call?.Complete((NtStatus)header.Value, span[FrameHeader.Size..]);
+                if (call is null) continue;
+                var payload = span[FrameHeader.Size..];
+                if (call.Target is { } target && payload.Length >= Unsafe.SizeOf<IoTransferReply>())
+                {
+                    // The caller's memory first; a pended overlapped request's memory is written again on completion.
+                    var transfer = MemoryMarshal.Read<IoTransferReply>(payload);
+                    target.Apply(transfer, payload[Unsafe.SizeOf<IoTransferReply>()..]);
+                    if ((transfer.Flags & IoReplyFlags.CompletionFollows) != 0)
+                        lock (_pending) _outstanding[header.Sequence] = target;
+                }
+                call.Complete((NtStatus)header.Value, payload);
             }
         }
         catch (SocketException)
@@ -241,6 +257,32 @@ public sealed partial class GateClient : IDisposable
         MarkBroken(NtStatus.STATUS_PORT_DISCONNECTED);
     }
 
+    // Overlapped requests that pended, by the sequence of the call that issued them.
+    private readonly Dictionary<uint, IoTarget> _outstanding = [];
+
+    /// <summary>How many overlapped requests this connection is waiting to hear the end of.</summary>
+    internal int OutstandingRequests
+    {
+        get
+        {
+            lock (_pending) return _outstanding.Count;
+        }
+    }
+
+    private void OnNotify(in FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if ((NotificationKind)header.Code != NotificationKind.IoCompletion || payload.Length < Unsafe.SizeOf<IoTransferReply>())
+            throw new ProtocolViolationException($"unknown notification {header.Code} from the kernel");
+        IoTarget? target;
+        lock (_pending)
+        {
+            if (!_outstanding.Remove(header.Sequence, out target)) return;
+        }
+        var transfer = MemoryMarshal.Read<IoTransferReply>(payload);
+        target.Apply(transfer, payload[Unsafe.SizeOf<IoTransferReply>()..]);
+        target.Completed?.Invoke((NtStatus)transfer.IoStatus.Status);
+    }
+
     /// <summary>The kernel is gone: every waiting call fails now, every later one at once.</summary>
     private void MarkBroken(NtStatus status)
     {
@@ -253,6 +295,13 @@ public sealed partial class GateClient : IDisposable
             _pending.Clear();
         }
         foreach (var call in waiting) call.Complete(_brokenStatus, default);
+        IoTarget[] orphans;
+        lock (_pending)
+        {
+            orphans = [.. _outstanding.Values];
+            _outstanding.Clear();
+        }
+        foreach (var target in orphans) target.Completed?.Invoke(_brokenStatus);
     }
 
     public void Dispose()

@@ -14,6 +14,9 @@ internal sealed class PendingCall : IDisposable
 
     public uint Sequence;
     public NtStatus Status;
+
+    /// <summary>For I/O calls: the memory the reader thread writes before waking the caller.</summary>
+    public IoTarget? Target;
     public int PayloadLength;
 
     public ReadOnlySpan<byte> Payload => _payload.AsSpan(0, PayloadLength);
@@ -23,6 +26,7 @@ internal sealed class PendingCall : IDisposable
         Sequence = sequence;
         Status = default;
         PayloadLength = 0;
+        Target = null;
         _done.Reset();
     }
 

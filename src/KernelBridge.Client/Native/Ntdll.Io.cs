@@ -38,7 +38,12 @@ public static unsafe partial class Ntdll
 
     /// <summary>NtReadFile into <paramref name="buffer"/>.</summary>
     public static NtStatus NtReadFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
-        void* buffer, uint length, long* byteOffset, uint* key)
+        void* buffer, uint length, long* byteOffset, uint* key) =>
+        NtReadFile(fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
+
+    /// <summary>NtReadFile with a hook run (on the gate's reader thread) when a pended request completes.</summary>
+    internal static NtStatus NtReadFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
+        void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(out var gate, out var status)) return status;
@@ -48,15 +53,19 @@ public static unsafe partial class Ntdll
         var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, (uint)current.Length);
-        status = gate.Call<NtReadFileRequest, IoTransferReply>(request, current, default, out var reply, out var call);
-        ApplyTransfer(call, reply, ioStatusBlock, buffer, length);
+        status = gate.Call<NtReadFileRequest, IoTransferReply>(request, current, default, out _, out var call,
+            new IoTarget(ioStatusBlock, buffer, length, completed));
         gate.Release(call);
         return status;
     }
 
     /// <summary>NtWriteFile from <paramref name="buffer"/>.</summary>
     public static NtStatus NtWriteFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
-        void* buffer, uint length, long* byteOffset, uint* key)
+        void* buffer, uint length, long* byteOffset, uint* key) =>
+        NtWriteFile(fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
+
+    internal static NtStatus NtWriteFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
+        void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (buffer is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
@@ -64,8 +73,8 @@ public static unsafe partial class Ntdll
         var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
-        status = gate.Call<NtWriteFileRequest, IoTransferReply>(request, new ReadOnlySpan<byte>(buffer, (int)length), default, out var reply, out var call);
-        ApplyTransfer(call, reply, ioStatusBlock, null, 0);
+        status = gate.Call<NtWriteFileRequest, IoTransferReply>(request, new ReadOnlySpan<byte>(buffer, (int)length), default, out _, out var call,
+            new IoTarget(ioStatusBlock, null, 0, completed));
         gate.Release(call);
         return status;
     }
@@ -76,7 +85,13 @@ public static unsafe partial class Ntdll
     /// </summary>
     public static NtStatus NtDeviceIoControlFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
         IO_STATUS_BLOCK* ioStatusBlock, uint ioControlCode, void* inputBuffer, uint inputBufferLength,
-        void* outputBuffer, uint outputBufferLength)
+        void* outputBuffer, uint outputBufferLength) =>
+        NtDeviceIoControlFile(fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, ioControlCode, inputBuffer, inputBufferLength,
+            outputBuffer, outputBufferLength, null);
+
+    internal static NtStatus NtDeviceIoControlFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
+        IO_STATUS_BLOCK* ioStatusBlock, uint ioControlCode, void* inputBuffer, uint inputBufferLength,
+        void* outputBuffer, uint outputBufferLength, Action<NtStatus>? completed)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(out var gate, out var status)) return status;
@@ -87,8 +102,8 @@ public static unsafe partial class Ntdll
             ? new ReadOnlySpan<byte>(outputBuffer, (int)outputBufferLength) : default;
         var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
             (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, (uint)current.Length);
-        status = gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out var reply, out var call);
-        ApplyTransfer(call, reply, ioStatusBlock, outputBuffer, outputBufferLength);
+        status = gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out _, out var call,
+            new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed));
         gate.Release(call);
         return status;
     }
@@ -101,22 +116,9 @@ public static unsafe partial class Ntdll
         if (!TryGate(out var gate, out var status)) return status;
         status = gate.Call<NtQueryInformationFileRequest, IoTransferReply>(
             new NtQueryInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (ulong)fileInformation, length, (uint)fileInformationClass),
-            default, default, out var reply, out var call);
-        ApplyTransfer(call, reply, ioStatusBlock, fileInformation, length);
+            default, default, out _, out var call, new IoTarget(ioStatusBlock, fileInformation, length));
         gate.Release(call);
         return status;
-    }
-
-    /// <summary>What the kernel told us to write into our own memory: the output bytes, then the IOSB.</summary>
-    private static void ApplyTransfer(PendingCall call, in IoTransferReply reply, IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length)
-    {
-        if ((reply.Flags & IoReplyFlags.OutputWritten) != 0 && buffer is not null)
-        {
-            var data = GateClient.ReplyData<IoTransferReply>(call);
-            var count = (int)Math.Min(Math.Min(reply.DataBytes, (uint)data.Length), length);
-            data[..count].CopyTo(new Span<byte>(buffer, count));
-        }
-        if ((reply.Flags & IoReplyFlags.IosbWritten) != 0) WriteIosb(ioStatusBlock, reply.IoStatus);
     }
 
     /// <summary>NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.</summary>

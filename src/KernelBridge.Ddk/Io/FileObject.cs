@@ -1,3 +1,5 @@
+using KernelBridge.Abi;
+
 namespace KernelBridge.Ddk;
 
 /// <summary>FILE_OBJECT flags.</summary>

@@ -1,3 +1,5 @@
+using KernelBridge.Abi;
+
 namespace KernelBridge.Ddk;
 
 /// <summary>
@@ -15,22 +17,6 @@ public abstract class DispatcherObject : KernelObject
 
     /// <summary>The kernel's wait blocks for threads waiting on this object.</summary>
     internal readonly List<object> WaitList = [];
-}
-
-/// <summary>EVENT_TYPE.</summary>
-public enum EventType
-{
-    /// <summary>Manual reset: stays signalled, releasing every waiter.</summary>
-    NotificationEvent = 0,
-    /// <summary>Auto reset: one satisfied wait resets it.</summary>
-    SynchronizationEvent = 1,
-}
-
-/// <summary>TIMER_TYPE.</summary>
-public enum TimerType
-{
-    NotificationTimer = 0,
-    SynchronizationTimer = 1,
 }
 
 /// <summary>KEVENT. Drivers may make their own (KeInitializeEvent) or reference a user's by handle.</summary>
