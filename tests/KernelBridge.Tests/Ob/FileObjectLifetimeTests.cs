@@ -12,7 +12,7 @@ namespace KernelBridge.Tests.Ob;
 /// goes (WRK iomgr/objsup.c IopCloseFile / IopDeleteFile; Wine ntoskrnl test_file_handles).
 /// </summary>
 [Collection(KernelCollection.Name)]
-public sealed class FileObjectLifetimeTests
+public sealed class FileObjectLifetimeTests(KernelFixture fixture)
 {
     [Fact]
     public void Each_CreateFile_sends_one_IRP_MJ_CREATE_and_makes_its_own_file_object()
@@ -328,6 +328,48 @@ public sealed class FileObjectLifetimeTests
             ObTest.ReleaseQuietly(tag, NtStatus.STATUS_CANCELLED);
             if (close is null) Kernel32.CloseHandle(handle);
             if (call is not null) await Task.WhenAny(call, Task.Delay(ObTest.Timeout));
+        }
+    }
+
+    /// <summary>
+    /// Process exit cancels the process's IRPs (IoCancelThreadIo from PspExitThread) and closes its
+    /// handles: the driver's cancel routine completes the parked IRP, then CLEANUP, then CLOSE.
+    /// </summary>
+    [Fact]
+    public async Task Process_exit_cancels_its_pended_IRPs_and_the_driver_then_sees_CLEANUP_and_CLOSE()
+    {
+        var tag = KbTest.NewTag();
+        var process = ObTest.NewProcess(fixture);
+        Task<NtStatus>? call = null;
+        try
+        {
+            var handle = await ObTest.RunBlocking(process, () => KbTest.Open(tag)).WaitAsync(ObTest.Timeout);
+            var input = ObTest.ReturnInput(new ReturnRequest(0, 0, 0, PendMode.Park, 0, 0, 0));
+            call = ObTest.RunBlocking(process, () =>
+            {
+                IO_STATUS_BLOCK iosb = default;
+                return KbTest.Ioctl(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input, new byte[8], ref iosb);
+            });
+            Assert.True(await ObTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");
+        }
+        finally
+        {
+            await ObTest.RunBlocking(() =>
+            {
+                process.Dispose();
+                return true;
+            }).WaitAsync(ObTest.Timeout);
+        }
+        try
+        {
+            Assert.True(await ObTest.EventuallyAsync(() => KbTest.Counters(tag) is { Cancels: 1, Parked: 0, Cleanups: 1, Closes: 1, OpenFiles: 0 }),
+                $"counters: {KbTest.Counters(tag)}");
+            // The caller's connection is gone: its call ends, whatever it says.
+            await call!.WaitAsync(ObTest.Timeout);
+        }
+        finally
+        {
+            ObTest.ReleaseQuietly(tag, NtStatus.STATUS_CANCELLED);
         }
     }
 }

@@ -84,10 +84,15 @@ public sealed class HandleValueTests(KernelFixture fixture)
                 Assert.Equal(id, ObTest.FsContext(handle | bits));
                 Assert.Equal("File", ObTest.TypeName(handle | bits));
             }
+            // NtClose too: closing value|3 closes the handle.
+            Assert.Equal(NtStatus.STATUS_SUCCESS, Ntdll.NtClose(handle | 3));
+            Assert.Equal(NtStatus.STATUS_INVALID_HANDLE, Ntdll.NtClose(handle));
+            handle = 0;
+            Assert.Equal(1, KbTest.Counters(tag).Cleanups);
         }
         finally
         {
-            Kernel32.CloseHandle(handle);
+            ObTest.Close(handle);
         }
     }
 

@@ -346,4 +346,27 @@ public sealed unsafe class NameLookupTests
         Assert.Equal(@"\Device\Echo", ObTest.ObjectName(handle));
         Kernel32.CloseHandle(handle);
     }
+
+    [Fact]
+    public void NtQuerySymbolicLinkObject_needs_SYMBOLIC_LINK_QUERY_and_a_link()
+    {
+        Assert.Equal(NtStatus.STATUS_SUCCESS, ObTest.OpenLink(@"\??\Echo", out var link, AccessMask.READ_CONTROL));
+        Assert.Equal(NtStatus.STATUS_SUCCESS, ObTest.OpenDirectory(@"\Device", out var directory));
+        try
+        {
+            var buffer = stackalloc char[64];
+            ushort length = 0xBEEF;
+            uint returned = 0xDEADBEEF;
+            Assert.Equal(NtStatus.STATUS_ACCESS_DENIED, Ntdll.NtQuerySymbolicLinkObject(link, buffer, 128, &length, &returned));
+            Assert.Equal(0xBEEF, length);
+            Assert.Equal(NtStatus.STATUS_OBJECT_TYPE_MISMATCH, Ntdll.NtQuerySymbolicLinkObject(directory, buffer, 128, &length, &returned));
+            Assert.Equal(NtStatus.STATUS_INVALID_HANDLE, Ntdll.NtQuerySymbolicLinkObject(0x7FF0, buffer, 128, &length, &returned));
+            Assert.Equal(0xBEEF, length);
+        }
+        finally
+        {
+            ObTest.Close(link);
+            ObTest.Close(directory);
+        }
+    }
 }

@@ -325,4 +325,10 @@ public sealed class QueryObjectTests(KernelFixture fixture)
         Assert.Equal(NtStatus.STATUS_INVALID_HANDLE, ObTest.QueryObject(0, ObjectInformationClass.ObjectBasicInformation, 56).Status);
         Assert.Equal(NtStatus.STATUS_INVALID_HANDLE, ObTest.QueryObject(0x7FF8, ObjectInformationClass.ObjectNameInformation, 256).Status);
     }
+
+    [Fact]
+    public void The_current_process_pseudo_handle_grants_PROCESS_ALL_ACCESS()
+    {
+        Assert.Equal(AccessMask.PROCESS_ALL_ACCESS, ObTest.Basic(PseudoHandles.CurrentProcess).GrantedAccess);
+    }
 }
