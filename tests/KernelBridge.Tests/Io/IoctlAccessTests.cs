@@ -124,6 +124,12 @@ public sealed class IoctlAccessTests
         iosb = SentinelIosb();
         Assert.Equal(Hex(Win.STATUS_SUCCESS), Hex(NtIoctl(readWrite, KbTestInterface.IOCTL_KBTEST_NEEDS_WRITE.Value, null, null, ref iosb)));
         Assert.Equal(2, KbTest.Counters(tag).DeviceControls);
+
+        // GENERIC_READ was mapped through the file type's generic mapping.
+        var access = new byte[4];
+        iosb = SentinelIosb();
+        Assert.Equal(Hex(Win.STATUS_SUCCESS), Hex(NtQueryFile(readOnly, access, 4, 8 /* FileAccessInformation */, ref iosb)));
+        Assert.Equal(Hex(Win.FILE_GENERIC_READ), Hex(BitConverter.ToUInt32(access)));
     }
 
     [Fact]

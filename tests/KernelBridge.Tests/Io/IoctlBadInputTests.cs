@@ -73,6 +73,21 @@ public sealed unsafe class IoctlBadInputTests
         Assert.Equal(Hex(Win.STATUS_ACCESS_VIOLATION), Hex(NtIoctl(0x7FFC, ReturnCode(method).Value, input, null, 16, ref iosb)));
     }
 
+    [Fact]
+    public void Neither_method_is_not_probed_so_a_null_output_buffer_with_a_length_reaches_the_driver()
+    {
+        // METHOD_NEITHER: Type3InputBuffer and UserBuffer are passed raw, nothing is probed; the
+        // driver, which here writes nothing (FillLength 0), decides.
+        var tag = KbTest.NewTag();
+        using var handle = Open(tag);
+        var input = KbTest.Bytes(Request(Win.STATUS_SUCCESS, Win.STATUS_SUCCESS, information: 0, fillLength: 0));
+        var iosb = SentinelIosb();
+
+        Assert.Equal(Hex(Win.STATUS_SUCCESS), Hex(NtIoctl(handle, KbTestInterface.IOCTL_KBTEST_RETURN_NEITHER.Value, input, null, 16, ref iosb)));
+        AssertIosb(iosb, Win.STATUS_SUCCESS, 0);
+        Assert.Equal(1, KbTest.Counters(tag).DeviceControls);
+    }
+
     [Theory]
     [MemberData(nameof(AllMethods))]
     public void Invalid_handle_is_STATUS_INVALID_HANDLE_and_ERROR_INVALID_HANDLE(TransferMethod method)

@@ -208,6 +208,41 @@ public sealed class ReadWriteTests
     }
 
     [Fact]
+    public void Buffered_read_with_Information_beyond_the_length_copies_only_the_length_and_reports_Information()
+    {
+        // Windows copies Information bytes and overruns the caller (driver bug); KernelBridge copies
+        // the read length and leaves the rest of the caller's memory alone.
+        using var handle = Steered("buffered", Win.STATUS_SUCCESS, information: 100);
+        var original = Pattern(16);
+        var buffer = (byte[])original.Clone();
+        var iosb = SentinelIosb();
+
+        Assert.Equal(Hex(Win.STATUS_SUCCESS), Hex(NtRead(handle, buffer, 4, ref iosb)));
+        AssertIosb(iosb, Win.STATUS_SUCCESS, 100);
+        AssertBytes(Filled(original, 4), buffer);
+
+        buffer = (byte[])original.Clone();
+        Assert.True(Win32Read(handle, buffer, 4, out var read));
+        Assert.Equal(100u, read);
+        AssertBytes(Filled(original, 4), buffer);
+    }
+
+    [Theory]
+    [MemberData(nameof(DeviceCases))]
+    public unsafe void Zero_length_read_with_no_buffer_reaches_the_driver_and_reads_nothing(string device)
+    {
+        var tag = KbTest.NewTag();
+        using var handle = Open(tag, Variant(device));
+        var iosb = SentinelIosb();
+
+        var status = KernelBridge.Client.Native.Ntdll.NtReadFile(handle, 0, 0, 0, &iosb, null, 0, null, null);
+
+        Assert.Equal(Hex(Win.STATUS_SUCCESS), Hex(status.Code));
+        AssertIosb(iosb, Win.STATUS_SUCCESS, 0);
+        Assert.Equal(1, KbTest.Counters(tag).Reads);
+    }
+
+    [Fact]
     public void Write_needs_only_FILE_APPEND_DATA_or_FILE_WRITE_DATA()
     {
         // NtWriteFile accepts a handle holding either right (WRK NtWriteFile).
@@ -219,20 +254,32 @@ public sealed class ReadWriteTests
         Assert.Equal(1, KbTest.Counters(tag).Writes);
     }
 
-    [Theory]
-    [MemberData(nameof(DeviceCases))]
-    public async Task Pended_read_on_a_synchronous_handle_waits_for_the_completion(string device)
+    public static TheoryData<string, string> PendedReadCases()
     {
+        var data = new TheoryData<string, string>();
+        foreach (var device in Devices)
+        foreach (var status in new[] { "STATUS_SUCCESS", "STATUS_END_OF_FILE" })
+            data.Add(device, status);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PendedReadCases))]
+    public async Task Pended_read_on_a_synchronous_handle_waits_for_the_completion(string device, string statusName)
+    {
+        var status = Win.Status(statusName);
+        var information = status == Win.STATUS_END_OF_FILE ? 0 : 3;
         using var handle = Open(KbTest.NewTag(), Variant(device));
-        SetReadWrite(handle, Request(Win.STATUS_PENDING, Win.STATUS_SUCCESS, information: 3, pend: PendMode.CompleteLater, delayMs: 100));
+        SetReadWrite(handle, Request(Win.STATUS_PENDING, status, information, pend: PendMode.CompleteLater, delayMs: 100));
         var original = Pattern();
         var buffer = (byte[])original.Clone();
 
         var call = Task.Run(() => (ok: Win32Read(handle, buffer, buffer.Length, out var read), read));
         var (ok, bytes) = await call.WaitAsync(TimeSpan.FromSeconds(10));
 
+        // Success, or end of file on a synchronous handle: TRUE either way, with Information bytes.
         Assert.True(ok);
-        Assert.Equal(3u, bytes);
-        AssertBytes(ExpectedRead(device, Win.STATUS_SUCCESS, original), buffer);
+        Assert.Equal((uint)information, bytes);
+        AssertBytes(ExpectedRead(device, status, original), buffer);
     }
 }
