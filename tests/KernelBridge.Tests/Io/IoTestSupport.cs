@@ -17,7 +17,11 @@ internal static class Win
     public const uint STATUS_SUCCESS = 0x00000000;
     public const uint STATUS_TIMEOUT = 0x00000102;
     public const uint STATUS_PENDING = 0x00000103;
+    public const uint STATUS_OBJECT_NAME_EXISTS = 0x40000000;
     public const uint STATUS_BUFFER_OVERFLOW = 0x80000005;
+    public const uint STATUS_DEVICE_BUSY = 0x80000011;
+    /// <summary>A warning after which IopCompleteRequest copies nothing back, although the IOSB is written.</summary>
+    public const uint STATUS_VERIFY_REQUIRED = 0x80000016;
     public const uint STATUS_UNSUCCESSFUL = 0xC0000001;
     public const uint STATUS_NOT_IMPLEMENTED = 0xC0000002;
     public const uint STATUS_INVALID_INFO_CLASS = 0xC0000003;
@@ -92,6 +96,9 @@ internal static class Win
         "STATUS_PENDING" => STATUS_PENDING,
         "0x4EADBEEF" => 0x4EADBEEF,
         "STATUS_BUFFER_OVERFLOW" => STATUS_BUFFER_OVERFLOW,
+        "STATUS_OBJECT_NAME_EXISTS" => STATUS_OBJECT_NAME_EXISTS,
+        "STATUS_DEVICE_BUSY" => STATUS_DEVICE_BUSY,
+        "STATUS_VERIFY_REQUIRED" => STATUS_VERIFY_REQUIRED,
         "0x8EADBEEF" => 0x8EADBEEF,
         "STATUS_UNSUCCESSFUL" => STATUS_UNSUCCESSFUL,
         "STATUS_NOT_IMPLEMENTED" => STATUS_NOT_IMPLEMENTED,

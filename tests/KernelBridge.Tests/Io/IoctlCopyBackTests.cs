@@ -117,6 +117,33 @@ public sealed class IoctlCopyBackTests
         Assert.Equal(SentinelBytes, returned);
     }
 
+    [Theory]
+    [MemberData(nameof(MethodCases))]
+    public void Buffered_copy_back_is_skipped_for_STATUS_VERIFY_REQUIRED_although_the_iosb_is_written(TransferMethod method)
+    {
+        // WRK IopCompleteRequest copies the system buffer back only if
+        // "irp->IoStatus.Status != STATUS_VERIFY_REQUIRED && !NT_ERROR(irp->IoStatus.Status)";
+        // ReactOS's kmtest IoReadWrite checks the same on Windows for a buffered read.
+        using var handle = Open(KbTest.NewTag());
+        var original = Pattern();
+        var output = (byte[])original.Clone();
+        var iosb = SentinelIosb();
+        var input = KbTest.Bytes(Request(Win.STATUS_VERIFY_REQUIRED, Win.STATUS_VERIFY_REQUIRED));
+
+        Assert.Equal(Hex(Win.STATUS_VERIFY_REQUIRED), Hex(NtIoctl(handle, ReturnCode(method).Value, input, output, ref iosb)));
+
+        AssertIosb(iosb, Win.STATUS_VERIFY_REQUIRED, 3, "(a warning: the IOSB is written)");
+        AssertBytes(method == TransferMethod.METHOD_BUFFERED ? original : Filled(original, 6), output);
+
+        output = (byte[])original.Clone();
+        var returned = SentinelBytes;
+        Assert.False(Win32Ioctl(handle, ReturnCode(method).Value, input, output, ref returned));
+        Assert.Equal(3u, returned);
+        AssertBytes(method == TransferMethod.METHOD_BUFFERED ? original : Filled(original, 6), output);
+    }
+
+    public static TheoryData<TransferMethod> MethodCases() => new(Methods);
+
     [Fact]
     public void Buffered_copy_back_takes_Information_bytes_of_the_system_buffer_which_still_holds_the_input()
     {
