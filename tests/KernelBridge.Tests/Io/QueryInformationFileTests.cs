@@ -227,6 +227,27 @@ public sealed class QueryInformationFileTests
     }
 
     [Fact]
+    public void Current_byte_offset_is_moved_by_the_driver_not_by_the_io_manager_after_a_synchronous_write_or_read()
+    {
+        // NtReadFile/NtWriteFile read FileObject->CurrentByteOffset for a synchronous file (WRK
+        // io/iomgr/read.c) and IopCompleteRequest never writes it: the driver does, as every file
+        // system does ("If the file was opened for Synchronous IO, update the current file
+        // position": FastFat/NTFS/UDFS/RDBSS read.c and write.c). The test driver never moves it,
+        // so on Windows it stays 0.
+        var tag = KbTest.NewTag();
+        using var handle = Open(tag);
+        Assert.True(Win32Write(handle, Encoding.ASCII.GetBytes("hello world"), out var written));
+        Assert.Equal(11u, written);
+        Assert.True(Win32Read(handle, new byte[4], 4, out var read));
+        Assert.Equal(4u, read);
+
+        var buffer = new byte[8];
+        var iosb = SentinelIosb();
+        Assert.Equal(Hex(Win.STATUS_SUCCESS), Hex(NtQueryFile(handle, buffer, 8, FilePositionInformation, ref iosb)));
+        Assert.Equal(0L, BinaryPrimitives.ReadInt64LittleEndian(buffer));
+    }
+
+    [Fact]
     public void FilePositionInformation_on_an_overlapped_handle_is_the_drivers_to_answer()
     {
         // WRK qsinfo.c answers FilePositionInformation in the I/O manager only inside
