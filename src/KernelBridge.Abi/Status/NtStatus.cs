@@ -56,6 +56,7 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_BUFFER_OVERFLOW = (NtStatus)0x80000005u;
     public static readonly NtStatus STATUS_NO_MORE_FILES = (NtStatus)0x80000006u;
     public static readonly NtStatus STATUS_DEVICE_BUSY = (NtStatus)0x80000011u;
+    public static readonly NtStatus STATUS_VERIFY_REQUIRED = (NtStatus)0x80000016u;
     public static readonly NtStatus STATUS_NO_MORE_ENTRIES = (NtStatus)0x8000001Au;
 
     // Errors.

@@ -19,6 +19,7 @@ public static class StatusMapping
         [0x80000005] = Win32Error.ERROR_MORE_DATA,
         [0x80000006] = Win32Error.ERROR_NO_MORE_ITEMS,
         [0x80000011] = Win32Error.ERROR_BUSY,
+        [0x80000016] = Win32Error.ERROR_MEDIA_CHANGED,
         [0x8000001A] = Win32Error.ERROR_NO_MORE_ITEMS,
         [0xC0000001] = Win32Error.ERROR_GEN_FAILURE,
         [0xC0000002] = Win32Error.ERROR_INVALID_FUNCTION,

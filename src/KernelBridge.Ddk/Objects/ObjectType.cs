@@ -9,9 +9,10 @@ namespace KernelBridge.Ddk;
 /// </summary>
 public sealed class ObjectType
 {
-    internal ObjectType(string name, uint validAccessMask, GenericMapping genericMapping, bool waitable)
+    internal ObjectType(string name, uint validAccessMask, GenericMapping genericMapping, bool waitable, bool caseInsensitive = false)
     {
         Name = name;
+        CaseInsensitive = caseInsensitive;
         ValidAccessMask = validAccessMask;
         GenericMapping = genericMapping;
         Waitable = waitable;
@@ -20,6 +21,12 @@ public sealed class ObjectType
     public string Name { get; }
     public uint ValidAccessMask { get; }
     public GenericMapping GenericMapping { get; }
+    /// <summary>
+    /// Lookups for this type ignore case even without OBJ_CASE_INSENSITIVE (ObCaseInsensitive is on
+    /// by default): directories, links, devices, files. Events, mutants and the like stay case-sensitive.
+    /// </summary>
+    public bool CaseInsensitive { get; }
+
     /// <summary>Whether a handle to an object of this type can be waited on.</summary>
     public bool Waitable { get; }
 
@@ -43,18 +50,18 @@ public static class ObjectTypes
         AccessMask.STANDARD_RIGHTS_READ | 0x1, AccessMask.STANDARD_RIGHTS_WRITE | 0x2,
         AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SYNCHRONIZE, AccessMask.STANDARD_RIGHTS_REQUIRED | AccessMask.SYNCHRONIZE | 0x3);
 
-    public static readonly ObjectType Type = new("Type", AccessMask.STANDARD_RIGHTS_REQUIRED | 1, StandardMapping, false);
+    public static readonly ObjectType Type = new("Type", AccessMask.STANDARD_RIGHTS_REQUIRED | 1, StandardMapping, false, caseInsensitive: true);
     public static readonly ObjectType Directory = new("Directory", AccessMask.DIRECTORY_ALL_ACCESS,
         new(AccessMask.STANDARD_RIGHTS_READ | AccessMask.DIRECTORY_QUERY | AccessMask.DIRECTORY_TRAVERSE,
             AccessMask.STANDARD_RIGHTS_WRITE | AccessMask.DIRECTORY_CREATE_OBJECT | AccessMask.DIRECTORY_CREATE_SUBDIRECTORY,
             AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.DIRECTORY_QUERY | AccessMask.DIRECTORY_TRAVERSE,
-            AccessMask.DIRECTORY_ALL_ACCESS), false);
+            AccessMask.DIRECTORY_ALL_ACCESS), false, caseInsensitive: true);
     public static readonly ObjectType SymbolicLink = new("SymbolicLink", AccessMask.SYMBOLIC_LINK_ALL_ACCESS,
         new(AccessMask.STANDARD_RIGHTS_READ | AccessMask.SYMBOLIC_LINK_QUERY, AccessMask.STANDARD_RIGHTS_WRITE,
-            AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SYMBOLIC_LINK_QUERY, AccessMask.SYMBOLIC_LINK_ALL_ACCESS), false);
-    public static readonly ObjectType Driver = new("Driver", AccessMask.STANDARD_RIGHTS_REQUIRED | 0x1FF, GenericMapping.File, false);
-    public static readonly ObjectType Device = new("Device", AccessMask.FILE_ALL_ACCESS, GenericMapping.File, false);
-    public static readonly ObjectType File = new("File", AccessMask.FILE_ALL_ACCESS, GenericMapping.File, true);
+            AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SYMBOLIC_LINK_QUERY, AccessMask.SYMBOLIC_LINK_ALL_ACCESS), false, caseInsensitive: true);
+    public static readonly ObjectType Driver = new("Driver", AccessMask.STANDARD_RIGHTS_REQUIRED | 0x1FF, GenericMapping.File, false, caseInsensitive: true);
+    public static readonly ObjectType Device = new("Device", AccessMask.FILE_ALL_ACCESS, GenericMapping.File, false, caseInsensitive: true);
+    public static readonly ObjectType File = new("File", AccessMask.FILE_ALL_ACCESS, GenericMapping.File, true, caseInsensitive: true);
     public static readonly ObjectType Process = new("Process", AccessMask.PROCESS_ALL_ACCESS,
         new(AccessMask.STANDARD_RIGHTS_READ | AccessMask.PROCESS_QUERY_INFORMATION, AccessMask.STANDARD_RIGHTS_WRITE | 0xBEA,
             AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SYNCHRONIZE | AccessMask.PROCESS_QUERY_LIMITED_INFORMATION,

@@ -20,6 +20,13 @@ internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
         file.Flags |= FileObjectFlags.FO_CLEANUP_COMPLETE;
     }
 
+    /// <summary>IopCloseFile takes the file object lock: the last handle of a synchronous file closes after its I/O.</summary>
+    public override bool DeferLastClose(KernelObject obj, Action close)
+    {
+        var file = (FileObject)obj;
+        return (file.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0 && FileState.Of(file).WhenIdle(close);
+    }
+
     public override void Delete(KernelObject obj)
     {
         var file = (FileObject)obj;

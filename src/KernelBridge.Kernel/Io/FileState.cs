@@ -30,5 +30,54 @@ internal sealed class FileState
 
     public CompletionModes Modes;
 
+    // The file object lock of a synchronous file: its I/O runs one request at a time, in order.
+    private bool _busy;
+    private readonly Queue<Action> _waiters = new();
+
+    /// <summary>Runs <paramref name="action"/> holding the file lock: now if free, else after the requests ahead of it.</summary>
+    public void RunExclusive(Action action)
+    {
+        lock (_waiters)
+        {
+            if (_busy)
+            {
+                _waiters.Enqueue(action);
+                return;
+            }
+            _busy = true;
+        }
+        action();
+    }
+
+    /// <summary>Lets the next queued request go (on a worker thread: never inside a driver's IoCompleteRequest).</summary>
+    public void ReleaseExclusive()
+    {
+        Action next;
+        lock (_waiters)
+        {
+            if (!_waiters.TryDequeue(out next!))
+            {
+                _busy = false;
+                return;
+            }
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static a => a(), next, preferLocal: false);
+    }
+
+    /// <summary>When the lock is busy, runs <paramref name="action"/> once it is free (and returns true); else false.</summary>
+    public bool WhenIdle(Action action)
+    {
+        lock (_waiters)
+        {
+            if (!_busy) return false;
+            _waiters.Enqueue(() =>
+            {
+                ReleaseExclusive();
+                action();
+            });
+            return true;
+        }
+    }
+
     public static FileState Of(FileObject file) => (FileState)file.IoManagerState!;
 }

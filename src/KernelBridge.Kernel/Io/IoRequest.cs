@@ -44,8 +44,6 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     public bool WholeOutputGoesBack;
     /// <summary>Buffered I/O with an output buffer (IRP_INPUT_OPERATION): Information bytes go back unless the status is an error.</summary>
     public bool BufferedCopyBack;
-    /// <summary>Advance the file position by Information on success (synchronous reads and writes).</summary>
-    public bool AdvancesPosition;
 
     // Who hears of the completion (NtReadFile's Event, ApcRoutine, ApcContext, IoStatusBlock).
     public KEvent? Event;
@@ -72,6 +70,12 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
 
     public bool Synchronous => (File.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0;
 
+    /// <summary>The caller waits for the end: a synchronous file, or a query (the I/O manager waits for those on any file).</summary>
+    private bool CallerWaits => Synchronous || Kind == IoRequestKind.QueryInformation;
+
+    /// <summary>Holds the synchronous file's lock from start to finish.</summary>
+    private bool _holdsFileLock;
+
     public Memory<byte> Region(int offset, int length) => Rented.AsMemory(offset, length);
 
     /// <summary>Rents the request's memory (zeroed, so nothing of an earlier request leaks).</summary>
@@ -82,8 +86,27 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         Array.Clear(Rented, 0, length);
     }
 
-    /// <summary>Sends the IRP to the top of the stack and lets the request finish when it can.</summary>
+    /// <summary>
+    /// Sends the IRP to the top of the stack and lets the request finish when it can. On a
+    /// synchronous file the request first queues for the file object lock: all I/O on such a file
+    /// (and the CLEANUP of its last handle) runs one at a time.
+    /// </summary>
     public void Start(DeviceObject device)
+    {
+        var exclusive = Synchronous && Kind != IoRequestKind.Create && !(Kind == IoRequestKind.Housekeeping && IsCloseIrp);
+        if (!exclusive)
+        {
+            StartNow(device);
+            return;
+        }
+        FileState.Of(File).RunExclusive(() =>
+        {
+            _holdsFileLock = true;
+            StartNow(device);
+        });
+    }
+
+    private void StartNow(DeviceObject device)
     {
         _stage = 2;
         _replied = 0;
@@ -92,7 +115,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         if (Process is not null && Kind != IoRequestKind.Housekeeping) Process.PendingIo[this] = 0;
         var status = io.SendIrp(device, Irp, Process, Thread);
         _dispatchStatus = status;
-        if (status == NtStatus.STATUS_PENDING && !Synchronous && Kind != IoRequestKind.Create && Kind != IoRequestKind.Housekeeping)
+        if (status == NtStatus.STATUS_PENDING && !CallerWaits && Kind != IoRequestKind.Create && Kind != IoRequestKind.Housekeeping)
         {
             // Overlapped: the caller hears STATUS_PENDING now and the completion later.
             Interlocked.Exchange(ref _replied, 1);
@@ -167,7 +190,8 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             flags |= IoReplyFlags.OutputWritten;
             return Rented.AsSpan(OutputOffset, OutputLength);
         }
-        if (BufferedCopyBack && !status.IsError)
+        // STATUS_VERIFY_REQUIRED (the medium changed) copies nothing, though it is only a warning.
+        if (BufferedCopyBack && !status.IsError && status != NtStatus.STATUS_VERIFY_REQUIRED)
         {
             var copy = (int)Math.Min(information, OutputLength);
             if (information > OutputLength) io.ReportOvercopy(File, Irp, information, OutputLength);
@@ -180,9 +204,8 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     private void FinishTransfer(IoStatusWire iosb, bool pended)
     {
         var status = (NtStatus)iosb.Status;
-        if (AdvancesPosition && status.IsSuccess) File.CurrentByteOffset += iosb.Information;
         var alreadyReplied = Interlocked.Exchange(ref _replied, 1) != 0;
-        if (Synchronous)
+        if (CallerWaits)
         {
             // The I/O manager waited: the IOSB is written unless the status is an error, except that a
             // query it waited on (IRP_SYNCHRONOUS_API) that pended writes it whatever the status.
@@ -237,6 +260,11 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             if (irpPinned) _irpToFree = Irp;
         }
         Process?.PendingIo.TryRemove(this, out _);
+        if (_holdsFileLock)
+        {
+            _holdsFileLock = false;
+            FileState.Of(File).ReleaseExclusive();
+        }
         if (Rented is not null) ArrayPool<byte>.Shared.Return(Rented);
         Rented = null;
         var file = File;
@@ -251,7 +279,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         Event = null;
         ApcRoutine = ApcContext = IoStatusBlock = 0;
         OutputOffset = OutputLength = 0;
-        WholeOutputGoesBack = BufferedCopyBack = AdvancesPosition = false;
+        WholeOutputGoesBack = BufferedCopyBack = false;
         IsCloseIrp = false;
         if (!irpPinned) io.FreeIrp(irp);
         if (kevent is not null) io.ObjectManager.Dereference(kevent);

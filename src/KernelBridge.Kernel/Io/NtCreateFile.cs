@@ -45,8 +45,8 @@ internal sealed partial class IoServices
         string remaining;
         try
         {
-            var caseInsensitive = (request.Attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
-            var status = Ob.LookupObject(name, root, caseInsensitive, openLink: false, out found, out remaining);
+            // IoCreateFile opens by name with no type, so ObCaseInsensitive applies: case never matters here.
+            var status = Ob.LookupObject(name, root, caseInsensitive: true, openLink: false, out found, out remaining);
             if (!status.IsSuccess)
             {
                 FailCreate(context, status);

@@ -73,8 +73,9 @@ internal sealed partial class IoServices
         stack.Parameters.DeviceIoControl = new DeviceIoControlParameters
         {
             IoControlCode = request.IoControlCode,
-            InputBufferLength = (int)request.InputBufferLength,
-            OutputBufferLength = (int)request.OutputBufferLength,
+            // A null buffer is an empty one (except the neither method's input, passed raw).
+            InputBufferLength = request.InputBuffer != 0 || method == TransferMethod.METHOD_NEITHER ? (int)request.InputBufferLength : 0,
+            OutputBufferLength = outputLength,
         };
 
         switch (method)

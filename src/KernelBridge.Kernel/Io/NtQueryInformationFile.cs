@@ -48,7 +48,10 @@ internal sealed partial class IoServices
             Fail(context, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
             return;
         }
-        var status = ReferenceFile(context, request.Handle, 0, out var file, out var granted);
+        // IopQueryOperationAccess: basic (and all) information needs FILE_READ_ATTRIBUTES.
+        var access = informationClass is FileInformationClass.FileBasicInformation or FileInformationClass.FileAllInformation
+            ? AccessMask.FILE_READ_ATTRIBUTES : 0;
+        var status = ReferenceFile(context, request.Handle, access, out var file, out var granted);
         if (!status.IsSuccess)
         {
             Fail(context, status);
@@ -62,7 +65,8 @@ internal sealed partial class IoServices
             FileInformationClass.FileModeInformation => Write(answer, FileState.Of(file!).Mode
                 & (uint)(CreateOptions.FILE_WRITE_THROUGH | CreateOptions.FILE_SEQUENTIAL_ONLY | CreateOptions.FILE_NO_INTERMEDIATE_BUFFERING
                     | CreateOptions.FILE_SYNCHRONOUS_IO_ALERT | CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT)),
-            FileInformationClass.FilePositionInformation => Write(answer, file!.CurrentByteOffset),
+            // Only a synchronous file has a position the I/O manager keeps.
+            FileInformationClass.FilePositionInformation when (file!.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0 => Write(answer, file.CurrentByteOffset),
             FileInformationClass.FileAlignmentInformation => Write(answer, 0u),
             _ => 0,
         };
@@ -85,7 +89,9 @@ internal sealed partial class IoServices
         pending.RentBuffer((int)request.Length);
         irp.SystemBuffer = pending.Region(0, (int)request.Length);
         irp.UserBufferAddress = request.Buffer;
-        irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | IrpFlags.IRP_INPUT_OPERATION | IrpFlags.IRP_SYNCHRONOUS_API;
+        irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | IrpFlags.IRP_INPUT_OPERATION;
+        // The I/O manager waits for a query on an overlapped file too, and says so on the IRP.
+        if ((file!.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) == 0) irp.Flags |= IrpFlags.IRP_SYNCHRONOUS_API;
         pending.BufferedCopyBack = true;
         pending.OutputLength = (int)request.Length;
         irp.StackAt(irp.CurrentLocation - 1).Parameters.QueryFile = new QueryFileParameters

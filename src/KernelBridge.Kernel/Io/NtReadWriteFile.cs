@@ -92,7 +92,6 @@ internal sealed partial class IoServices
         pending.Thread = context.Thread;
         pending.File = file;
         pending.Irp = irp;
-        pending.AdvancesPosition = synchronous;
         irp.UserBufferAddress = userBuffer;
         var stack = irp.StackAt(irp.CurrentLocation - 1);
         var parameters = new ReadWriteParameters

@@ -23,7 +23,11 @@ internal sealed partial class ObServices(ObjectManager ob)
     private void NtClose(in SyscallContext context, in NtCloseRequest request, ReadOnlySpan<byte> data)
     {
         new WireReader(data).EnsureEnd("NtClose");
-        context.Reply.Send(ob.CloseHandle(context.Process, request.Handle));
+        var process = context.Process;
+        var reply = context.Reply;
+        var handle = request.Handle;
+        if (ob.TryDeferClose(process, handle, () => reply.Send(ob.CloseHandle(process, handle)))) return;
+        reply.Send(ob.CloseHandle(process, handle));
     }
 
     private void NtDuplicateObject(in SyscallContext context, in NtDuplicateObjectRequest request, ReadOnlySpan<byte> data)

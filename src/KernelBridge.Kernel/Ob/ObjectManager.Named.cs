@@ -9,6 +9,12 @@ internal sealed partial class ObjectManager
 {
     private const uint ValidAttributes = 0x1FF2;
 
+    /// <summary>NtClose of a last handle that must wait (see <see cref="ObjectTypeProcedures.DeferLastClose"/>): true if queued.</summary>
+    public bool TryDeferClose(ProcessObject process, long handle, Action close) =>
+        process.Handles.TryGet(handle, out var entry) && Volatile.Read(ref entry.Object.Header.HandleCount) == 1
+        && (entry.Attributes & HandleAttributes.ProtectFromClose) == 0
+        && ProceduresOf(entry.Object).DeferLastClose(entry.Object, close);
+
     private NtStatus ResolveRoot(ProcessObject process, ThreadObject thread, long rootHandle, out KernelObject? root)
     {
         root = null;
@@ -43,7 +49,7 @@ internal sealed partial class ObjectManager
             try
             {
                 if (root is not null and not DirectoryObject) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-                var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
+                var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0 || obj.ObjectType.CaseInsensitive;
                 status = InsertName(obj, root, name ?? "", caseInsensitive);
                 if (status == NtStatus.STATUS_OBJECT_NAME_COLLISION && (attributes & (uint)ObjectAttributeFlags.OBJ_OPENIF) != 0)
                 {
@@ -92,7 +98,7 @@ internal sealed partial class ObjectManager
         string remaining;
         try
         {
-            var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0;
+            var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0 || type.CaseInsensitive;
             status = LookupObject(name ?? "", root, caseInsensitive, openLink, out found, out remaining);
             if (!status.IsSuccess) return status;
         }

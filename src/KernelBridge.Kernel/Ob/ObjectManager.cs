@@ -257,6 +257,8 @@ internal sealed partial class ObjectManager
                     break;
                 }
                 if (child is not DirectoryObject) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+                // "\Device\" names an empty component after the directory.
+                if (rest.Length == 0) return NtStatus.STATUS_OBJECT_NAME_INVALID;
                 current = child;
                 path = rest;
             }
