@@ -28,12 +28,28 @@ public static unsafe partial class Kernel32
         }
         else
         {
-            IO_STATUS_BLOCK iosb = default;
+            IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
             status = Ntdll.NtDeviceIoControlFile(device, 0, 0, 0, &iosb, ioControlCode, inBuffer, inBufferSize, outBuffer, outBufferSize);
+            status = AwaitOnFile(device, status, &iosb);
             if (bytesReturned is not null && !status.IsError) *bytesReturned = (uint)iosb.Information;
         }
         if (status == NtStatus.STATUS_PENDING && overlapped is not null) return Fail(status);
         return status.IsSuccess || Fail(status);
+    }
+
+    /// <summary>
+    /// A call without an OVERLAPPED that pended (an overlapped handle): wait on the file for the end,
+    /// so the IOSB on this stack frame is written before the frame goes.
+    /// </summary>
+    private static NtStatus AwaitOnFile(nint file, NtStatus status, IO_STATUS_BLOCK* iosb)
+    {
+        if (status != NtStatus.STATUS_PENDING) return status;
+        while (Volatile.Read(ref iosb->Status) == NtStatus.STATUS_PENDING.Value)
+        {
+            var waited = Ntdll.NtWaitForSingleObject(file, false, null);
+            if (waited.IsError) return waited;
+        }
+        return iosb->NtStatus;
     }
 
     /// <summary>DeviceIoControl over spans (synchronous). <paramref name="bytesReturned"/> is left alone on an error, as on Windows.</summary>
@@ -68,8 +84,9 @@ public static unsafe partial class Kernel32
             if (numberOfBytesRead is not null && status == NtStatus.STATUS_SUCCESS) *numberOfBytesRead = (uint)overlapped->InternalHigh;
             return status.IsSuccess || Fail(status);
         }
-        IO_STATUS_BLOCK iosb = default;
+        IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
         status = Ntdll.NtReadFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToRead, null, null);
+        status = AwaitOnFile(file, status, &iosb);
         if (status == NtStatus.STATUS_END_OF_FILE) return true;
         if (numberOfBytesRead is not null && !status.IsError) *numberOfBytesRead = (uint)iosb.Information;
         return status.IsSuccess || Fail(status);
@@ -103,8 +120,9 @@ public static unsafe partial class Kernel32
             if (numberOfBytesWritten is not null && status == NtStatus.STATUS_SUCCESS) *numberOfBytesWritten = (uint)overlapped->InternalHigh;
             return status.IsSuccess || Fail(status);
         }
-        IO_STATUS_BLOCK iosb = default;
+        IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
         status = Ntdll.NtWriteFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToWrite, null, null);
+        status = AwaitOnFile(file, status, &iosb);
         if (numberOfBytesWritten is not null && !status.IsError) *numberOfBytesWritten = (uint)iosb.Information;
         return status.IsSuccess || Fail(status);
     }

@@ -103,6 +103,18 @@ internal sealed class HandleTable
         }
     }
 
+    /// <summary>Changes a handle's attributes (SetHandleInformation); false if the handle is unknown.</summary>
+    public bool SetAttributes(long handle, HandleAttributes attributes)
+    {
+        var index = IndexOf(handle & ~3L);
+        lock (_lock)
+        {
+            if (index < 0 || index >= _used || _slots[index] is not { } found) return false;
+            _slots[index] = found with { Attributes = attributes };
+            return true;
+        }
+    }
+
     /// <summary>Rundown: empties the table, protected handles included, newest first.</summary>
     public List<HandleEntry> RemoveAll()
     {

@@ -18,6 +18,20 @@ internal sealed partial class ObServices(ObjectManager ob)
         table.Register<NtQueryDirectoryObjectRequest, NtQueryDirectoryObjectReply>(NtQueryDirectoryObject);
         table.Register<NtOpenSymbolicLinkObjectRequest, HandleReply>(NtOpenSymbolicLinkObject);
         table.Register<NtQuerySymbolicLinkObjectRequest, NtQuerySymbolicLinkObjectReply>(NtQuerySymbolicLinkObject);
+        table.Register<NtSetInformationObjectRequest, EmptyReply>(NtSetInformationObject);
+    }
+
+    /// <summary>NtSetInformationObject(ObjectHandleFlagInformation): the handle's inherit and protect-from-close flags.</summary>
+    private void NtSetInformationObject(in SyscallContext context, in NtSetInformationObjectRequest request, ReadOnlySpan<byte> data)
+    {
+        new WireReader(data).EnsureEnd("NtSetInformationObject");
+        if (request.InformationClass != (uint)ObjectInformationClass.ObjectHandleFlagInformation)
+        {
+            context.Reply.Send(NtStatus.STATUS_INVALID_INFO_CLASS);
+            return;
+        }
+        var attributes = (request.Inherit != 0 ? HandleAttributes.Inherit : 0) | (request.ProtectFromClose != 0 ? HandleAttributes.ProtectFromClose : 0);
+        context.Reply.Send(context.Process.Handles.SetAttributes(request.Handle, attributes) ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_INVALID_HANDLE);
     }
 
     private void NtClose(in SyscallContext context, in NtCloseRequest request, ReadOnlySpan<byte> data)
