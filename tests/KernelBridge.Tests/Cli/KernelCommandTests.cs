@@ -19,7 +19,7 @@ public sealed class KernelCommandTests
         var instance = KernelProcess.NewInstanceName("second");
         using var first = KernelProcess.Start(instance, "--persistent");
         using var second = ChildProcess.StartDll("kbridge.dll", null, "kernel", "--instance", instance, "--persistent");
-        Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)), "the second kernel is still running");
+        Assert.True(second.WaitForExitAndOutput(TimeSpan.FromSeconds(30)), "the second kernel is still running");
         Assert.Equal(3, second.Process.ExitCode);
         Assert.Contains($"a kernel already serves instance '{instance}'", second.Output, StringComparison.Ordinal);
         // The first one is untouched.
@@ -54,7 +54,7 @@ public sealed class KernelCommandTests
         {
             Assert.False(KernelControl.QueryState(gate).Persistent);
         }
-        Assert.True(kernel.Process.WaitForExit(ExitTimeout), "the kernel did not exit after its last client left");
+        Assert.True(kernel.Process.WaitForExitAndOutput(ExitTimeout), "the kernel did not exit after its last client left");
         Assert.Equal(0, kernel.Process.Process.ExitCode);
         Assert.False(File.Exists(kernel.Directory.SocketPath), "the kernel left its socket behind");
         Assert.Contains("no clients for 3s", kernel.Process.Output, StringComparison.Ordinal);

@@ -131,7 +131,7 @@ public sealed class DriverFaultTests(TestDriverKernelFixture fixture) : IClassFi
             var status = KbTest.Ioctl(handle, KbTestInterface.IOCTL_KBTEST_CRASH, null, null, ref iosb);
             // The request fails either way: failed by the I/O manager, or cut off by the halt.
             Assert.True(status == NtStatus.STATUS_DRIVER_INTERNAL_ERROR || status == NtStatus.STATUS_PORT_DISCONNECTED, $"the crashing IOCTL returned {status}");
-            Assert.True(kernel.Process.WaitForExit(TimeSpan.FromSeconds(15)), "the kernel did not halt");
+            Assert.True(kernel.Process.WaitForExitAndOutput(TimeSpan.FromSeconds(15)), "the kernel did not halt");
             Assert.Equal(4, kernel.Process.Process.ExitCode);
             Assert.True(KbTest.Eventually(() => !gate.IsConnected, TimeSpan.FromSeconds(5)));
         }

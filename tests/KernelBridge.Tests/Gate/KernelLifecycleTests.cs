@@ -108,15 +108,24 @@ public sealed class KernelLifecycleTests
         }
     }
 
+    /// <summary>
+    /// Threads of one process race to start the kernel of a fresh instance, in a few rounds (a
+    /// race that is lost only sometimes must still fail the test nearly always).
+    /// </summary>
     [Fact]
     public void Clients_racing_to_start_a_kernel_end_with_one_kernel()
+    {
+        using var idle = new EnvironmentVariableScope(IdleVariable, "1");
+        for (var round = 1; round <= 3; round++) RaceOnce(round);
+    }
+
+    private static void RaceOnce(int round)
     {
         const int racers = 6;
         var instance = KernelProcess.NewInstanceName("race");
         var directory = InstanceDirectory.Open(instance, create: true);
         var gates = new GateClient?[racers];
         var errors = new ConcurrentQueue<Exception>();
-        using var idle = new EnvironmentVariableScope(IdleVariable, "1");
         try
         {
             using (var barrier = new Barrier(racers))
@@ -134,9 +143,9 @@ public sealed class KernelLifecycleTests
                     }
                 }) { IsBackground = true }).ToList();
                 threads.ForEach(t => t.Start());
-                foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromSeconds(90)), "a racing Connect did not return");
+                foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromSeconds(90)), $"round {round}: a racing Connect did not return");
             }
-            Assert.True(errors.IsEmpty, string.Join(Environment.NewLine, errors));
+            Assert.True(errors.IsEmpty, $"round {round}: {errors.Count} of {racers} racing Connects failed:{Environment.NewLine}{string.Join(Environment.NewLine, errors.Select(e => e.GetType().Name + ": " + e.Message))}");
             var pids = gates.Select(g => g!.KernelProcessId).Distinct().ToList();
             Assert.Single(pids);
             Assert.Equal(racers, KernelControl.QueryState(gates[0]).Clients);
@@ -150,6 +159,46 @@ public sealed class KernelLifecycleTests
             var pid = gates.FirstOrDefault(g => g is not null)?.KernelProcessId ?? 0;
             foreach (var gate in gates) gate?.Dispose();
             Posix.StopKernel(instance, pid);
+            Posix.DeleteInstanceDirectory(directory.Path);
+        }
+    }
+
+    /// <summary>
+    /// Separate client processes (kbridge ioctl, which auto-starts) race to start the kernel of a
+    /// fresh instance: all succeed, against one kernel. The idle timeout is passed to the children
+    /// only, so this test needs no process-wide variable.
+    /// </summary>
+    [Fact]
+    public void Client_processes_racing_to_start_a_kernel_all_succeed_with_one_kernel()
+    {
+        const int racers = 4;
+        var instance = KernelProcess.NewInstanceName("prace");
+        var directory = InstanceDirectory.Open(instance, create: true);
+        var environment = new Dictionary<string, string?> { [IdleVariable] = "1" };
+        var processes = new List<System.Diagnostics.Process>();
+        try
+        {
+            for (var i = 0; i < racers; i++)
+                processes.Add(Cli.Kbridge.Start(null, environment, "ioctl", "Echo", "0x222000", "--in", "6869", "--json", "--instance", instance));
+            var outputs = processes.Select(p => (Stdout: p.StandardOutput.ReadToEndAsync(), Stderr: p.StandardError.ReadToEndAsync())).ToList();
+            foreach (var process in processes) Assert.True(process.WaitForExit(TimeSpan.FromSeconds(90)), "a racing kbridge did not finish");
+            foreach (var process in processes) process.WaitForExit();
+            var results = processes.Zip(outputs, (p, o) => (p.ExitCode, Stdout: o.Stdout.Result, Stderr: o.Stderr.Result)).ToList();
+            var failed = results.Where(r => r.ExitCode != 0).ToList();
+            Assert.True(failed.Count == 0,
+                $"{failed.Count} of {racers} racing clients failed:{Environment.NewLine}{string.Join(Environment.NewLine, failed.Select(r => $"exit {r.ExitCode}: {r.Stderr.Split('\n')[0]}"))}");
+            var log = ReadLog(directory);
+            Assert.Equal(1, CountOf(log, "listening on"));
+            Assert.DoesNotContain("already serves", log, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                if (!process.HasExited) process.Kill();
+                process.Dispose();
+            }
+            Posix.StopKernel(instance, 0);
             Posix.DeleteInstanceDirectory(directory.Path);
         }
     }
