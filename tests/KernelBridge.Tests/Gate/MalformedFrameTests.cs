@@ -113,6 +113,21 @@ public sealed class MalformedFrameTests(KernelFixture fixture)
             $"clients before {clientsBefore}, now {KernelControl.QueryState(fixture.Gate).Clients}");
     }
 
+    /// <summary>
+    /// The first frame must be a Hello, whose size is fixed (16 + 12 bytes), so a first header
+    /// announcing tens of megabytes is malformed as soon as its 16 bytes are in. The kernel should
+    /// hang up then, not reserve a 64 MiB buffer for a client that has not even said hello and
+    /// wait for it to fill (every unauthenticated connection could pin 64 MiB that way).
+    /// </summary>
+    [Fact]
+    public void A_first_frame_announcing_more_than_a_hello_is_refused_without_waiting_for_the_rest()
+    {
+        using var offender = Connect();
+        offender.Send(RawGate.Frame((uint)WireProtocol.MaxFrameLength, FrameKind.Hello, 0, 0, 0));
+        Assert.True(offender.WaitForClose(TimeSpan.FromSeconds(5)),
+            "the kernel is still waiting for the rest of a 64 MiB 'Hello' from a client that has not shaken hands");
+    }
+
     /// <summary>The control for the cases above: a well-behaved connection is not closed.</summary>
     [Fact]
     public void A_well_formed_connection_stays_open()

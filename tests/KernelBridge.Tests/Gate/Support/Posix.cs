@@ -94,6 +94,9 @@ internal static class Posix
         try
         {
             var directory = InstanceDirectory.Open(instance, create: false);
+            if (pid <= 0 && File.Exists(directory.PidPath)
+                && int.TryParse(File.ReadAllText(directory.PidPath).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var written))
+                pid = written;
             if (File.Exists(directory.SocketPath))
             {
                 using var gate = GateClient.Connect(instance, autoStart: false);
@@ -108,6 +111,9 @@ internal static class Posix
         {
         }
         catch (UnauthorizedAccessException)
+        {
+        }
+        catch (IOException)
         {
         }
         if (pid <= 0) return;
@@ -144,8 +150,6 @@ internal static class Posix
         {
         }
     }
-
-    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>A fact that only means something as root (chown, NtLoadDriver); skipped with the reason otherwise.</summary>
