@@ -78,6 +78,11 @@ internal static class KernelCommand
                 await Console.Error.WriteLineAsync($"kbridge: {e.Message}").ConfigureAwait(false);
                 return 1;
             }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"kbridge: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
         });
         command.Subcommands.Add(CreateStatus());
         command.Subcommands.Add(CreateStop());

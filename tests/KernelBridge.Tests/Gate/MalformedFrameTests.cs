@@ -36,7 +36,7 @@ public sealed class MalformedFrameTests(KernelFixture fixture)
             case "length-above-64-MiB-after-handshake":
                 return (true, RawGate.Frame(uint.MaxValue, FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, 0));
             case "call-before-hello":
-                return (false, RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, 0, new KbQueryKernelStateRequest(0)));
+                return (false, RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, Environment.CurrentManagedThreadId, new KbQueryKernelStateRequest(0)));
             case "hello-with-bad-magic":
                 return (false, RawGate.Frame(FrameKind.Hello, 0, 0, 0, new HelloRequest(0xDEADBEEF, WireProtocol.Version, 0)));
             case "hello-of-the-wrong-size":
@@ -52,7 +52,7 @@ public sealed class MalformedFrameTests(KernelFixture fixture)
             case "odd-string-length":
                 return (true, RawGate.Frame(FrameKind.Call, (ushort)Syscall.NtLoadDriver, 1, 0, new NtLoadDriverRequest(3, 0), [1, 2, 3]));
             case "unknown-frame-kind":
-                return SetKind(RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, 0, new KbQueryKernelStateRequest(0)), 99);
+                return SetKind(RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, Environment.CurrentManagedThreadId, new KbQueryKernelStateRequest(0)), 99);
             case "return-frame-from-a-client":
                 return (true, RawGate.Frame(FrameKind.Return, (ushort)Syscall.KbQueryKernelState, 1, 0, new EmptyReply(0)));
             case "second-hello":
@@ -172,18 +172,27 @@ public sealed class MalformedFrameTests(KernelFixture fixture)
     }
 
     [Fact]
+    public void A_call_from_thread_id_zero_is_a_protocol_violation()
+    {
+        using var gate = Connect();
+        gate.Handshake();
+        gate.Send(RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, 0, new KbQueryKernelStateRequest(0)));
+        Assert.Null(gate.Receive());
+    }
+
+    [Fact]
     public void Two_frames_in_one_send_and_one_frame_in_many_sends_are_both_understood()
     {
         using var gate = Connect();
         gate.Handshake();
-        var first = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, 0, new KbQueryKernelStateRequest(0));
-        var second = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 2, 0, new KbQueryKernelStateRequest(0));
+        var first = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, Environment.CurrentManagedThreadId, new KbQueryKernelStateRequest(0));
+        var second = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 2, Environment.CurrentManagedThreadId, new KbQueryKernelStateRequest(0));
         gate.Send([.. first, .. second]);
         var replies = new[] { gate.Receive(), gate.Receive() };
         Assert.All(replies, r => Assert.Equal(NtStatus.STATUS_SUCCESS, (NtStatus)r!.Header.Value));
         Assert.Equal([1u, 2u], replies.Select(r => r!.Header.Sequence).Order());
 
-        var third = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 3, 0, new KbQueryKernelStateRequest(0));
+        var third = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 3, Environment.CurrentManagedThreadId, new KbQueryKernelStateRequest(0));
         foreach (var b in third)
         {
             gate.Send([b]);
@@ -202,7 +211,7 @@ public sealed class MalformedFrameTests(KernelFixture fixture)
         using (var gate = Connect())
         {
             gate.Handshake();
-            var frame = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, 0, new KbQueryKernelStateRequest(0));
+            var frame = RawGate.Frame(FrameKind.Call, (ushort)Syscall.KbQueryKernelState, 1, Environment.CurrentManagedThreadId, new KbQueryKernelStateRequest(0));
             gate.Send(frame.AsSpan(0, 10));
         }
         Assert.True(KbTest.Eventually(() => KernelControl.QueryState(fixture.Gate).Clients <= clientsBefore),
