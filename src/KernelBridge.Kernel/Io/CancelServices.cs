@@ -102,6 +102,12 @@ internal sealed partial class IoServices
         SucceedWithIosb(context, cancelled == 0 ? NtStatus.STATUS_NOT_FOUND : NtStatus.STATUS_SUCCESS);
     }
 
+    /// <summary>Thread exit (IoCancelThreadIo): the requests the thread issued are cancelled.</summary>
+    public static void CancelThreadIo(ThreadObject thread)
+    {
+        foreach (var (pending, generation) in Select(thread.Process, r => ReferenceEquals(r.Thread, thread))) pending.TryCancel(generation);
+    }
+
     /// <summary>Process rundown: every request the process has in flight is cancelled (IoCancelThreadIo for all its threads).</summary>
     public static void CancelProcessIo(ProcessObject process)
     {

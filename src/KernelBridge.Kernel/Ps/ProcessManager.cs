@@ -14,6 +14,9 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
     /// <summary>Called at the start of rundown, before handles close: the I/O manager cancels the process's I/O here.</summary>
     public event Action<ProcessObject>? ProcessTerminating;
 
+    /// <summary>A thread of a live process ended: the I/O manager cancels its I/O here (IoCancelThreadIo).</summary>
+    public event Action<ThreadObject>? ThreadTerminating;
+
     public const int MaxThreadsPerProcess = 16384;
 
     public int Count => _processes.Count;
@@ -81,6 +84,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
             foreach (var thread in process.Threads.Values)
             {
                 if (!thread.HasExited() || !process.Threads.TryRemove(thread.ThreadId, out _)) continue;
+                ThreadTerminating?.Invoke(thread);
                 dispatcher.ThreadExited(thread);
                 dispatcher.SignalForever(thread);
                 ob.Dereference(thread);
