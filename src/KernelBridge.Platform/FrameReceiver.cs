@@ -31,7 +31,8 @@ public sealed class FrameReceiver : IDisposable
         }
     }
 
-    /// <summary>As <see cref="Receive"/>, without holding a thread while waiting.</summary>
+    /// <summary>As <see cref="Receive"/>, without holding a thread while waiting (its state machine is pooled: no allocation per frame).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(Socket socket, CancellationToken cancellationToken)
     {
         while (true)

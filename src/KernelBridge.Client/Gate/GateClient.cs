@@ -307,7 +307,7 @@ public sealed partial class GateClient : IDisposable
     {
         if ((NotificationKind)header.Code != NotificationKind.IoCompletion || payload.Length < Unsafe.SizeOf<IoTransferReply>())
             throw new ProtocolViolationException($"unknown notification {header.Code} from the kernel");
-        IoTarget? target;
+        IoTarget target;
         lock (_pending)
         {
             if (!_outstanding.Remove(header.Sequence, out target)) return;

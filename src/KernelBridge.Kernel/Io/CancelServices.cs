@@ -13,7 +13,7 @@ internal sealed partial class IoServices
     private static List<(IoRequest Request, int Generation)> Select(ProcessObject process, Func<IoRequest, bool> match)
     {
         var selected = new List<(IoRequest, int)>();
-        foreach (var key in process.PendingIo.Keys)
+        foreach (var key in process.PendingIo.Snapshot())
         {
             var request = (IoRequest)key;
             var generation = request.Generation;

@@ -40,6 +40,18 @@ public static partial class Libc
     [LibraryImport(Lib)]
     internal static partial uint geteuid();
 
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static unsafe partial int ioctl(int fd, ulong request, int* argument);
+
+    public const ulong FIONREAD = 0x541B;
+
+    /// <summary>One trivial ioctl(2) (FIONREAD): the benchmark's "real kernel" baseline.</summary>
+    public static unsafe int TrivialIoctl(int fd)
+    {
+        int available;
+        return ioctl(fd, FIONREAD, &available);
+    }
+
     [LibraryImport(Lib)]
     internal static partial int getpid();
 
