@@ -102,10 +102,14 @@ internal sealed partial class IoServices
         SucceedWithIosb(context, cancelled == 0 ? NtStatus.STATUS_NOT_FOUND : NtStatus.STATUS_SUCCESS);
     }
 
-    /// <summary>Thread exit (IoCancelThreadIo): the requests the thread issued are cancelled.</summary>
+    /// <summary>
+    /// Thread exit (IoCancelThreadIo): the requests the thread issued are cancelled, except on files
+    /// bound to a completion port, whose I/O belongs to no thread (thread-agnostic I/O).
+    /// </summary>
     public static void CancelThreadIo(ThreadObject thread)
     {
-        foreach (var (pending, generation) in Select(thread.Process, r => ReferenceEquals(r.Thread, thread))) pending.TryCancel(generation);
+        foreach (var (pending, generation) in Select(thread.Process, r => ReferenceEquals(r.Thread, thread) && FileState.Of(r.File).Port is null))
+            pending.TryCancel(generation);
     }
 
     /// <summary>Process rundown: every request the process has in flight is cancelled (IoCancelThreadIo for all its threads).</summary>
