@@ -235,6 +235,39 @@ public sealed unsafe class EventTests
     }
 
     [Fact]
+    public void Event_calls_on_a_handle_to_another_type_are_STATUS_OBJECT_TYPE_MISMATCH_and_ERROR_INVALID_HANDLE()
+    {
+        var semaphore = KeTest.Semaphore(1, 1);
+        try
+        {
+            Assert.Equal(NtStatus.STATUS_OBJECT_TYPE_MISMATCH, Ntdll.NtSetEvent(semaphore, null));
+            Assert.Equal(NtStatus.STATUS_OBJECT_TYPE_MISMATCH, Ntdll.NtResetEvent(semaphore, null));
+            Assert.Equal(NtStatus.STATUS_OBJECT_TYPE_MISMATCH, Ntdll.NtPulseEvent(semaphore, null));
+            Assert.Equal(NtStatus.STATUS_OBJECT_TYPE_MISMATCH, Ntdll.NtQueryEvent(semaphore, out _, out _));
+            Kernel32.SetLastError(0xDEADBEEF);
+            Assert.False(Kernel32.SetEvent(semaphore));
+            Assert.Equal((uint)Win32Error.ERROR_INVALID_HANDLE, Kernel32.GetLastError());
+            Assert.Equal((1, 1), KeTest.SemaphoreState(semaphore));
+        }
+        finally
+        {
+            KeTest.Close(semaphore);
+        }
+    }
+
+    [Fact]
+    public void Event_calls_on_an_invalid_handle_are_STATUS_INVALID_HANDLE()
+    {
+        var previous = 0x55;
+        Assert.Equal(NtStatus.STATUS_INVALID_HANDLE, Ntdll.NtSetEvent(0x7FFF_FFF0, &previous));
+        Assert.Equal(0x55, previous);
+        Assert.Equal(NtStatus.STATUS_INVALID_HANDLE, Ntdll.NtQueryEvent(0x7FFF_FFF0, out _, out _));
+        Kernel32.SetLastError(0xDEADBEEF);
+        Assert.False(Kernel32.ResetEvent(0x7FFF_FFF0));
+        Assert.Equal((uint)Win32Error.ERROR_INVALID_HANDLE, Kernel32.GetLastError());
+    }
+
+    [Fact]
     public void NtQueryEvent_needs_EVENT_QUERY_STATE_and_NtSetEvent_needs_EVENT_MODIFY_STATE()
     {
         Assert.Equal(NtStatus.STATUS_SUCCESS, KeTest.NtCreateEvent(out var modifyOnly, EventType.NotificationEvent, false,

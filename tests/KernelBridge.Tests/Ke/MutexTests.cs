@@ -427,5 +427,154 @@ public sealed unsafe class MutexTests(KernelFixture fixture)
         }
     }
 
+    [Fact]
+    public void A_wait_for_all_that_takes_an_abandoned_mutex_returns_WAIT_ABANDONED_0()
+    {
+        var handle = KeTest.Mutex(initialOwner: false);
+        var set = KeTest.Event(manualReset: true, initialState: true);
+        try
+        {
+            OwnAndExit(handle);
+            KeTest.OnThread(() =>
+            {
+                // WRK KiWaitSatisfyMutant sets the wait status to STATUS_ABANDONED: no index for wait-all.
+                var result = Kernel32.WaitForMultipleObjects(2, [set, handle], true, (uint)ExitNoticed.TotalMilliseconds);
+                Assert.Equal(Kernel32.WAIT_ABANDONED_0, result);
+                Assert.Equal((0, true, false), KeTest.MutantState(handle));
+                Assert.True(Kernel32.ReleaseMutex(handle));
+            });
+        }
+        finally
+        {
+            KeTest.Close(handle, set);
+        }
+    }
+
+    [Fact]
+    public void The_owner_can_release_a_mutex_through_a_handle_opened_with_only_READ_CONTROL()
+    {
+        // Wine kernel32/tests/sync.c test_mutex: NtReleaseMutant checks ownership, not access.
+        var name = KeTest.UniqueName("mutex");
+        KeTest.OnThread(() =>
+        {
+            var created = KeTest.Mutex(initialOwner: true, name);
+            var readControl = Kernel32.OpenMutex(AccessMask.READ_CONTROL, false, name);
+            try
+            {
+                Assert.True(readControl != 0, $"OpenMutex(READ_CONTROL) failed with {Kernel32.GetLastError()}");
+                Assert.True(Kernel32.ReleaseMutex(readControl), $"ReleaseMutex failed with {Kernel32.GetLastError()}");
+                Kernel32.SetLastError(0xDEADBEEF);
+                Assert.False(Kernel32.ReleaseMutex(created));
+                Assert.Equal((uint)Win32Error.ERROR_NOT_OWNER, Kernel32.GetLastError());
+            }
+            finally
+            {
+                KeTest.Close(created, readControl);
+            }
+        });
+    }
+
+    [Fact]
+    public void OpenMutex_with_no_access_at_all_is_ERROR_ACCESS_DENIED()
+    {
+        // Wine kernel32/tests/sync.c test_mutex, run on Windows (todo_wine there): SeAccessCheck
+        // denies an empty desired access.
+        var name = KeTest.UniqueName("mutex");
+        var mutex = KeTest.Mutex(initialOwner: false, name);
+        try
+        {
+            Kernel32.SetLastError(0xDEADBEEF);
+            var opened = Kernel32.OpenMutex(0, false, name);
+            var error = Kernel32.GetLastError();
+            KeTest.Close(opened);
+            Assert.Equal(0, opened);
+            Assert.Equal((uint)Win32Error.ERROR_ACCESS_DENIED, error);
+        }
+        finally
+        {
+            KeTest.Close(mutex);
+        }
+    }
+
+    /// <summary>
+    /// Wine kernel32/tests/sync.c test_mutex opens a mutex with each single access bit, on Windows
+    /// (todo_wine there): exactly the bits 0x0DE0FFFE are refused. DELETE, READ_CONTROL, WRITE_DAC,
+    /// WRITE_OWNER, SYNCHRONIZE, MUTANT_QUERY_STATE, MAXIMUM_ALLOWED and the generic bits open.
+    /// </summary>
+    private const uint RefusedMutexBits = 0x0DE0FFFE;
+
+    private static (nint Handle, uint Error) OpenMutexWith(uint access, string name)
+    {
+        Kernel32.SetLastError(0xDEADBEEF);
+        var opened = Kernel32.OpenMutex(access, false, name);
+        var error = Kernel32.GetLastError();
+        KeTest.Close(opened);
+        return (opened, error);
+    }
+
+    [Fact]
+    public void OpenMutex_with_each_access_bit_a_mutex_defines_or_a_generic_bit_succeeds()
+    {
+        var name = KeTest.UniqueName("mutex");
+        var mutex = KeTest.Mutex(initialOwner: false, name);
+        try
+        {
+            var wrong = new List<string>();
+            for (var bit = 0; bit < 32; bit++)
+            {
+                var access = 1u << bit;
+                if ((RefusedMutexBits & access) != 0) continue;
+                var (opened, error) = OpenMutexWith(access, name);
+                if (opened == 0) wrong.Add($"0x{access:X8} was refused with {error}");
+            }
+            Assert.True(wrong.Count == 0, string.Join(Environment.NewLine, wrong));
+        }
+        finally
+        {
+            KeTest.Close(mutex);
+        }
+    }
+
+    [Fact]
+    public void OpenMutex_with_an_access_bit_a_mutex_does_not_define_is_ERROR_ACCESS_DENIED()
+    {
+        var name = KeTest.UniqueName("mutex");
+        var mutex = KeTest.Mutex(initialOwner: false, name);
+        try
+        {
+            var wrong = new List<string>();
+            for (var bit = 0; bit < 32; bit++)
+            {
+                var access = 1u << bit;
+                if ((RefusedMutexBits & access) == 0 || access == AccessMask.ACCESS_SYSTEM_SECURITY) continue;
+                var (opened, error) = OpenMutexWith(access, name);
+                if (opened != 0 || error != (uint)Win32Error.ERROR_ACCESS_DENIED)
+                    wrong.Add($"0x{access:X8}: opened={opened != 0}, error={error}; expected NULL with ERROR_ACCESS_DENIED");
+            }
+            Assert.True(wrong.Count == 0, string.Join(Environment.NewLine, wrong));
+        }
+        finally
+        {
+            KeTest.Close(mutex);
+        }
+    }
+
+    [Fact]
+    public void OpenMutex_with_ACCESS_SYSTEM_SECURITY_is_ERROR_PRIVILEGE_NOT_HELD()
+    {
+        var name = KeTest.UniqueName("mutex");
+        var mutex = KeTest.Mutex(initialOwner: false, name);
+        try
+        {
+            var (opened, error) = OpenMutexWith(AccessMask.ACCESS_SYSTEM_SECURITY, name);
+            Assert.Equal(0, opened);
+            Assert.Equal((uint)Win32Error.ERROR_PRIVILEGE_NOT_HELD, error);
+        }
+        finally
+        {
+            KeTest.Close(mutex);
+        }
+    }
+
     private GateClient NewProcess() => GateClient.Connect(fixture.Instance, autoStart: false);
 }

@@ -475,6 +475,35 @@ public sealed unsafe class WaitTests
     }
 
     [Fact]
+    public void An_invalid_handle_with_tag_bits_is_still_ERROR_INVALID_HANDLE()
+    {
+        // Wine kernel32/tests/sync.c test_WaitForSingleObject, run on Windows.
+        for (nint tag = 0; tag <= 3; tag++)
+            Assert.Equal((Kernel32.WAIT_FAILED, (uint)Win32Error.ERROR_INVALID_HANDLE), KeTest.Wait(0x7EAD_BEE0 | tag));
+    }
+
+    [Fact]
+    public void A_wait_that_succeeds_or_times_out_leaves_the_last_error_alone()
+    {
+        var set = KeTest.Event(manualReset: true, initialState: true);
+        var unset = KeTest.Event(manualReset: true, initialState: false);
+        try
+        {
+            for (nint tag = 0; tag <= 3; tag++)
+            {
+                Assert.Equal((Kernel32.WAIT_OBJECT_0, 0xDEADBEEFu), KeTest.Wait(set | tag));
+                Assert.Equal((Kernel32.WAIT_TIMEOUT, 0xDEADBEEFu), KeTest.Wait(unset | tag));
+            }
+            Assert.Equal((Kernel32.WAIT_OBJECT_0 + 1, 0xDEADBEEFu), KeTest.WaitMultiple([unset, set], waitAll: false));
+            Assert.Equal((Kernel32.WAIT_TIMEOUT, 0xDEADBEEFu), KeTest.WaitMultiple([unset, set], waitAll: true));
+        }
+        finally
+        {
+            KeTest.Close(set, unset);
+        }
+    }
+
+    [Fact]
     public void A_closed_handle_is_WAIT_FAILED_with_ERROR_INVALID_HANDLE()
     {
         var handle = KeTest.Event(manualReset: true, initialState: true);
