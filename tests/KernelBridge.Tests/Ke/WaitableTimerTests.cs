@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using KernelBridge.Abi;
+using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 using KernelBridge.Client.Win32;
 using KernelBridge.Tests.Infrastructure;
@@ -13,7 +14,7 @@ namespace KernelBridge.Tests.Ke;
 /// kernel32/tests/sync.c test_waitable_timer; WRK ex/timer.c NtSetTimer / NtCancelTimer, ke/timerobj.c).
 /// </summary>
 [Collection(KernelCollection.Name)]
-public sealed unsafe class WaitableTimerTests
+public sealed unsafe class WaitableTimerTests(KernelFixture fixture)
 {
     [Theory]
     [InlineData(2)]
@@ -287,6 +288,149 @@ public sealed unsafe class WaitableTimerTests
                 Assert.True(Kernel32.CancelWaitableTimer(timer));
             });
             Assert.All(log.Calls, call => Assert.Equal(3, call.Argument));
+        }
+        finally
+        {
+            KeTest.Close(timer);
+        }
+    }
+    [Fact]
+    public void CancelWaitableTimer_removes_a_completion_routine_that_is_queued_but_has_not_run()
+    {
+        // WRK ex/timer.c NtCancelTimer: KeRemoveQueueApc(&ExTimer->TimerApc) for a timer with an APC.
+        var timer = KeTest.Timer(manualReset: true);
+        var log = new TimerApcLog();
+        try
+        {
+            var (sleep, calls) = KeTest.OnThread(() =>
+            {
+                Assert.True(Kernel32.SetWaitableTimer(timer, KeTest.Relative(20), 0, log.Routine, 1, false));
+                Assert.Equal(Kernel32.WAIT_OBJECT_0, Kernel32.WaitForSingleObject(timer, 10_000));
+                Thread.Sleep(100);
+                Assert.True(Kernel32.CancelWaitableTimer(timer));
+                var slept = Kernel32.SleepEx(0, true);
+                lock (log.Calls) return (slept, log.Calls.Count);
+            });
+            Assert.Equal(0, calls);
+            Assert.Equal(0u, sleep);
+            // The signal state is the timer's own business: still signalled.
+            Assert.Equal(Kernel32.WAIT_OBJECT_0, KeTest.Poll(timer));
+        }
+        finally
+        {
+            KeTest.Close(timer);
+        }
+    }
+
+    [Fact]
+    public void SetWaitableTimer_again_removes_the_previous_completion_routine_if_it_has_not_run()
+    {
+        // WRK ex/timer.c NtSetTimer cancels the timer (and its queued APC) before setting it again.
+        var timer = KeTest.Timer(manualReset: true);
+        var log = new TimerApcLog();
+        try
+        {
+            var (sleep, calls) = KeTest.OnThread(() =>
+            {
+                Assert.True(Kernel32.SetWaitableTimer(timer, KeTest.Relative(20), 0, log.Routine, 1, false));
+                Assert.Equal(Kernel32.WAIT_OBJECT_0, Kernel32.WaitForSingleObject(timer, 10_000));
+                Thread.Sleep(100);
+                Assert.True(Kernel32.SetWaitableTimer(timer, KeTest.Relative(60_000), 0, null, 0, false));
+                var slept = Kernel32.SleepEx(0, true);
+                Assert.True(Kernel32.CancelWaitableTimer(timer));
+                lock (log.Calls) return (slept, log.Calls.Count);
+            });
+            Assert.Equal(0, calls);
+            Assert.Equal(0u, sleep);
+        }
+        finally
+        {
+            KeTest.Close(timer);
+        }
+    }
+
+    [Fact]
+    public void A_periodic_timer_has_at_most_one_completion_routine_pending()
+    {
+        // WRK: the timer owns one KAPC; the DPC's KeInsertQueueApc fails while it is still queued,
+        // so expirations during a non-alertable stretch do not pile up.
+        var timer = KeTest.Timer(manualReset: false);
+        var log = new TimerApcLog();
+        try
+        {
+            var (sleep, calls) = KeTest.OnThread(() =>
+            {
+                Assert.True(Kernel32.SetWaitableTimer(timer, KeTest.Relative(10), 20, log.Routine, 5, false));
+                Thread.Sleep(400);
+                var slept = Kernel32.SleepEx(0, true);
+                int count;
+                lock (log.Calls) count = log.Calls.Count;
+                Assert.True(Kernel32.CancelWaitableTimer(timer));
+                return (slept, count);
+            });
+            Assert.Equal(Kernel32.WAIT_IO_COMPLETION, sleep);
+            Assert.Equal(1, calls);
+        }
+        finally
+        {
+            KeTest.Close(timer);
+        }
+    }
+
+    [Fact]
+    public void A_timer_with_a_completion_routine_is_cancelled_when_the_process_of_the_setting_thread_goes_away()
+    {
+        // MS docs SetWaitableTimer: "If the thread that set the timer terminates and there is an
+        // associated completion routine, the timer is canceled. However, the state of the timer
+        // remains unchanged." WRK ps/psdelete.c PspExitThread -> ex/timer.c ExTimerRundown.
+        var name = KeTest.UniqueName("timer");
+        var timer = KeTest.Timer(manualReset: true, name);
+        var other = GateClient.Connect(fixture.Instance, autoStart: false);
+        var log = new TimerApcLog();
+        try
+        {
+            KeTest.OnThread(() =>
+            {
+                var opened = Kernel32.OpenWaitableTimer(AccessMask.TIMER_ALL_ACCESS, false, name);
+                Assert.True(opened != 0, $"OpenWaitableTimer failed with {Kernel32.GetLastError()}");
+                Assert.True(Kernel32.SetWaitableTimer(opened, KeTest.Relative(500), 0, log.Routine, 1, false));
+            }, other);
+            other.Dispose();
+            Assert.Equal(Kernel32.WAIT_TIMEOUT, Kernel32.WaitForSingleObject(timer, 1_500));
+        }
+        finally
+        {
+            KeTest.Close(timer);
+        }
+    }
+
+    [Fact]
+    public void A_timer_with_a_completion_routine_is_cancelled_when_the_setting_thread_exits()
+    {
+        // As above, for a thread that ends while its process lives on. The kernel learns of the
+        // exit from /proc within a couple of seconds, so the due time is longer than that.
+        var timer = KeTest.Timer(manualReset: true);
+        var log = new TimerApcLog();
+        try
+        {
+            KeTest.OnThread(() => Assert.True(Kernel32.SetWaitableTimer(timer, KeTest.Relative(3_000), 0, log.Routine, 1, false)));
+            Assert.Equal(Kernel32.WAIT_TIMEOUT, Kernel32.WaitForSingleObject(timer, 4_500));
+        }
+        finally
+        {
+            Kernel32.CancelWaitableTimer(timer);
+            KeTest.Close(timer);
+        }
+    }
+
+    [Fact]
+    public void A_timer_without_a_completion_routine_outlives_the_thread_that_set_it()
+    {
+        var timer = KeTest.Timer(manualReset: true);
+        try
+        {
+            KeTest.OnThread(() => Assert.True(Kernel32.SetWaitableTimer(timer, KeTest.Relative(100), 0, null, 0, false)));
+            Assert.Equal(Kernel32.WAIT_OBJECT_0, Kernel32.WaitForSingleObject(timer, 10_000));
         }
         finally
         {
