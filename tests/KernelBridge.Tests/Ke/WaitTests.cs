@@ -547,6 +547,43 @@ public sealed unsafe class WaitTests
         }
     }
 
+    // ---- Thread objects ----
+
+    [Fact]
+    public void A_thread_handle_is_signalled_when_the_thread_exits()
+    {
+        using var exit = new ManualResetEventSlim();
+        using var thread = new ThreadCall<uint>(() =>
+        {
+            var slept = Kernel32.SleepEx(0, false);
+            exit.Wait(KeTest.Timeout);
+            return slept;
+        });
+        thread.WaitStarted();
+        Assert.True(KeTest.Eventually(() => thread.ThreadId != 0));
+        nint handle = 0;
+        try
+        {
+            Assert.True(KeTest.Eventually(() =>
+            {
+                handle = Kernel32.OpenThread(AccessMask.SYNCHRONIZE, false, (uint)thread.ThreadId);
+                return handle != 0;
+            }), $"OpenThread failed with {Kernel32.GetLastError()}");
+            Assert.Equal(Kernel32.WAIT_TIMEOUT, KeTest.Poll(handle));
+            var waiter = Parked.Start(() => Kernel32.WaitForSingleObject(handle, 10_000));
+            exit.Set();
+            Assert.Equal(0u, thread.Join());
+            // The kernel notices the exit from /proc within a few seconds.
+            Assert.Equal(Kernel32.WAIT_OBJECT_0, waiter.Join());
+            Assert.Equal(Kernel32.WAIT_OBJECT_0, KeTest.Poll(handle));
+        }
+        finally
+        {
+            exit.Set();
+            KeTest.Close(handle);
+        }
+    }
+
     // ---- File objects ----
 
     [Fact]
