@@ -143,6 +143,11 @@ public static unsafe partial class Kernel32
 
     public static nint OpenWaitableTimer(uint desiredAccess, bool inheritHandle, string name)
     {
+        if (name is null)
+        {
+            SetLastError(Win32Error.ERROR_INVALID_PARAMETER);
+            return 0;
+        }
         nint handle;
         return Opened(Ntdll.NtOpenTimer(&handle, desiredAccess, Named(name, inheritHandle, openIf: false)), handle);
     }

@@ -28,6 +28,8 @@ internal sealed partial class Dispatcher
         {
             var schedule = (TimerSchedule)(timer.Scheduler ??= new TimerSchedule());
             var wasSet = schedule.Set;
+            // Setting again takes back a completion routine that fired but has not run.
+            ForgetApcUnsynchronized(timer, schedule);
             schedule.Clock?.Dispose();
             schedule.Generation++;
             schedule.Set = true;
@@ -36,6 +38,7 @@ internal sealed partial class Dispatcher
             schedule.ApcThread = apcRoutine != 0 ? apcThread : null;
             schedule.ApcRoutine = apcRoutine;
             schedule.ApcContext = apcContext;
+            if (schedule.ApcThread is { } owner && !owner.ActiveTimers.Contains(timer)) owner.ActiveTimers.Add(timer);
             timer.SignalState = 0;
             var generation = schedule.Generation;
             var delay = DelayOf(dueTime);
@@ -45,16 +48,28 @@ internal sealed partial class Dispatcher
         });
 
     /// <summary>KeCancelTimer / NtCancelTimer: stops it without touching its signal state. True if it was set.</summary>
-    public bool CancelTimer(KTimer timer) => Locked(_ =>
+    public bool CancelTimer(KTimer timer) => Locked(_ => CancelTimerUnsynchronized(timer));
+
+    private static bool CancelTimerUnsynchronized(KTimer timer)
     {
         if (timer.Scheduler is not TimerSchedule schedule) return false;
         var wasSet = schedule.Set;
+        ForgetApcUnsynchronized(timer, schedule);
         schedule.Set = false;
         schedule.Generation++;
         schedule.Clock?.Dispose();
         schedule.Clock = null;
         return wasSet;
-    });
+    }
+
+    /// <summary>KeRemoveQueueApc for the timer's APC, and the timer off its thread's active list.</summary>
+    private static void ForgetApcUnsynchronized(KTimer timer, TimerSchedule schedule)
+    {
+        if (schedule.ApcThread is not { } thread) return;
+        thread.UserApcs.RemoveAll(apc => ReferenceEquals(apc.Timer, timer));
+        thread.ActiveTimers.Remove(timer);
+        schedule.ApcThread = null;
+    }
 
     private void Expire(KTimer timer, long generation)
     {
@@ -64,7 +79,11 @@ internal sealed partial class Dispatcher
         Locked(wakes =>
         {
             if (timer.Scheduler is not TimerSchedule schedule || schedule.Generation != generation || !schedule.Set) return;
-            if (schedule.Period == 0) schedule.Set = false;
+            if (schedule.Period == 0)
+            {
+                schedule.Set = false;
+                schedule.ApcThread?.ActiveTimers.Remove(timer);
+            }
             timer.SignalState = 1;
             WakeWaitersUnsynchronized(timer, wakes);
             dpc = schedule.Dpc;
@@ -85,9 +104,10 @@ internal sealed partial class Dispatcher
         }
         if (apcThread is not null)
         {
-            // TimerAPCProc(context, low, high): the FILETIME at which it fired.
+            // TimerAPCProc(context, low, high): the FILETIME at which it fired. The timer has one APC:
+            // while it waits to run, later expirations queue no more.
             var now = DateTime.UtcNow.ToFileTimeUtc();
-            QueueUserApc(apcThread, new UserApc(routine, context, (ulong)(now & 0xFFFFFFFF), (ulong)(now >> 32)));
+            QueueUserApc(apcThread, new UserApc(routine, context, (ulong)(now & 0xFFFFFFFF), (ulong)(now >> 32), timer), onlyOnce: true);
         }
     }
 }

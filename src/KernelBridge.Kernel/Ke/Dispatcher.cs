@@ -264,6 +264,8 @@ internal sealed partial class Dispatcher
         Locked(wakes =>
         {
             foreach (var mutant in thread.OwnedMutants.ToArray()) AbandonUnsynchronized(mutant, wakes);
+            // A timer whose completion routine belongs to this thread is cancelled; its state stays.
+            foreach (var timer in thread.ActiveTimers.ToArray()) CancelTimerUnsynchronized(timer);
             if (thread.CurrentWait is { } waiter) EndWaitUnsynchronized(waiter, NtStatus.STATUS_THREAD_IS_TERMINATING, wakes);
             queueWaiter = thread.CurrentQueueWait is { Done: false } q ? q : null;
             thread.UserApcs.Clear();
@@ -281,12 +283,13 @@ internal sealed partial class Dispatcher
     // ---- APCs ----
 
     /// <summary>Queues a user APC to a thread; an alertable wait in progress ends with STATUS_USER_APC.</summary>
-    public void QueueUserApc(ThreadObject thread, in UserApc apc)
+    public void QueueUserApc(ThreadObject thread, in UserApc apc, bool onlyOnce = false)
     {
         var copy = apc;
         QueueWaiter? queueWaiter = null;
         Locked(wakes =>
         {
+            if (onlyOnce && thread.UserApcs.Exists(a => ReferenceEquals(a.Timer, copy.Timer))) return;
             thread.UserApcs.Add(copy);
             if (thread.CurrentWait is { Alertable: true } waiter) EndWaitUnsynchronized(waiter, NtStatus.STATUS_USER_APC, wakes);
             if (thread.CurrentQueueWait is { Alertable: true, Done: false } q) queueWaiter = q;
@@ -304,7 +307,7 @@ internal sealed partial class Dispatcher
 }
 
 /// <summary>A user-mode APC: routine and three arguments (PKNORMAL_ROUTINE's shape).</summary>
-internal readonly record struct UserApc(ulong Routine, ulong Argument1, ulong Argument2, ulong Argument3);
+internal readonly record struct UserApc(ulong Routine, ulong Argument1, ulong Argument2, ulong Argument3, KTimer? Timer = null);
 
 /// <summary>Identifies a kernel worker thread as a mutant owner for drivers' own waits.</summary>
 internal sealed class KernelThreadToken

@@ -112,7 +112,8 @@ internal sealed partial class KeServices
     {
         new WireReader(data).EnsureEnd("NtTestAlert");
         var apcs = dispatcher.DrainUserApcs(context.Thread);
-        context.Reply.Send(apcs.Length > 0 ? NtStatus.STATUS_USER_APC : NtStatus.STATUS_SUCCESS, new WaitReply((uint)apcs.Length, 0), ApcBytes(apcs));
+        // The APCs run on the way out; the call itself succeeds (STATUS_ALERTED is for alerts, not APCs).
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new WaitReply((uint)apcs.Length, 0), ApcBytes(apcs));
     }
 
     /// <summary>Parks the wait; the reply (with any APCs to run) goes out when it ends. The objects stay referenced until then.</summary>

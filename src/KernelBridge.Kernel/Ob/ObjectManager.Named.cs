@@ -109,7 +109,7 @@ internal sealed partial class ObjectManager
         try
         {
             if (!ReferenceEquals(found!.ObjectType, type) || remaining.Length != 0) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-            status = AccessCheck.Check(type, desiredAccess, out var granted);
+            status = AccessCheck.CheckOpen(type, desiredAccess, out var granted);
             return status.IsSuccess ? CreateHandle(process, found, granted, HandleAttributesOf(attributes), out handle) : status;
         }
         finally

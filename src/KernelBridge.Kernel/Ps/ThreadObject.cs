@@ -16,6 +16,8 @@ internal sealed class ThreadObject(ProcessObject process, int threadId) : Dispat
     public Ke.QueueWaiter? CurrentQueueWait;
     public readonly List<KMutant> OwnedMutants = [];
     public readonly List<Ke.UserApc> UserApcs = [];
+    /// <summary>Timers this thread set with a completion routine (ETHREAD's active timer list).</summary>
+    public readonly List<KTimer> ActiveTimers = [];
 
     /// <summary>Whether the Linux thread is gone (its /proc entry vanished). Unknown means alive.</summary>
     public bool HasExited()

@@ -26,4 +26,18 @@ internal static class AccessCheck
         grantedAccess = mapped & (type.ValidAccessMask | AccessMask.STANDARD_RIGHTS_ALL);
         return NtStatus.STATUS_SUCCESS;
     }
+
+    /// <summary>
+    /// The check an open by name makes: as <see cref="Check"/>, but bits the type does not define,
+    /// or no access at all, are refused; ACCESS_SYSTEM_SECURITY needs a privilege nobody holds here.
+    /// </summary>
+    public static NtStatus CheckOpen(ObjectType type, uint desiredAccess, out uint grantedAccess)
+    {
+        grantedAccess = 0;
+        var mapped = type.GenericMapping.Map(desiredAccess);
+        if ((mapped & AccessMask.ACCESS_SYSTEM_SECURITY) != 0) return NtStatus.STATUS_PRIVILEGE_NOT_HELD;
+        var defined = type.ValidAccessMask | AccessMask.STANDARD_RIGHTS_ALL | AccessMask.MAXIMUM_ALLOWED;
+        if (mapped == 0 || (mapped & ~defined) != 0) return NtStatus.STATUS_ACCESS_DENIED;
+        return Check(type, desiredAccess, out grantedAccess);
+    }
 }
