@@ -21,6 +21,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     private MemoryHandle _output;
     private CancellationTokenRegistration _cancellation;
     private string _operation = "";
+    private volatile bool _completed;
 
     public IO_STATUS_BLOCK* IoStatusBlock { get; } = (IO_STATUS_BLOCK*)NativeMemory.AllocZeroed((nuint)sizeof(IO_STATUS_BLOCK));
 
@@ -33,6 +34,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     {
         if (!Pool.TryTake(out var io)) io = new AsyncIo();
         io._core.Reset();
+        io._completed = false;
         io._input = input.Pin();
         io._output = output.Pin();
         io._operation = operation;
@@ -52,6 +54,9 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
         var iosb = (nint)IoStatusBlock;
         _cancellation = cancellationToken.UnsafeRegister(_ =>
         {
+            // Until GetResult disposes this registration the IOSB is still this request's, so a late
+            // cancel can at worst find nothing to cancel.
+            if (_completed) return;
             IO_STATUS_BLOCK result;
             Ntdll.NtCancelIoFileEx(file, (IO_STATUS_BLOCK*)iosb, &result);
         }, null);
@@ -68,8 +73,9 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
 
     private void OnCompleted(NtStatus status)
     {
-        _cancellation.Dispose();
-        _cancellation = default;
+        // On the gate's reader thread: the registration is disposed in GetResult (disposing waits for a
+        // running cancel callback, which itself needs the reader thread).
+        _completed = true;
         _input.Dispose();
         _output.Dispose();
         if (status.IsError) _core.SetException(new NtStatusException(status, _operation));
@@ -84,6 +90,8 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
         }
         finally
         {
+            _cancellation.Dispose();
+            _cancellation = default;
             Pool.Add(this);
         }
     }

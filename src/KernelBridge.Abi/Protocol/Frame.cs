@@ -13,15 +13,13 @@ public enum FrameKind : ushort
     Call = 3,
     /// <summary>Kernel → client: the result of a call. Value = NTSTATUS.</summary>
     Return = 4,
-    /// <summary>Kernel → client: something to apply to user memory or run on a thread (Code = <see cref="NotificationKind"/>).</summary>
+    /// <summary>Kernel → client, unasked: an overlapped request's completion (Code = <see cref="NotificationKind"/>, Sequence = the call's).</summary>
     Notify = 5,
-    /// <summary>Client → kernel: a notification was applied; Sequence = its token.</summary>
-    Ack = 6,
 }
 
 /// <summary>
 /// Every frame starts with this 16-byte header. Length counts the whole frame, header included.
-/// Sequence pairs a Return with its Call (and an Ack with its Notify).
+/// Sequence pairs a Return (and a Notify) with its Call.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
 public record struct FrameHeader(uint Length, FrameKind Kind, ushort Code, uint Sequence, int Value)

@@ -49,12 +49,15 @@ internal static unsafe class BenchCommand
             var kernelBridge = results[^1].NanosPerOp;
             if (parse.GetValue(json))
             {
-                CommonOptions.PrintJson(results.Select(r => new
+                CommonOptions.PrintJson(new
                 {
-                    name = r.Name, nanosecondsPerOperation = Math.Round(r.NanosPerOp, 1), bytesAllocatedPerOperation = Math.Round(r.BytesPerOp, 2),
-                    kernelBridgeRatio = Math.Round(kernelBridge / r.NanosPerOp, 2),
-                }).Append(new { name = "kernel bytes allocated per KernelBridge IOCTL", nanosecondsPerOperation = 0.0,
-                    bytesAllocatedPerOperation = Math.Round(kernelBytes, 2), kernelBridgeRatio = 0.0 }));
+                    results = results.Select(r => new
+                    {
+                        name = r.Name, nanosecondsPerOperation = Math.Round(r.NanosPerOp, 1), clientBytesPerOperation = Math.Round(r.BytesPerOp, 2),
+                        kernelBridgeRatio = Math.Round(kernelBridge / r.NanosPerOp, 2),
+                    }),
+                    kernelBytesPerIoctl = Math.Round(kernelBytes, 2),
+                });
                 return 0;
             }
             var table = new Table().AddColumn("operation").AddColumn(new TableColumn("median ns/op").RightAligned())

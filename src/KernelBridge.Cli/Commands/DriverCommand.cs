@@ -24,7 +24,7 @@ internal static class DriverCommand
     private static Command CreateLoad()
     {
         var path = new Argument<string>("PATH") { Description = "The driver assembly (.dll)" };
-        var service = new Option<string?>("--service") { Description = "Service name (default: the driver type's name without 'Driver')" };
+        var service = new Option<string?>("--service") { Description = "Service name (default: the driver type's name without 'Driver', as at boot)" };
         var command = new Command("load", "Load a driver assembly (NtLoadDriver; needs the load-driver privilege)");
         command.Arguments.Add(path);
         command.Options.Add(service);
@@ -47,9 +47,28 @@ internal static class DriverCommand
         return command;
     }
 
-    /// <summary>With no --service the kernel picks the name from the driver type; "" would mean that, but NtLoadDriver needs a key.</summary>
+    /// <summary>
+    /// With no --service: the driver type's name without "Driver" (as a boot load names it), found by
+    /// looking into the assembly; failing that, the last part of the file name.
+    /// </summary>
     private static string DefaultServiceName(string image)
     {
+        var probe = new System.Runtime.Loader.AssemblyLoadContext("kbridge-driver-probe", isCollectible: true);
+        try
+        {
+            var drivers = probe.LoadFromAssemblyPath(image).GetExportedTypes()
+                .Where(t => typeof(KernelBridge.Ddk.IDriver).IsAssignableFrom(t) && !t.IsAbstract).ToList();
+            if (drivers.Count == 1)
+                return drivers[0].Name.EndsWith("Driver", StringComparison.Ordinal) && drivers[0].Name.Length > 6 ? drivers[0].Name[..^6] : drivers[0].Name;
+        }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or System.Reflection.ReflectionTypeLoadException)
+        {
+            // Not something we can look into: the kernel will say what is wrong with it.
+        }
+        finally
+        {
+            probe.Unload();
+        }
         var name = Path.GetFileNameWithoutExtension(image);
         return name.Contains('.', StringComparison.Ordinal) ? name[(name.LastIndexOf('.') + 1)..] : name;
     }

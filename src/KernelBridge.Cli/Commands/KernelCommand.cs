@@ -96,7 +96,7 @@ internal static class KernelCommand
         command.Options.Add(json);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
-            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: true);
+            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: false);
             if (!File.Exists(instance.SocketPath))
             {
                 if (parse.GetValue(json)) CommonOptions.PrintJson(new { instance = instance.Instance, running = false });
@@ -132,7 +132,7 @@ internal static class KernelCommand
         var command = new Command("stop", "Stop the instance's kernel (its clients get STATUS_PORT_DISCONNECTED)");
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
-            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: true);
+            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: false);
             if (!File.Exists(instance.SocketPath))
             {
                 Console.Out.WriteLine($"no kernel is running for instance '{instance.Instance}'");

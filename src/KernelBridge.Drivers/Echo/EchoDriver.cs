@@ -111,6 +111,9 @@ public sealed class EchoDriver : IDriver
         }
         if (code == EchoInterface.IOCTL_ECHO_NEITHER.Value)
         {
+            // METHOD_NEITHER trusts nothing: buffers shorter than their lengths (a null pointer) are refused.
+            if (parameters.Type3InputBuffer.Length < parameters.InputBufferLength || irp.UserBuffer.Length < parameters.OutputBufferLength)
+                return Complete(irp, NtStatus.STATUS_INVALID_USER_BUFFER, 0);
             var input = parameters.Type3InputBuffer.Span[..parameters.InputBufferLength];
             return CopyOut(irp, state.Prefix, input, irp.UserBuffer.Span[..parameters.OutputBufferLength]);
         }

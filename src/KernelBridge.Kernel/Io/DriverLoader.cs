@@ -20,6 +20,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
     public const string ServicesKey = @"\Registry\Machine\System\CurrentControlSet\Services\";
 
     private readonly ConcurrentDictionary<string, LoadedDriver> _drivers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<string> _loadOrder = [];
 
     public IReadOnlyCollection<LoadedDriver> Drivers => [.. _drivers.Values.OrderBy(d => d.Driver.ServiceKeyName, StringComparer.OrdinalIgnoreCase)];
 
@@ -105,6 +106,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
             return status;
         }
         _drivers[serviceName] = new LoadedDriver(driver, imagePath, builtIn, context);
+        lock (_loadOrder) _loadOrder.Add(serviceName);
         ob.Dereference(driver);
         LogLoaded(serviceName, imagePath, driver.Devices.Count);
         return NtStatus.STATUS_SUCCESS;
@@ -117,6 +119,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         var driver = loaded.Driver;
         if (driver.DriverUnload is not { } unload) return NtStatus.STATUS_INVALID_DEVICE_REQUEST;
         if (!_drivers.TryRemove(serviceName, out _)) return NtStatus.STATUS_OBJECT_NAME_NOT_FOUND;
+        lock (_loadOrder) _loadOrder.RemoveAll(n => string.Equals(n, serviceName, StringComparison.OrdinalIgnoreCase));
         try
         {
             unload(driver);
@@ -135,8 +138,10 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
     /// <summary>Unloads every driver that can be, newest first (kernel shutdown).</summary>
     public void UnloadAll()
     {
-        foreach (var loaded in _drivers.Values.Reverse())
-            if (loaded.Driver.DriverUnload is not null) Unload(loaded.Driver.ServiceKeyName);
+        string[] order;
+        lock (_loadOrder) order = [.. _loadOrder];
+        foreach (var name in order.Reverse())
+            if (_drivers.TryGetValue(name, out var loaded) && loaded.Driver.DriverUnload is not null) Unload(name);
     }
 
     /// <summary>Resolves a driver's own dependencies beside it; the Ddk and Abi come from the kernel.</summary>

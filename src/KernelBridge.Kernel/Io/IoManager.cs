@@ -172,9 +172,11 @@ internal sealed partial class IoManager
         if (irp.CurrentLocation <= 0)
         {
             irp.CurrentLocation++;
-            _bugCheck.Report(BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, device.DriverObject, irp,
+            // The fault is the caller's, whose location is the current one: it sent the IRP on with no room left.
+            var caller = irp.CurrentLocation <= irp.StackCount ? irp.StackAt(irp.CurrentLocation).DeviceObject?.DriverObject : null;
+            _bugCheck.Report(BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, caller ?? device.DriverObject, irp,
                 $"IoCallDriver to {device.Name ?? "an unnamed device"} with no stack location left", null);
-            device.DriverObject.Faulted = true;
+            if (caller is not null) caller.Faulted = true;
             return FailIrp(irp, NtStatus.STATUS_DRIVER_INTERNAL_ERROR);
         }
         var stack = irp.StackAt(irp.CurrentLocation);

@@ -141,9 +141,13 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         if (Interlocked.Decrement(ref _stage) == 0) Finish();
     }
 
+    /// <summary>Set when the caller was answered before the IRP completed without pending: the completion, if it ever comes, reaches nobody.</summary>
+    private bool _answeredEarly;
+
     private void SendEarly(NtStatus status)
     {
         if (Interlocked.Exchange(ref _replied, 1) != 0) return;
+        _answeredEarly = true;
         if (Kind == IoRequestKind.Create) Reply.Send(status, new NtCreateFileReply(0, default, IoReplyFlags.None, 0));
         else if (Kind != IoRequestKind.Housekeeping && Reply.IsValid) Reply.Send(status, new IoTransferReply(default, IoReplyFlags.None, 0));
     }
@@ -161,9 +165,11 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             case IoRequestKind.Housekeeping:
                 break;
             default:
-                FinishTransfer(iosb, pended);
+                // A request answered early (the driver returned a status without completing) is over for the caller.
+                if (!_answeredEarly) FinishTransfer(iosb, pended);
                 break;
         }
+        _answeredEarly = false;
         Release();
     }
 

@@ -53,9 +53,36 @@ internal sealed partial class Dispatcher
         var packets = new CompletionPacket[count];
         for (var i = 0; i < count; i++) packets[i] = port.Packets.Dequeue();
         port.SignalState = port.Packets.Count;
-        port.Associated.Add(thread);
+        AssociateUnsynchronized(port, thread);
         port.Active++;
+        thread.QueueActive = true;
         return packets;
+    }
+
+    /// <summary>A thread belongs to one port at a time: joining another leaves the first (and its running count).</summary>
+    private static void AssociateUnsynchronized(IoCompletionObject port, ThreadObject thread)
+    {
+        if (ReferenceEquals(thread.QueuePort, port)) return;
+        DisassociateUnsynchronized(thread);
+        port.Associated.Add(thread);
+        thread.QueuePort = port;
+    }
+
+    private static void DisassociateUnsynchronized(ThreadObject thread)
+    {
+        if (thread.QueuePort is not { } old) return;
+        old.Associated.Remove(thread);
+        if (thread.QueueActive && old.Active > 0) old.Active--;
+        thread.QueueActive = false;
+        thread.QueuePort = null;
+    }
+
+    /// <summary>A thread that ends frees its running slot on its port, which may release a waiter.</summary>
+    private static void LeaveQueueUnsynchronized(ThreadObject thread, List<(QueueWaiter, CompletionPacket[])> released)
+    {
+        var port = thread.QueuePort;
+        DisassociateUnsynchronized(thread);
+        if (port is not null) ReleaseQueueWaitersUnsynchronized(port, released);
     }
 
     private static void EndQueueWaitUnsynchronized(QueueWaiter waiter)
@@ -78,8 +105,12 @@ internal sealed partial class Dispatcher
         lock (_lock)
         {
             // The thread comes back for more: it no longer counts as running for this port.
-            if (port.Associated.Contains(thread) && port.Active > 0) port.Active--;
-            var associated = port.Associated.Contains(thread);
+            if (ReferenceEquals(thread.QueuePort, port) && thread.QueueActive)
+            {
+                if (port.Active > 0) port.Active--;
+                thread.QueueActive = false;
+            }
+            var associated = ReferenceEquals(thread.QueuePort, port);
             if (port.Closed) immediate = NtStatus.STATUS_ABANDONED_WAIT_0;
             else if (alertable && !associated && thread.UserApcs.Count > 0) immediate = NtStatus.STATUS_USER_APC;
             else if (port.Packets.Count > 0 && port.Active < port.Concurrency)

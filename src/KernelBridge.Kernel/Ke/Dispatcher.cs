@@ -1,4 +1,5 @@
 using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ps;
 
@@ -261,16 +262,25 @@ internal sealed partial class Dispatcher
     public void ThreadExited(ThreadObject thread)
     {
         QueueWaiter? queueWaiter = null;
+        List<(QueueWaiter, CompletionPacket[])> released = [];
         Locked(wakes =>
         {
             foreach (var mutant in thread.OwnedMutants.ToArray()) AbandonUnsynchronized(mutant, wakes);
             // A timer whose completion routine belongs to this thread is cancelled; its state stays.
             foreach (var timer in thread.ActiveTimers.ToArray()) CancelTimerUnsynchronized(timer);
             if (thread.CurrentWait is { } waiter) EndWaitUnsynchronized(waiter, NtStatus.STATUS_THREAD_IS_TERMINATING, wakes);
-            queueWaiter = thread.CurrentQueueWait is { Done: false } q ? q : null;
+            if (thread.CurrentQueueWait is { Done: false } parked)
+            {
+                parked.Port.Waiters.Remove(parked);
+                EndQueueWaitUnsynchronized(parked);
+                queueWaiter = parked;
+            }
+            // Its running slot on its port goes, which may let a packet out to another thread.
+            LeaveQueueUnsynchronized(thread, released);
             thread.UserApcs.Clear();
         });
-        if (queueWaiter is not null) EndQueueWait(queueWaiter, NtStatus.STATUS_THREAD_IS_TERMINATING);
+        queueWaiter?.Completion(NtStatus.STATUS_THREAD_IS_TERMINATING, []);
+        foreach (var (waiter, packets) in released) waiter.Completion(NtStatus.STATUS_SUCCESS, packets);
     }
 
     /// <summary>Signals a waitable object that is not an event (a process or thread that ended).</summary>

@@ -14,6 +14,9 @@ internal sealed class ThreadObject(ProcessObject process, int threadId) : Dispat
     // Guarded by the dispatcher lock.
     public Ke.Waiter? CurrentWait;
     public Ke.QueueWaiter? CurrentQueueWait;
+    /// <summary>The completion port this thread is associated with (one at a time), and whether it counts as running for it.</summary>
+    public Io.IoCompletionObject? QueuePort;
+    public bool QueueActive;
     public readonly List<KMutant> OwnedMutants = [];
     public readonly List<Ke.UserApc> UserApcs = [];
     /// <summary>Timers this thread set with a completion routine (ETHREAD's active timer list).</summary>
