@@ -180,6 +180,22 @@ internal static unsafe class AsyncTest
         }
     }
 
+    /// <summary>Steers the tag's reads and writes (IOCTL_KBTEST_SET_RW), through a synchronous handle of its own.</summary>
+    public static void SetReadWrite(string tag, ReturnRequest request)
+    {
+        var handle = OpenSynchronous(tag);
+        try
+        {
+            uint returned = 0;
+            Assert.True(Kernel32.DeviceIoControl(handle, KbTestInterface.IOCTL_KBTEST_SET_RW.Value, Input(request), [], ref returned),
+                $"SET_RW failed: {Kernel32.GetLastError()}");
+        }
+        finally
+        {
+            Kernel32.CloseHandle(handle);
+        }
+    }
+
     /// <summary>An overlapped IOCTL that the driver parks (cancellable) until released; returns the Win32 result.</summary>
     public static bool IssueParked(nint file, OVERLAPPED* overlapped)
     {
