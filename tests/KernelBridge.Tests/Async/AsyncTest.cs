@@ -256,6 +256,19 @@ internal static unsafe class AsyncTest
         return task.Result;
     }
 
+    /// <summary>Whether <paramref name="task"/> ends within <paramref name="timeout"/>.</summary>
+    public static bool EndsWithin(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            return task.Wait(timeout);
+        }
+        catch (AggregateException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> on a new thread and waits for it, bounded.</summary>
     public static T Bounded<T>(Func<T> work, TimeSpan? timeout = null) => Await(OnNewThread(work), timeout);
 }
