@@ -608,6 +608,103 @@ public sealed unsafe class CompletionPortTests
     }
 
     [Fact]
+    public void Closing_one_of_two_handles_to_the_port_does_not_abandon_its_waiters()
+    {
+        // WRK IopCloseIoCompletion runs the queue down only when the last handle closes.
+        var port = AsyncTest.NewPort();
+        nint duplicate = 0;
+        try
+        {
+            Assert.True(Kernel32.DuplicateHandle(Kernel32.GetCurrentProcess(), port, Kernel32.GetCurrentProcess(), out duplicate, 0, false,
+                DuplicateOptions.DUPLICATE_SAME_ACCESS));
+            var waiter = AsyncTest.OnNewThread(() => Gqcs(port, 10_000));
+            Thread.Sleep(300);
+            Assert.True(Kernel32.CloseHandle(port));
+            port = 0;
+            Thread.Sleep(300);
+            Assert.False(waiter.IsCompleted, "closing one of two handles abandoned the wait");
+            Assert.True(Kernel32.PostQueuedCompletionStatus(duplicate, 5, 5, null));
+            var result = AsyncTest.Await(waiter);
+            Assert.True(result.Ok, $"GQCS failed with {result.Error}");
+            Assert.Equal((nuint)5, result.Key);
+        }
+        finally
+        {
+            AsyncTest.Close(port);
+            AsyncTest.Close(duplicate);
+        }
+    }
+
+    [Fact]
+    public void A_thread_that_moves_to_another_port_frees_its_slot_on_the_first()
+    {
+        // "I/O Completion Ports": a thread stays associated with a port until it exits, specifies
+        // another port, or the port closes. WRK KeRemoveQueue: on a new queue, the thread leaves the old
+        // one and KiActivateWaiterQueue(OldQueue) lets a waiter there run.
+        var first = AsyncTest.NewPort(1);
+        var second = AsyncTest.NewPort();
+        using var moveOn = new ManualResetEventSlim();
+        try
+        {
+            Assert.True(Kernel32.PostQueuedCompletionStatus(first, 1, 1, null));
+            var dequeued = new ManualResetEventSlim();
+            var mover = AsyncTest.OnNewThread(() =>
+            {
+                var one = Gqcs(first, 5_000);
+                dequeued.Set();
+                moveOn.Wait(AsyncTest.Timeout);
+                // Waits on the other port (nothing comes): it no longer runs for the first.
+                var other = Gqcs(second, 3_000);
+                return (one, other);
+            }, "mover");
+            Assert.True(dequeued.Wait(AsyncTest.Timeout));
+
+            var waiter = AsyncTest.OnNewThread(() => Gqcs(first, 8_000), "waiter");
+            Thread.Sleep(300);
+            Assert.True(Kernel32.PostQueuedCompletionStatus(first, 2, 2, null));
+            Assert.False(AsyncTest.EndsWithin(waiter, TimeSpan.FromMilliseconds(400)), "concurrency 1 exceeded while the first thread was running");
+
+            moveOn.Set();
+            var released = AsyncTest.EndsWithin(waiter, TimeSpan.FromSeconds(2));
+            AsyncTest.Await(mover);
+            Assert.True(released, "the waiter was not released when the running thread moved to another port");
+            var result = AsyncTest.Await(waiter);
+            Assert.True(result.Ok);
+            Assert.Equal((nuint)2, result.Key);
+        }
+        finally
+        {
+            moveOn.Set();
+            AsyncTest.Close(first);
+            AsyncTest.Close(second);
+        }
+    }
+
+    [Fact]
+    public void A_running_thread_that_exits_frees_its_slot()
+    {
+        // WRK KeTerminateThread: a thread processing a queue entry is removed from the queue and
+        // another thread blocked on it is activated; the docs: the association lasts until the thread exits.
+        var port = AsyncTest.NewPort(1);
+        try
+        {
+            Assert.True(Kernel32.PostQueuedCompletionStatus(port, 1, 1, null));
+            Assert.True(AsyncTest.Bounded(() => Gqcs(port, 5_000)).Ok);
+            // That thread has ended, having dequeued.
+            var waiter = AsyncTest.OnNewThread(() => Gqcs(port, 9_000), "waiter");
+            Thread.Sleep(300);
+            Assert.True(Kernel32.PostQueuedCompletionStatus(port, 2, 2, null));
+            var result = AsyncTest.Await(waiter);
+            Assert.True(result.Ok, $"the waiter never got the packet after the running thread exited (error {result.Error})");
+            Assert.Equal((nuint)2, result.Key);
+        }
+        finally
+        {
+            AsyncTest.Close(port);
+        }
+    }
+
+    [Fact]
     public void NtQueryIoCompletion_reports_the_queue_depth()
     {
         var port = AsyncTest.NewPort();
