@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(CtlCodeCommand.Create());
         root.Subcommands.Add(ObjCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -33,7 +33,14 @@ public sealed unsafe class DeviceFile : IDisposable
     /// Opens a device by Win32 name (\\.\Echo) or NT name (\Device\Echo, \??\Echo), synchronously.
     /// <paramref name="desiredAccess"/> defaults to GENERIC_READ | GENERIC_WRITE.
     /// </summary>
-    public static DeviceFile Open(string name, uint desiredAccess = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, GateClient? gate = null)
+    public static DeviceFile Open(string name, uint desiredAccess = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, GateClient? gate = null) =>
+        Open(name, desiredAccess, gate, overlapped: false);
+
+    /// <summary>Opens a device for overlapped I/O: the *Async methods complete without a thread per request.</summary>
+    public static DeviceFile OpenOverlapped(string name, uint desiredAccess = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, GateClient? gate = null) =>
+        Open(name, desiredAccess, gate, overlapped: true);
+
+    private static DeviceFile Open(string name, uint desiredAccess, GateClient? gate, bool overlapped)
     {
         ArgumentNullException.ThrowIfNull(name);
         gate ??= GateClient.Current;
@@ -45,12 +52,88 @@ public sealed unsafe class DeviceFile : IDisposable
         {
             status = Ntdll.NtCreateFile(&handle, desiredAccess | AccessMask.SYNCHRONIZE | AccessMask.FILE_READ_ATTRIBUTES,
                 new ObjectAttributes(ntName), &iosb, 0, ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE,
-                CreateDisposition.FILE_OPEN, CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT | CreateOptions.FILE_NON_DIRECTORY_FILE);
+                CreateDisposition.FILE_OPEN, (overlapped ? 0 : CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT) | CreateOptions.FILE_NON_DIRECTORY_FILE);
         }
         if (!status.IsSuccess)
             throw new NtStatusException(status, $"opening {name}",
                 status == NtStatus.STATUS_PORT_CONNECTION_REFUSED ? Ntdll.LastConnectionError ?? "" : $"NT name {ntName}");
-        return new DeviceFile(new KernelHandle(handle, gate), name);
+        return new DeviceFile(new KernelHandle(handle, gate), name) { IsOverlapped = overlapped };
+    }
+
+    /// <summary>Opened for overlapped I/O.</summary>
+    public bool IsOverlapped { get; private init; }
+
+    /// <summary>
+    /// DeviceIoControl, awaited. On an overlapped handle nothing blocks while the driver holds the
+    /// request; cancelling the token cancels it (CancelIoEx) and the task fails with STATUS_CANCELLED.
+    /// The buffers stay pinned until the end.
+    /// </summary>
+    public ValueTask<IoResult> IoControlAsync(uint code, ReadOnlyMemory<byte> input, Memory<byte> output, CancellationToken cancellationToken = default)
+    {
+        if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => IoControl(code, input.Span, output.Span), cancellationToken));
+        var io = AsyncIo.Rent(input, output, $"IOCTL 0x{code:X8} on {Name}");
+        NtStatus status;
+        using (GateClient.Use(Handle.Gate))
+        {
+            status = Ntdll.NtDeviceIoControlFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, code, input.IsEmpty ? null : io.InputPointer,
+                (uint)input.Length, output.IsEmpty ? null : io.OutputPointer, (uint)output.Length, io.Completed);
+        }
+        if (status != NtStatus.STATUS_PENDING) return io.CompletedNow(status);
+        io.CancelWith(Handle.Value, cancellationToken);
+        return new ValueTask<IoResult>(io, io.Version);
+    }
+
+    public ValueTask<IoResult> IoControlAsync(CtlCode code, ReadOnlyMemory<byte> input, Memory<byte> output, CancellationToken cancellationToken = default) =>
+        IoControlAsync(code.Value, input, output, cancellationToken);
+
+    /// <summary>ReadFile at <paramref name="offset"/>, awaited (an overlapped file has no position of its own).</summary>
+    public ValueTask<IoResult> ReadAsync(Memory<byte> buffer, long offset = 0, CancellationToken cancellationToken = default)
+    {
+        if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Read(buffer.Span)), cancellationToken));
+        var io = AsyncIo.Rent(default, buffer, $"reading {Name}");
+        NtStatus status;
+        using (GateClient.Use(Handle.Gate))
+            status = Ntdll.NtReadFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, io.OutputPointer, (uint)buffer.Length, &offset, null, io.Completed);
+        if (status == NtStatus.STATUS_END_OF_FILE) return io.CompletedNow(NtStatus.STATUS_SUCCESS);
+        if (status != NtStatus.STATUS_PENDING) return io.CompletedNow(status);
+        io.CancelWith(Handle.Value, cancellationToken);
+        return new ValueTask<IoResult>(io, io.Version);
+    }
+
+    /// <summary>WriteFile at <paramref name="offset"/>, awaited.</summary>
+    public ValueTask<IoResult> WriteAsync(ReadOnlyMemory<byte> buffer, long offset = 0, CancellationToken cancellationToken = default)
+    {
+        if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Write(buffer.Span)), cancellationToken));
+        var io = AsyncIo.Rent(buffer, default, $"writing {Name}");
+        NtStatus status;
+        using (GateClient.Use(Handle.Gate))
+            status = Ntdll.NtWriteFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, io.InputPointer, (uint)buffer.Length, &offset, null, io.Completed);
+        if (status != NtStatus.STATUS_PENDING) return io.CompletedNow(status);
+        io.CancelWith(Handle.Value, cancellationToken);
+        return new ValueTask<IoResult>(io, io.Version);
+    }
+
+    /// <summary>
+    /// A notification stream built on the inverted call: keeps one IOCTL pended in the driver and
+    /// yields each completion's output, until the token is cancelled (which cancels the pended IRP).
+    /// </summary>
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> NotificationsAsync(uint code, ReadOnlyMemory<byte> input, int outputSize,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var output = new byte[outputSize];
+            IoResult result;
+            try
+            {
+                result = await IoControlAsync(code, input, output, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NtStatusException e) when (e.Status == NtStatus.STATUS_CANCELLED && cancellationToken.IsCancellationRequested)
+            {
+                yield break;
+            }
+            yield return output.AsMemory(0, Math.Min(result.Information, outputSize));
+        }
     }
 
     /// <summary>DeviceIoControl: sends <paramref name="input"/>, fills <paramref name="output"/>.</summary>

@@ -11,7 +11,11 @@ public sealed record ObjectTypeCount(string Name, int Objects, int Handles);
 /// <summary>What `kbridge kernel status` shows.</summary>
 public sealed record KernelState(
     int KernelProcessId, uint ProtocolVersion, TimeSpan Uptime, int Clients, int Objects, int Handles, int Drivers,
-    int Devices, int PendingIrps, bool Persistent, IReadOnlyList<ObjectTypeCount> Types);
+    int Devices, int PendingIrps, bool Persistent, IReadOnlyList<ObjectTypeCount> Types)
+{
+    /// <summary>Bytes the kernel process has allocated since it started (what the benchmark divides by operations).</summary>
+    public long AllocatedBytes { get; init; }
+}
 
 /// <summary>One loaded driver.</summary>
 public sealed record DriverInfo(string Name, string ImagePath, bool BuiltIn, bool Faulted, bool Unloadable, int Devices);
@@ -35,7 +39,7 @@ public static class KernelControl
             }
             return new KernelState(reply.KernelProcessId, reply.ProtocolVersion, TimeSpan.FromMilliseconds(reply.UptimeMilliseconds),
                 (int)reply.Clients, (int)reply.Objects, (int)reply.Handles, (int)reply.Drivers, (int)reply.Devices, (int)reply.PendingIrps,
-                (reply.Flags & KernelStateFlags.Persistent) != 0, types);
+                (reply.Flags & KernelStateFlags.Persistent) != 0, types) { AllocatedBytes = reply.AllocatedBytes };
         }
         finally
         {

@@ -28,7 +28,7 @@ internal sealed class KbServices(KernelHost host)
             payload.AddRange(Encoding.Unicode.GetBytes(type.Name));
         }
         var reply = new KbKernelStateReply(
-            (long)host.Uptime.TotalMilliseconds, Environment.ProcessId, WireProtocol.Version, (uint)host.ClientCount,
+            (long)host.Uptime.TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true), Environment.ProcessId, WireProtocol.Version, (uint)host.ClientCount,
             (uint)host.ObjectManager.TotalObjects, (uint)host.ObjectManager.TotalHandles, (uint)host.DriverLoader.Drivers.Count,
             (uint)ObjectTypes.Device.ObjectCount, (uint)host.IoManager.OutstandingIrps,
             host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count);

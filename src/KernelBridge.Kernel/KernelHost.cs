@@ -47,6 +47,7 @@ public sealed partial class KernelHost : IDisposable
         Processes = new ProcessManager(ObjectManager, Dispatcher, _logger);
         IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger);
         Processes.ProcessTerminating += IoServices.CancelProcessIo;
+        Processes.ThreadTerminating += IoServices.CancelThreadIo;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
         Services = new ServiceTable(_logger, options.Trace);
         new ObServices(ObjectManager).Register(Services);

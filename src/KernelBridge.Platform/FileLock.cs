@@ -6,9 +6,9 @@ namespace KernelBridge.Platform;
 /// <summary>An flock(2) on a file: held until disposed or the process dies (the kernel releases it then).</summary>
 public sealed class FileLock : IDisposable
 {
-    private readonly FileStream _file;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _file;
 
-    private FileLock(FileStream file) => _file = file;
+    private FileLock(Microsoft.Win32.SafeHandles.SafeFileHandle file) => _file = file;
 
     /// <summary>Takes the lock if it is free; null if another process holds it.</summary>
     public static FileLock? TryAcquire(string path)
@@ -36,13 +36,12 @@ public sealed class FileLock : IDisposable
         }
     }
 
-    private static FileStream Open(string path) =>
-        // FileShare.ReadWrite so .NET does not take its own lock: the flock below is the lock.
-        new(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+    // A plain open(2): a FileStream would take (and test) a lock of its own on Linux.
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle Open(string path) => Libc.OpenForLock(path);
 
-    private static bool Lock(FileStream file, int operation)
+    private static bool Lock(Microsoft.Win32.SafeHandles.SafeFileHandle file, int operation)
     {
-        var fd = (int)file.SafeFileHandle.DangerousGetHandle();
+        var fd = (int)file.DangerousGetHandle();
         if (Libc.TryFlock(fd, operation, out var errno)) return true;
         if (errno == Libc.EWOULDBLOCK) return false;
         throw new IOException($"flock failed with errno {errno}");

@@ -11,6 +11,9 @@ namespace KernelBridge.Platform;
 /// </summary>
 public sealed class FrameReceiver : IDisposable
 {
+    /// <summary>The largest frame accepted now (smaller before the handshake: a stranger gets no big buffer).</summary>
+    public int MaxFrameLength { get; set; } = WireProtocol.MaxFrameLength;
+
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
     private int _start;
     private int _end;
@@ -28,7 +31,8 @@ public sealed class FrameReceiver : IDisposable
         }
     }
 
-    /// <summary>As <see cref="Receive"/>, without holding a thread while waiting.</summary>
+    /// <summary>As <see cref="Receive"/>, without holding a thread while waiting (its state machine is pooled: no allocation per frame).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(Socket socket, CancellationToken cancellationToken)
     {
         while (true)
@@ -53,8 +57,8 @@ public sealed class FrameReceiver : IDisposable
         var available = _end - _start;
         if (available < FrameHeader.Size) return false;
         var length = MemoryMarshal.Read<uint>(_buffer.AsSpan(_start));
-        if (length < FrameHeader.Size || length > WireProtocol.MaxFrameLength)
-            throw new ProtocolViolationException($"frame length {length} is outside {FrameHeader.Size}..{WireProtocol.MaxFrameLength}");
+        if (length < FrameHeader.Size || length > MaxFrameLength)
+            throw new ProtocolViolationException($"frame length {length} is outside {FrameHeader.Size}..{MaxFrameLength}");
         if (available < length) return false;
         frame = _buffer.AsMemory(_start, (int)length);
         _start += (int)length;
@@ -69,8 +73,8 @@ public sealed class FrameReceiver : IDisposable
         if (pending >= 4)
         {
             var length = MemoryMarshal.Read<uint>(_buffer.AsSpan(_start));
-            if (length < FrameHeader.Size || length > WireProtocol.MaxFrameLength)
-                throw new ProtocolViolationException($"frame length {length} is outside {FrameHeader.Size}..{WireProtocol.MaxFrameLength}");
+            if (length < FrameHeader.Size || length > MaxFrameLength)
+                throw new ProtocolViolationException($"frame length {length} is outside {FrameHeader.Size}..{MaxFrameLength}");
             wanted = (int)length;
         }
         if (_start > 0 && (_buffer.Length - _end < wanted - pending || _start == _end))

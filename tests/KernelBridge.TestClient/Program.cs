@@ -50,6 +50,7 @@ public static unsafe class Program
                 var input = MemoryMarshal.AsBytes(new ReadOnlySpan<ReturnRequest>(ref request)).ToArray();
                 var worker = new Thread(() =>
                 {
+                    using var threadScope = GateClient.Use(gate);
                     uint returned = 0;
                     Kernel32.DeviceIoControl(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED.Value, input, new byte[16], ref returned);
                     Console.WriteLine($"completed {Kernel32.GetLastError()}");

@@ -56,6 +56,6 @@ public static class KbTestInterface
     public static string Device(string service, string variant = "") => $@"\Device\{service}{variant}";
     public static string Win32(string service, string variant = "") => $@"\\.\{service}{variant}";
 
-    /// <summary>The device variants: buffered I/O, direct I/O, neither, and an exclusive device.</summary>
-    public static readonly string[] Variants = ["", "Direct", "Neither", "Exclusive"];
+    /// <summary>The device variants: buffered I/O, direct I/O, neither, an exclusive device, and a buffered one for a filter to sit on.</summary>
+    public static readonly string[] Variants = ["", "Direct", "Neither", "Exclusive", "Stack"];
 }

@@ -20,7 +20,7 @@ public enum KernelStateFlags : uint
 /// <summary>Followed by TypeCount records, each a <see cref="KbObjectTypeCount"/> then its name (UTF-16).</summary>
 [StructLayout(LayoutKind.Sequential)]
 public record struct KbKernelStateReply(
-    long UptimeMilliseconds, int KernelProcessId, uint ProtocolVersion, uint Clients, uint Objects,
+    long UptimeMilliseconds, long AllocatedBytes, int KernelProcessId, uint ProtocolVersion, uint Clients, uint Objects,
     uint Handles, uint Drivers, uint Devices, uint PendingIrps, KernelStateFlags Flags, uint TypeCount);
 
 [StructLayout(LayoutKind.Sequential)]

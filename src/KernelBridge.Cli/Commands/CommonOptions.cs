@@ -84,5 +84,10 @@ internal static class CommonOptions
             Console.Error.WriteLine($"kbridge: {e.Message}");
             return 1;
         }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"kbridge: {e.Message}");
+            return 2;
+        }
     }
 }

@@ -104,6 +104,7 @@ internal static class DemoCommand
             steps.Add(new DemoStep("A bad path", @"CreateFile(""\\.\NoSuchDevice"")", e.Status, 0, [],
                 @"\??\NoSuchDevice is not in the namespace: STATUS_OBJECT_NAME_NOT_FOUND, which CreateFile reports as ERROR_FILE_NOT_FOUND (2). (`kbridge obj \??` lists what is there.)"));
         }
+        steps.AddRange(InvertedCall.Run(gate));
         return steps;
     }
 

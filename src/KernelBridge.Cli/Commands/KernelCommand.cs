@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using KernelBridge.Client;
 using KernelBridge.Drivers.Echo;
+using KernelBridge.Drivers.EventSample;
 using KernelBridge.Drivers.Null;
 using KernelBridge.Kernel;
 using KernelBridge.Kernel.Ex;
@@ -21,6 +22,7 @@ internal static class KernelCommand
     [
         new("Null", NullDriver.DriverEntry),
         new("Echo", EchoDriver.DriverEntry),
+        new("Event_Sample", EventSampleDriver.DriverEntry),
     ];
 
     public static Command Create()
@@ -75,6 +77,11 @@ internal static class KernelCommand
             {
                 await Console.Error.WriteLineAsync($"kbridge: {e.Message}").ConfigureAwait(false);
                 return 1;
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"kbridge: {e.Message}").ConfigureAwait(false);
+                return 2;
             }
         });
         command.Subcommands.Add(CreateStatus());

@@ -173,6 +173,40 @@ public sealed partial class GateClient : IDisposable
         return call.Status;
     }
 
+    /// <summary>
+    /// Makes a system call without blocking: the task completes (on the reader thread) with the
+    /// status and the reply's bytes. <paramref name="sequence"/> names the call to the kernel, so
+    /// a wait can be cancelled (KbCancelWait).
+    /// </summary>
+    internal Task<(NtStatus Status, byte[] Payload)> CallAsync<TRequest, TReply>(in TRequest request, ReadOnlySpan<byte> data, out uint sequence)
+        where TRequest : unmanaged, IRequest<TReply>
+        where TReply : unmanaged
+    {
+        var call = new PendingCall();
+        var completion = new TaskCompletionSource<(NtStatus, byte[])>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_pending)
+        {
+            var next = ++_nextSequence;
+            if (next == 0) next = ++_nextSequence;
+            call.Reset(next);
+            call.Continuation = c =>
+            {
+                completion.TrySetResult((c.Status, c.Payload.ToArray()));
+                c.Dispose();
+            };
+            _pending[next] = call;
+        }
+        sequence = call.Sequence;
+        if (_broken)
+        {
+            lock (_pending) _pending.Remove(call.Sequence);
+            completion.TrySetResult((_brokenStatus, []));
+            return completion.Task;
+        }
+        if (!_sender.Send(FrameKind.Call, (ushort)TRequest.Number, call.Sequence, CurrentThreadId, in request, data)) MarkBroken(NtStatus.STATUS_PORT_DISCONNECTED);
+        return completion.Task;
+    }
+
     private NtStatus Fail(PendingCall call, NtStatus status)
     {
         lock (_pending) _pending.Remove(call.Sequence);
@@ -273,7 +307,7 @@ public sealed partial class GateClient : IDisposable
     {
         if ((NotificationKind)header.Code != NotificationKind.IoCompletion || payload.Length < Unsafe.SizeOf<IoTransferReply>())
             throw new ProtocolViolationException($"unknown notification {header.Code} from the kernel");
-        IoTarget? target;
+        IoTarget target;
         lock (_pending)
         {
             if (!_outstanding.Remove(header.Sequence, out target)) return;

@@ -9,7 +9,7 @@ namespace KernelBridge.Client.Gate;
 /// writes them as the kernel instructs, before anyone in this process can see the completion
 /// (the result frame, or a later completion notice, is handled in arrival order).
 /// </summary>
-internal sealed unsafe class IoTarget(IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length, Action<NtStatus>? completed = null)
+internal readonly unsafe struct IoTarget(IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length, Action<NtStatus>? completed = null)
 {
     public IO_STATUS_BLOCK* IoStatusBlock { get; } = ioStatusBlock;
 

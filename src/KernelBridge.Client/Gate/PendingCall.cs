@@ -17,6 +17,9 @@ internal sealed class PendingCall : IDisposable
 
     /// <summary>For I/O calls: the memory the reader thread writes before waking the caller.</summary>
     public IoTarget? Target;
+
+    /// <summary>For calls nobody blocks on (async): run by the reader thread once the result is in.</summary>
+    public Action<PendingCall>? Continuation;
     public int PayloadLength;
 
     public ReadOnlySpan<byte> Payload => _payload.AsSpan(0, PayloadLength);
@@ -27,6 +30,7 @@ internal sealed class PendingCall : IDisposable
         Status = default;
         PayloadLength = 0;
         Target = null;
+        Continuation = null;
         _done.Reset();
     }
 
@@ -42,6 +46,7 @@ internal sealed class PendingCall : IDisposable
         PayloadLength = payload.Length;
         Status = status;
         _done.Set();
+        Continuation?.Invoke(this);
     }
 
     public void Wait() => _done.Wait();

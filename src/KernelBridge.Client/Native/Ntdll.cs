@@ -34,6 +34,13 @@ public static unsafe partial class Ntdll
             status = NtStatus.STATUS_REVISION_MISMATCH;
             return false;
         }
+        catch (UnauthorizedAccessException e)
+        {
+            LastConnectionError = e.Message;
+            gate = null!;
+            status = NtStatus.STATUS_ACCESS_DENIED;
+            return false;
+        }
         catch (KernelUnavailableException e)
         {
             LastConnectionError = e.Message;

@@ -71,21 +71,9 @@ public static unsafe partial class Kernel32
     public static bool ReadFile(nint file, void* buffer, uint numberOfBytesToRead, uint* numberOfBytesRead, OVERLAPPED* overlapped)
     {
         if (numberOfBytesRead is not null) *numberOfBytesRead = 0;
-        NtStatus status;
-        if (overlapped is not null)
-        {
-            overlapped->Internal = (nint)NtStatus.STATUS_PENDING.Value;
-            overlapped->InternalHigh = 0;
-            long offset = ((long)overlapped->OffsetHigh << 32) | overlapped->Offset;
-            var apcContext = (overlapped->hEvent & 1) != 0 ? 0 : (nint)overlapped;
-            status = Ntdll.NtReadFile(file, overlapped->hEvent & ~(nint)1, 0, apcContext, (IO_STATUS_BLOCK*)overlapped,
-                buffer, numberOfBytesToRead, &offset, null);
-            if (status == NtStatus.STATUS_PENDING) return Fail(status);
-            if (numberOfBytesRead is not null && status == NtStatus.STATUS_SUCCESS) *numberOfBytesRead = (uint)overlapped->InternalHigh;
-            return status.IsSuccess || Fail(status);
-        }
+        if (overlapped is not null) return Overlapped(read: true, file, buffer, numberOfBytesToRead, numberOfBytesRead, overlapped);
         IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
-        status = Ntdll.NtReadFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToRead, null, null);
+        var status = Ntdll.NtReadFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToRead, null, null);
         status = AwaitOnFile(file, status, &iosb);
         if (status == NtStatus.STATUS_END_OF_FILE) return true;
         if (numberOfBytesRead is not null && !status.IsError) *numberOfBytesRead = (uint)iosb.Information;
@@ -107,23 +95,30 @@ public static unsafe partial class Kernel32
     public static bool WriteFile(nint file, void* buffer, uint numberOfBytesToWrite, uint* numberOfBytesWritten, OVERLAPPED* overlapped)
     {
         if (numberOfBytesWritten is not null) *numberOfBytesWritten = 0;
-        NtStatus status;
-        if (overlapped is not null)
-        {
-            overlapped->Internal = (nint)NtStatus.STATUS_PENDING.Value;
-            overlapped->InternalHigh = 0;
-            long offset = ((long)overlapped->OffsetHigh << 32) | overlapped->Offset;
-            var apcContext = (overlapped->hEvent & 1) != 0 ? 0 : (nint)overlapped;
-            status = Ntdll.NtWriteFile(file, overlapped->hEvent & ~(nint)1, 0, apcContext, (IO_STATUS_BLOCK*)overlapped,
-                buffer, numberOfBytesToWrite, &offset, null);
-            if (status == NtStatus.STATUS_PENDING) return Fail(status);
-            if (numberOfBytesWritten is not null && status == NtStatus.STATUS_SUCCESS) *numberOfBytesWritten = (uint)overlapped->InternalHigh;
-            return status.IsSuccess || Fail(status);
-        }
+        if (overlapped is not null) return Overlapped(read: false, file, buffer, numberOfBytesToWrite, numberOfBytesWritten, overlapped);
         IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
-        status = Ntdll.NtWriteFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToWrite, null, null);
+        var status = Ntdll.NtWriteFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToWrite, null, null);
         status = AwaitOnFile(file, status, &iosb);
         if (numberOfBytesWritten is not null && !status.IsError) *numberOfBytesWritten = (uint)iosb.Information;
+        return status.IsSuccess || Fail(status);
+    }
+
+    /// <summary>
+    /// ReadFile/WriteFile with an OVERLAPPED: issued at its offset with its event; STATUS_PENDING is
+    /// ERROR_IO_PENDING; the byte count is reported only for a plain success.
+    /// </summary>
+    private static bool Overlapped(bool read, nint file, void* buffer, uint length, uint* transferred, OVERLAPPED* overlapped)
+    {
+        overlapped->Internal = (nint)NtStatus.STATUS_PENDING.Value;
+        overlapped->InternalHigh = 0;
+        long offset = ((long)overlapped->OffsetHigh << 32) | overlapped->Offset;
+        // A set low bit on hEvent asks for no completion-port packet.
+        var apcContext = (overlapped->hEvent & 1) != 0 ? 0 : (nint)overlapped;
+        var status = read
+            ? Ntdll.NtReadFile(file, overlapped->hEvent & ~(nint)1, 0, apcContext, (IO_STATUS_BLOCK*)overlapped, buffer, length, &offset, null)
+            : Ntdll.NtWriteFile(file, overlapped->hEvent & ~(nint)1, 0, apcContext, (IO_STATUS_BLOCK*)overlapped, buffer, length, &offset, null);
+        if (status == NtStatus.STATUS_PENDING) return Fail(status);
+        if (transferred is not null && status == NtStatus.STATUS_SUCCESS) *transferred = (uint)overlapped->InternalHigh;
         return status.IsSuccess || Fail(status);
     }
 

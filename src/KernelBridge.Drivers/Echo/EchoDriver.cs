@@ -90,8 +90,14 @@ public sealed class EchoDriver : IDriver
         if (code == EchoInterface.IOCTL_ECHO_BUFFERED.Value)
         {
             // One system buffer holds the input and receives the output: take the input first.
-            var input = irp.SystemBuffer.Span[..parameters.InputBufferLength].ToArray();
-            return CopyOut(irp, state.Prefix, input, irp.SystemBuffer.Span[..parameters.OutputBufferLength]);
+            var length = parameters.InputBufferLength;
+            var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+            Span<byte> input = rented is null ? stackalloc byte[512] : rented;
+            input = input[..length];
+            irp.SystemBuffer.Span[..length].CopyTo(input);
+            var status = CopyOut(irp, state.Prefix, input, irp.SystemBuffer.Span[..parameters.OutputBufferLength]);
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            return status;
         }
         if (code == EchoInterface.IOCTL_ECHO_IN_DIRECT.Value)
         {

@@ -71,7 +71,12 @@ internal sealed partial class ClientConnection : IDisposable
 
     private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
     {
-        var frame = await _receiver.ReceiveAsync(_socket, cancellationToken).ConfigureAwait(false);
+        // Until it has said hello, a peer may send nothing bigger than a Hello, and only for so long.
+        _receiver.MaxFrameLength = FrameHeader.Size + Unsafe.SizeOf<HelloRequest>();
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(TimeSpan.FromSeconds(10));
+        var frame = await _receiver.ReceiveAsync(_socket, patience.Token).ConfigureAwait(false);
+        _receiver.MaxFrameLength = WireProtocol.MaxFrameLength;
         if (frame is null) return false;
         var span = frame.Value.Span;
         var header = MemoryMarshal.Read<FrameHeader>(span);
@@ -104,6 +109,7 @@ internal sealed partial class ClientConnection : IDisposable
         {
             case FrameKind.Call:
                 var process = Process!;
+                if (header.Value <= 0) throw new ProtocolViolationException($"call from thread id {header.Value}");
                 var thread = _processes.ThreadOf(process, header.Value);
                 var context = new SyscallContext(process, thread, new ReplyTarget(this, header.Sequence, (Syscall)header.Code));
                 try

@@ -13,7 +13,7 @@ internal sealed partial class IoServices
     private static List<(IoRequest Request, int Generation)> Select(ProcessObject process, Func<IoRequest, bool> match)
     {
         var selected = new List<(IoRequest, int)>();
-        foreach (var key in process.PendingIo.Keys)
+        foreach (var key in process.PendingIo.Snapshot())
         {
             var request = (IoRequest)key;
             var generation = request.Generation;
@@ -100,6 +100,16 @@ internal sealed partial class IoServices
         foreach (var (pending, generation) in selected)
             if (pending.TryCancel(generation)) cancelled++;
         SucceedWithIosb(context, cancelled == 0 ? NtStatus.STATUS_NOT_FOUND : NtStatus.STATUS_SUCCESS);
+    }
+
+    /// <summary>
+    /// Thread exit (IoCancelThreadIo): the requests the thread issued are cancelled, except on files
+    /// bound to a completion port, whose I/O belongs to no thread (thread-agnostic I/O).
+    /// </summary>
+    public static void CancelThreadIo(ThreadObject thread)
+    {
+        foreach (var (pending, generation) in Select(thread.Process, r => ReferenceEquals(r.Thread, thread) && FileState.Of(r.File).Port is null))
+            pending.TryCancel(generation);
     }
 
     /// <summary>Process rundown: every request the process has in flight is cancelled (IoCancelThreadIo for all its threads).</summary>

@@ -31,37 +31,53 @@ internal sealed class FileState
     public CompletionModes Modes;
 
     // The file object lock of a synchronous file: its I/O runs one request at a time, in order.
+    // Waiting entries are a request to start, or an action (a deferred close).
     private bool _busy;
-    private readonly Queue<Action> _waiters = new();
+    private readonly Queue<(IoRequest? Request, DeviceObject? Device, Action? Action)> _waiters = new();
 
-    /// <summary>Runs <paramref name="action"/> holding the file lock: now if free, else after the requests ahead of it.</summary>
-    public void RunExclusive(Action action)
+    /// <summary>Takes the file lock if it is free (the common case: no allocation, no queue).</summary>
+    public bool TryEnterExclusive()
+    {
+        lock (_waiters)
+        {
+            if (_busy) return false;
+            _busy = true;
+            return true;
+        }
+    }
+
+    /// <summary>Queues a request behind the one holding the lock; if it was freed meanwhile, starts it now.</summary>
+    public void EnqueueExclusive(IoRequest request, DeviceObject device)
     {
         lock (_waiters)
         {
             if (_busy)
             {
-                _waiters.Enqueue(action);
+                _waiters.Enqueue((request, device, null));
                 return;
             }
             _busy = true;
         }
-        action();
+        request.StartHoldingFileLock(device);
     }
 
     /// <summary>Lets the next queued request go (on a worker thread: never inside a driver's IoCompleteRequest).</summary>
     public void ReleaseExclusive()
     {
-        Action next;
+        (IoRequest? Request, DeviceObject? Device, Action? Action) next;
         lock (_waiters)
         {
-            if (!_waiters.TryDequeue(out next!))
+            if (!_waiters.TryDequeue(out next))
             {
                 _busy = false;
                 return;
             }
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static a => a(), next, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static entry =>
+        {
+            if (entry.Request is { } request) request.StartHoldingFileLock(entry.Device!);
+            else entry.Action!();
+        }, next, preferLocal: false);
     }
 
     /// <summary>When the lock is busy, runs <paramref name="action"/> once it is free (and returns true); else false.</summary>
@@ -70,11 +86,11 @@ internal sealed class FileState
         lock (_waiters)
         {
             if (!_busy) return false;
-            _waiters.Enqueue(() =>
+            _waiters.Enqueue((null, null, () =>
             {
                 ReleaseExclusive();
                 action();
-            });
+            }));
             return true;
         }
     }

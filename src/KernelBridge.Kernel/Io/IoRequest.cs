@@ -99,11 +99,16 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             StartNow(device);
             return;
         }
-        FileState.Of(File).RunExclusive(() =>
-        {
-            _holdsFileLock = true;
-            StartNow(device);
-        });
+        var state = FileState.Of(File);
+        if (state.TryEnterExclusive()) StartHoldingFileLock(device);
+        else state.EnqueueExclusive(this, device);
+    }
+
+    /// <summary>Starts with the synchronous file's lock held; <see cref="Release"/> lets it go.</summary>
+    public void StartHoldingFileLock(DeviceObject device)
+    {
+        _holdsFileLock = true;
+        StartNow(device);
     }
 
     private void StartNow(DeviceObject device)
@@ -112,7 +117,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         _replied = 0;
         _pendingReturned = false;
         Irp.CompletionSink = this;
-        if (Process is not null && Kind != IoRequestKind.Housekeeping) Process.PendingIo[this] = 0;
+        if (Process is not null && Kind != IoRequestKind.Housekeeping) Process.PendingIo.Add(this);
         var status = io.SendIrp(device, Irp, Process, Thread);
         _dispatchStatus = status;
         if (status == NtStatus.STATUS_PENDING && !CallerWaits && Kind != IoRequestKind.Create && Kind != IoRequestKind.Housekeeping)
@@ -259,7 +264,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             irpPinned = _cancelPins > 0;
             if (irpPinned) _irpToFree = Irp;
         }
-        Process?.PendingIo.TryRemove(this, out _);
+        Process?.PendingIo.Remove(this);
         if (_holdsFileLock)
         {
             _holdsFileLock = false;

@@ -180,20 +180,30 @@ internal sealed partial class Dispatcher
 
     // ---- Events ----
 
-    public int SetEvent(KEvent kevent) => Locked(wakes =>
+    /// <summary>KeSetEvent: the previous state. Allocates nothing unless someone was waiting.</summary>
+    public int SetEvent(KEvent kevent)
     {
-        var previous = kevent.SignalState;
-        kevent.SignalState = 1;
-        WakeWaitersUnsynchronized(kevent, wakes);
+        List<(Waiter, NtStatus)>? wakes = null;
+        int previous;
+        lock (_lock)
+        {
+            previous = kevent.SignalState;
+            kevent.SignalState = 1;
+            if (kevent.WaitList.Count > 0) WakeWaitersUnsynchronized(kevent, wakes = []);
+        }
+        if (wakes is not null) foreach (var (waiter, status) in wakes) waiter.Completion(status);
         return previous;
-    });
+    }
 
-    public int ResetEvent(KEvent kevent) => Locked(_ =>
+    public int ResetEvent(KEvent kevent)
     {
-        var previous = kevent.SignalState;
-        kevent.SignalState = 0;
-        return previous;
-    });
+        lock (_lock)
+        {
+            var previous = kevent.SignalState;
+            kevent.SignalState = 0;
+            return previous;
+        }
+    }
 
     /// <summary>PulseEvent: releases the current waiters (all, or one for a synchronization event), leaves it reset.</summary>
     public int PulseEvent(KEvent kevent) => Locked(wakes =>

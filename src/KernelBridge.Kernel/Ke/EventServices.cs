@@ -32,40 +32,20 @@ internal sealed partial class KeServices
     private void NtOpenEvent(in SyscallContext context, in NtOpenEventRequest request, ReadOnlySpan<byte> data) =>
         Open(context, request.RootDirectory, ReadName(data, request.NameBytes, "NtOpenEvent"), request.Attributes, ObjectTypes.Event, request.DesiredAccess);
 
-    private void EventOperation(in SyscallContext context, long handle, ReadOnlySpan<byte> data, Func<KEvent, int> operation)
-    {
-        new WireReader(data).EnsureEnd("event operation");
-        var status = Reference<KEvent>(context, handle, AccessMask.EVENT_MODIFY_STATE, ObjectTypes.Event, out var kevent);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new StateReply(0, 0));
-            return;
-        }
-        var previous = operation(kevent!);
-        ob.Dereference(kevent!);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, new StateReply(previous, 0));
-    }
+    private void EventOperation(in SyscallContext context, long handle, ReadOnlySpan<byte> data, string service, Func<KEvent, int> operation) =>
+        Operate<KEvent, StateReply>(context, handle, AccessMask.EVENT_MODIFY_STATE, ObjectTypes.Event, data, service,
+            kevent => (NtStatus.STATUS_SUCCESS, new StateReply(operation(kevent), 0)));
 
     private void NtSetEvent(in SyscallContext context, in NtSetEventRequest request, ReadOnlySpan<byte> data) =>
-        EventOperation(context, request.Handle, data, dispatcher.SetEvent);
+        EventOperation(context, request.Handle, data, "NtSetEvent", dispatcher.SetEvent);
 
     private void NtResetEvent(in SyscallContext context, in NtResetEventRequest request, ReadOnlySpan<byte> data) =>
-        EventOperation(context, request.Handle, data, dispatcher.ResetEvent);
+        EventOperation(context, request.Handle, data, "NtResetEvent", dispatcher.ResetEvent);
 
     private void NtPulseEvent(in SyscallContext context, in NtPulseEventRequest request, ReadOnlySpan<byte> data) =>
-        EventOperation(context, request.Handle, data, dispatcher.PulseEvent);
+        EventOperation(context, request.Handle, data, "NtPulseEvent", dispatcher.PulseEvent);
 
-    private void NtQueryEvent(in SyscallContext context, in NtQueryEventRequest request, ReadOnlySpan<byte> data)
-    {
-        new WireReader(data).EnsureEnd("NtQueryEvent");
-        var status = Reference<KEvent>(context, request.Handle, AccessMask.EVENT_QUERY_STATE, ObjectTypes.Event, out var kevent);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new QueryStateReply());
-            return;
-        }
-        var reply = new QueryStateReply((int)kevent!.Type, Volatile.Read(ref kevent.SignalState), 0, 0);
-        ob.Dereference(kevent);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, reply);
-    }
+    private void NtQueryEvent(in SyscallContext context, in NtQueryEventRequest request, ReadOnlySpan<byte> data) =>
+        Operate<KEvent, QueryStateReply>(context, request.Handle, AccessMask.EVENT_QUERY_STATE, ObjectTypes.Event, data, "NtQueryEvent",
+            kevent => (NtStatus.STATUS_SUCCESS, new QueryStateReply((int)kevent.Type, Volatile.Read(ref kevent.SignalState), 0, 0)));
 }

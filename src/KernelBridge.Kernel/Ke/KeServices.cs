@@ -30,6 +30,33 @@ internal sealed partial class KeServices(Dispatcher dispatcher, ObjectManager ob
         return status;
     }
 
+    /// <summary>
+    /// The shape every handle operation shares: no trailing data, a handle of the right type with
+    /// the right access (referenced for the duration), then the operation's status and reply.
+    /// </summary>
+    private void Operate<T, TReply>(in SyscallContext context, long handle, uint access, ObjectType type, ReadOnlySpan<byte> data,
+        string service, Func<T, (NtStatus Status, TReply Reply)> operation)
+        where T : KernelObject
+        where TReply : unmanaged
+    {
+        new WireReader(data).EnsureEnd(service);
+        var status = Reference<T>(context, handle, access, type, out var obj);
+        if (!status.IsSuccess)
+        {
+            context.Reply.Send(status, default(TReply));
+            return;
+        }
+        try
+        {
+            var (result, reply) = operation(obj!);
+            context.Reply.Send(result, reply);
+        }
+        finally
+        {
+            ob.Dereference(obj!);
+        }
+    }
+
     private static string ReadName(ReadOnlySpan<byte> data, uint nameBytes, string service)
     {
         var reader = new WireReader(data);

@@ -29,32 +29,19 @@ internal sealed partial class KeServices
 
     private void NtReleaseMutant(in SyscallContext context, in NtReleaseMutantRequest request, ReadOnlySpan<byte> data)
     {
-        new WireReader(data).EnsureEnd("NtReleaseMutant");
         // Releasing needs no specific right: ownership is the check.
-        var status = Reference<KMutant>(context, request.Handle, 0, ObjectTypes.Mutant, out var mutant);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new StateReply());
-            return;
-        }
-        var previous = dispatcher.ReleaseMutant(mutant!, context.Thread);
-        ob.Dereference(mutant!);
-        if (previous is null) context.Reply.Send(NtStatus.STATUS_MUTANT_NOT_OWNED, new StateReply());
-        else context.Reply.Send(NtStatus.STATUS_SUCCESS, new StateReply(previous.Value, 0));
+        var thread = context.Thread;
+        Operate<KMutant, StateReply>(context, request.Handle, 0, ObjectTypes.Mutant, data, "NtReleaseMutant",
+            mutant => dispatcher.ReleaseMutant(mutant, thread) is { } previous
+                ? (NtStatus.STATUS_SUCCESS, new StateReply(previous, 0))
+                : (NtStatus.STATUS_MUTANT_NOT_OWNED, default));
     }
 
     private void NtQueryMutant(in SyscallContext context, in NtQueryMutantRequest request, ReadOnlySpan<byte> data)
     {
-        new WireReader(data).EnsureEnd("NtQueryMutant");
-        var status = Reference<KMutant>(context, request.Handle, AccessMask.MUTANT_QUERY_STATE, ObjectTypes.Mutant, out var mutant);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new QueryStateReply());
-            return;
-        }
-        var reply = new QueryStateReply(Volatile.Read(ref mutant!.SignalState), ReferenceEquals(mutant.OwnerThread, context.Thread) ? 1 : 0,
-            mutant.Abandoned ? 1 : 0, 0);
-        ob.Dereference(mutant);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, reply);
+        var thread = context.Thread;
+        Operate<KMutant, QueryStateReply>(context, request.Handle, AccessMask.MUTANT_QUERY_STATE, ObjectTypes.Mutant, data, "NtQueryMutant",
+            mutant => (NtStatus.STATUS_SUCCESS, new QueryStateReply(Volatile.Read(ref mutant.SignalState),
+                ReferenceEquals(mutant.OwnerThread, thread) ? 1 : 0, mutant.Abandoned ? 1 : 0, 0)));
     }
 }

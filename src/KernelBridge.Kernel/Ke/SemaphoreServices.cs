@@ -32,36 +32,19 @@ internal sealed partial class KeServices
 
     private void NtReleaseSemaphore(in SyscallContext context, in NtReleaseSemaphoreRequest request, ReadOnlySpan<byte> data)
     {
-        new WireReader(data).EnsureEnd("NtReleaseSemaphore");
-        var status = Reference<KSemaphore>(context, request.Handle, AccessMask.SEMAPHORE_MODIFY_STATE, ObjectTypes.Semaphore, out var semaphore);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new StateReply());
-            return;
-        }
-        if (request.ReleaseCount <= 0)
-        {
-            ob.Dereference(semaphore!);
-            context.Reply.Send(NtStatus.STATUS_INVALID_PARAMETER, new StateReply());
-            return;
-        }
-        var previous = dispatcher.ReleaseSemaphore(semaphore!, request.ReleaseCount);
-        ob.Dereference(semaphore!);
-        if (previous is null) context.Reply.Send(NtStatus.STATUS_SEMAPHORE_LIMIT_EXCEEDED, new StateReply());
-        else context.Reply.Send(NtStatus.STATUS_SUCCESS, new StateReply(previous.Value, 0));
+        var count = request.ReleaseCount;
+        Operate<KSemaphore, StateReply>(context, request.Handle, AccessMask.SEMAPHORE_MODIFY_STATE, ObjectTypes.Semaphore, data, "NtReleaseSemaphore",
+            semaphore =>
+            {
+                if (count <= 0) return (NtStatus.STATUS_INVALID_PARAMETER, default);
+                // Past the maximum nothing changes and the previous count is not reported.
+                return dispatcher.ReleaseSemaphore(semaphore, count) is { } previous
+                    ? (NtStatus.STATUS_SUCCESS, new StateReply(previous, 0))
+                    : (NtStatus.STATUS_SEMAPHORE_LIMIT_EXCEEDED, default);
+            });
     }
 
-    private void NtQuerySemaphore(in SyscallContext context, in NtQuerySemaphoreRequest request, ReadOnlySpan<byte> data)
-    {
-        new WireReader(data).EnsureEnd("NtQuerySemaphore");
-        var status = Reference<KSemaphore>(context, request.Handle, AccessMask.SEMAPHORE_QUERY_STATE, ObjectTypes.Semaphore, out var semaphore);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new QueryStateReply());
-            return;
-        }
-        var reply = new QueryStateReply(Volatile.Read(ref semaphore!.SignalState), semaphore.Limit, 0, 0);
-        ob.Dereference(semaphore);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, reply);
-    }
+    private void NtQuerySemaphore(in SyscallContext context, in NtQuerySemaphoreRequest request, ReadOnlySpan<byte> data) =>
+        Operate<KSemaphore, QueryStateReply>(context, request.Handle, AccessMask.SEMAPHORE_QUERY_STATE, ObjectTypes.Semaphore, data, "NtQuerySemaphore",
+            semaphore => (NtStatus.STATUS_SUCCESS, new QueryStateReply(Volatile.Read(ref semaphore.SignalState), semaphore.Limit, 0, 0)));
 }

@@ -32,36 +32,20 @@ internal sealed partial class KeServices
 
     private void NtSetTimer(in SyscallContext context, in NtSetTimerRequest request, ReadOnlySpan<byte> data)
     {
-        new WireReader(data).EnsureEnd("NtSetTimer");
-        if (request.Period < 0)
+        var (thread, due, period, routine, apcContext) = (context.Thread, request.DueTime, request.Period, request.ApcRoutine, request.ApcContext);
+        Operate<KTimer, StateReply>(context, request.Handle, AccessMask.TIMER_MODIFY_STATE, ObjectTypes.Timer, data, "NtSetTimer", timer =>
         {
-            context.Reply.Send(NtStatus.STATUS_INVALID_PARAMETER_6, new StateReply());
-            return;
-        }
-        var status = Reference<KTimer>(context, request.Handle, AccessMask.TIMER_MODIFY_STATE, ObjectTypes.Timer, out var timer);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new StateReply());
-            return;
-        }
-        var previous = Volatile.Read(ref timer!.SignalState);
-        dispatcher.SetTimer(timer, request.DueTime, request.Period, null, context.Thread, request.ApcRoutine, request.ApcContext);
-        ob.Dereference(timer);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, new StateReply(previous, 0));
+            if (period < 0) return (NtStatus.STATUS_INVALID_PARAMETER_6, default);
+            var previous = Volatile.Read(ref timer.SignalState);
+            dispatcher.SetTimer(timer, due, period, null, thread, routine, apcContext);
+            return (NtStatus.STATUS_SUCCESS, new StateReply(previous, 0));
+        });
     }
 
-    private void NtCancelTimer(in SyscallContext context, in NtCancelTimerRequest request, ReadOnlySpan<byte> data)
-    {
-        new WireReader(data).EnsureEnd("NtCancelTimer");
-        var status = Reference<KTimer>(context, request.Handle, AccessMask.TIMER_MODIFY_STATE, ObjectTypes.Timer, out var timer);
-        if (!status.IsSuccess)
+    private void NtCancelTimer(in SyscallContext context, in NtCancelTimerRequest request, ReadOnlySpan<byte> data) =>
+        Operate<KTimer, StateReply>(context, request.Handle, AccessMask.TIMER_MODIFY_STATE, ObjectTypes.Timer, data, "NtCancelTimer", timer =>
         {
-            context.Reply.Send(status, new StateReply());
-            return;
-        }
-        dispatcher.CancelTimer(timer!);
-        var current = Volatile.Read(ref timer!.SignalState);
-        ob.Dereference(timer);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, new StateReply(current, 0));
-    }
+            dispatcher.CancelTimer(timer);
+            return (NtStatus.STATUS_SUCCESS, new StateReply(Volatile.Read(ref timer.SignalState), 0));
+        });
 }

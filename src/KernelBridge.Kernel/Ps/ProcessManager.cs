@@ -14,6 +14,11 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
     /// <summary>Called at the start of rundown, before handles close: the I/O manager cancels the process's I/O here.</summary>
     public event Action<ProcessObject>? ProcessTerminating;
 
+    /// <summary>A thread of a live process ended: the I/O manager cancels its I/O here (IoCancelThreadIo).</summary>
+    public event Action<ThreadObject>? ThreadTerminating;
+
+    public const int MaxThreadsPerProcess = 16384;
+
     public int Count => _processes.Count;
 
     public IReadOnlyCollection<ProcessObject> Processes => [.. _processes.Keys];
@@ -30,6 +35,9 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
     public ThreadObject ThreadOf(ProcessObject process, int threadId)
     {
         if (process.Threads.TryGetValue(threadId, out var thread)) return thread;
+        // Thread ids come from the client; a process claiming absurdly many threads is lying.
+        if (process.Threads.Count >= MaxThreadsPerProcess)
+            throw new KernelBridge.Abi.Protocol.ProtocolViolationException($"more than {MaxThreadsPerProcess} thread ids claimed");
         var created = new ThreadObject(process, threadId);
         if (process.Threads.TryAdd(threadId, created))
         {
@@ -76,6 +84,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
             foreach (var thread in process.Threads.Values)
             {
                 if (!thread.HasExited() || !process.Threads.TryRemove(thread.ThreadId, out _)) continue;
+                ThreadTerminating?.Invoke(thread);
                 dispatcher.ThreadExited(thread);
                 dispatcher.SignalForever(thread);
                 ob.Dereference(thread);

@@ -24,7 +24,7 @@ internal sealed class ProcessObject(int processId, Token token, string imageName
     public ConcurrentDictionary<uint, Ke.Waiter> PendingWaits { get; } = new();
 
     /// <summary>I/O requests in flight for this process (what CancelIo, CancelIoEx and rundown look through).</summary>
-    public ConcurrentDictionary<object, byte> PendingIo { get; } = new();
+    public PendingIoSet PendingIo { get; } = new();
 
     /// <summary>Set when rundown starts: no new handles, no new I/O.</summary>
     public bool Terminating { get; set; }

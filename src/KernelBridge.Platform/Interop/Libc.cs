@@ -34,8 +34,23 @@ public static partial class Libc
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int statx(int dirfd, string pathname, int flags, uint mask, StatxBuffer* statxbuf);
 
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int open(string pathname, int flags, uint mode);
+
     [LibraryImport(Lib)]
     internal static partial uint geteuid();
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static unsafe partial int ioctl(int fd, ulong request, int* argument);
+
+    public const ulong FIONREAD = 0x541B;
+
+    /// <summary>One trivial ioctl(2) (FIONREAD): the benchmark's "real kernel" baseline.</summary>
+    public static unsafe int TrivialIoctl(int fd)
+    {
+        int available;
+        return ioctl(fd, FIONREAD, &available);
+    }
 
     [LibraryImport(Lib)]
     internal static partial int getpid();
@@ -66,6 +81,18 @@ public static partial class Libc
         public int Pid;
         public uint Uid;
         public uint Gid;
+    }
+
+    public const int O_RDWR = 0x2;
+    public const int O_CREAT = 0x40;
+    public const int O_CLOEXEC = 0x80000;
+
+    /// <summary>open(2) with no .NET locking of its own; the handle closes the descriptor.</summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenForLock(string path)
+    {
+        var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0x180);
+        if (fd < 0) throw new IOException($"cannot open {path}: errno {Marshal.GetLastPInvokeError()}");
+        return new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
     }
 
     public static uint EffectiveUserId() => geteuid();

@@ -13,7 +13,7 @@ public sealed class KernelFixture : IDisposable
     {
         Instance = KernelProcess.NewInstanceName("conformance");
         Environment.SetEnvironmentVariable(InstanceDirectory.InstanceVariable, Instance);
-        Kernel = KernelProcess.Start(Instance, "--persistent", "--driver", KernelProcess.TestDriverPath);
+        Kernel = KernelProcess.Start(Instance, "--persistent", "--driver", KernelProcess.TestDriverPath, "--driver", KernelProcess.TestFilterDriverPath);
         Gate = GateClient.Default;
     }
 

@@ -20,6 +20,8 @@ public sealed class KernelProcess : IDisposable
 
     public static string TestDriverPath => Path.Combine(AppContext.BaseDirectory, "KernelBridge.TestDriver.dll");
 
+    public static string TestFilterDriverPath => Path.Combine(AppContext.BaseDirectory, "KernelBridge.TestFilterDriver.dll");
+
     public static string NewInstanceName(string purpose) => $"t-{purpose}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Starts `kbridge kernel --instance NAME ...` and waits (bounded) until it listens.</summary>

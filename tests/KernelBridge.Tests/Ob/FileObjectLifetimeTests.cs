@@ -259,7 +259,8 @@ public sealed class FileObjectLifetimeTests(KernelFixture fixture)
         Task<NtStatus>? call = null;
         try
         {
-            call = ObTest.RunBlocking(() => ObTest.IoctlNative(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input, output, iosb));
+            // Issued from this (long-lived) thread: a thread that exits takes its IRPs with it (IoCancelThreadIo).
+            call = Task.FromResult(ObTest.IoctlNative(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input, output, iosb));
             Assert.True(await ObTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");
 
             Assert.True(await ObTest.Bounded(() => Kernel32.CloseHandle(handle)));
