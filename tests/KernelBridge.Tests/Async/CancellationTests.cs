@@ -512,4 +512,39 @@ public sealed unsafe class CancellationTests
             AsyncTest.Close(file);
         }
     }
+
+    [Fact]
+    public void A_threads_exit_leaves_its_requests_on_a_file_bound_to_a_completion_port_alone()
+    {
+        // Thread-agnostic I/O (Windows Internals, "I/O completion ports"): I/O on a file associated with
+        // a port belongs to no thread, so the issuing thread's exit does not cancel it.
+        var tag = KbTest.NewTag();
+        var file = AsyncTest.OpenOverlapped(tag);
+        var port = AsyncTest.NewPort();
+        using var ov = new Native<OVERLAPPED>();
+        try
+        {
+            AsyncTest.Associate(file, port);
+            var pointer = ov.Pointer;
+            Assert.False(AsyncTest.Bounded(() => AsyncTest.IssueParked(file, pointer)));
+            AsyncTest.WaitParked(tag, 1);
+            // Long enough for the kernel to notice the thread is gone (it looks every 2 s).
+            Thread.Sleep(4_500);
+            var counters = KbTest.Counters(tag);
+            Assert.Equal(0, counters.Cancels);
+            Assert.Equal(1, counters.Parked);
+
+            Assert.Equal(1, KbTest.Release(tag, NtStatus.STATUS_SUCCESS, 3));
+            var packet = AsyncTest.Remove(port, 5_000);
+            Assert.Equal(W.STATUS_SUCCESS, packet.Status);
+            Assert.Equal((nint)ov.Pointer, packet.ApcContext);
+            Assert.Equal(0, packet.IosbStatus);
+        }
+        finally
+        {
+            AsyncTest.ReleaseQuietly(tag);
+            AsyncTest.Close(file);
+            AsyncTest.Close(port);
+        }
+    }
 }
