@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using KernelBridge.Abi;
+using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 
 namespace KernelBridge.Client;
@@ -22,6 +23,9 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     private CancellationTokenRegistration _cancellation;
     private string _operation = "";
     private volatile bool _completed;
+    private int _use;
+    private GateClient? _gate;
+    private nint _file;
 
     public IO_STATUS_BLOCK* IoStatusBlock { get; } = (IO_STATUS_BLOCK*)NativeMemory.AllocZeroed((nuint)sizeof(IO_STATUS_BLOCK));
 
@@ -35,6 +39,8 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
         if (!Pool.TryTake(out var io)) io = new AsyncIo();
         io._core.Reset();
         io._completed = false;
+        io._cancellation = default;
+        Interlocked.Increment(ref io._use);
         io._input = input.Pin();
         io._output = output.Pin();
         io._operation = operation;
@@ -47,19 +53,39 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     public void* OutputPointer => _output.Pointer;
     public short Version => _core.Version;
 
-    /// <summary>Cancellation of the token becomes CancelIoEx on this request.</summary>
-    public void CancelWith(nint file, CancellationToken cancellationToken)
+    /// <summary>
+    /// Cancellation of the token becomes CancelIoEx on this request, on the file's own connection.
+    /// Registered before the request is issued; a callback from an earlier use of this pooled
+    /// object finds the use changed and does nothing.
+    /// </summary>
+    public void CancelWith(GateClient gate, nint file, CancellationToken cancellationToken)
     {
+        _gate = gate;
+        _file = file;
         if (!cancellationToken.CanBeCanceled) return;
-        var iosb = (nint)IoStatusBlock;
-        _cancellation = cancellationToken.UnsafeRegister(_ =>
+        var use = Volatile.Read(ref _use);
+        _cancellation = cancellationToken.UnsafeRegister(static (state, _) =>
         {
-            // Until GetResult disposes this registration the IOSB is still this request's, so a late
-            // cancel can at worst find nothing to cancel.
-            if (_completed) return;
-            IO_STATUS_BLOCK result;
-            Ntdll.NtCancelIoFileEx(file, (IO_STATUS_BLOCK*)iosb, &result);
-        }, null);
+            var (io, use) = ((AsyncIo, int))state!;
+            if (Volatile.Read(ref io._use) == use) io.CancelNow();
+        }, (this, use));
+    }
+
+    /// <summary>CancelIoEx on this request, unless it has completed.</summary>
+    public void CancelNow()
+    {
+        if (_completed || _gate is null) return;
+        IO_STATUS_BLOCK result;
+        using (GateClient.Use(_gate)) Ntdll.NtCancelIoFileEx(_file, IoStatusBlock, &result);
+    }
+
+    /// <summary>After issuing: the request pended (the task completes later), or its result is known now.</summary>
+    public ValueTask<IoResult> Issued(NtStatus status, CancellationToken cancellationToken)
+    {
+        if (status != NtStatus.STATUS_PENDING) return CompletedNow(status);
+        // A cancel that came before the kernel knew the request found nothing: say it again.
+        if (cancellationToken.IsCancellationRequested) CancelNow();
+        return new ValueTask<IoResult>(this, Version);
     }
 
     /// <summary>The request did not pend: its result is known now.</summary>

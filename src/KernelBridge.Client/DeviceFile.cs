@@ -72,15 +72,14 @@ public sealed unsafe class DeviceFile : IDisposable
     {
         if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => IoControl(code, input.Span, output.Span), cancellationToken));
         var io = AsyncIo.Rent(input, output, $"IOCTL 0x{code:X8} on {Name}");
+        io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
         NtStatus status;
         using (GateClient.Use(Handle.Gate))
         {
             status = Ntdll.NtDeviceIoControlFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, code, input.IsEmpty ? null : io.InputPointer,
                 (uint)input.Length, output.IsEmpty ? null : io.OutputPointer, (uint)output.Length, io.Completed);
         }
-        if (status != NtStatus.STATUS_PENDING) return io.CompletedNow(status);
-        io.CancelWith(Handle.Value, cancellationToken);
-        return new ValueTask<IoResult>(io, io.Version);
+        return io.Issued(status, cancellationToken);
     }
 
     public ValueTask<IoResult> IoControlAsync(CtlCode code, ReadOnlyMemory<byte> input, Memory<byte> output, CancellationToken cancellationToken = default) =>
@@ -91,13 +90,11 @@ public sealed unsafe class DeviceFile : IDisposable
     {
         if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Read(buffer.Span)), cancellationToken));
         var io = AsyncIo.Rent(default, buffer, $"reading {Name}");
+        io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
         NtStatus status;
         using (GateClient.Use(Handle.Gate))
             status = Ntdll.NtReadFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, io.OutputPointer, (uint)buffer.Length, &offset, null, io.Completed);
-        if (status == NtStatus.STATUS_END_OF_FILE) return io.CompletedNow(NtStatus.STATUS_SUCCESS);
-        if (status != NtStatus.STATUS_PENDING) return io.CompletedNow(status);
-        io.CancelWith(Handle.Value, cancellationToken);
-        return new ValueTask<IoResult>(io, io.Version);
+        return io.Issued(status == NtStatus.STATUS_END_OF_FILE ? NtStatus.STATUS_SUCCESS : status, cancellationToken);
     }
 
     /// <summary>WriteFile at <paramref name="offset"/>, awaited.</summary>
@@ -105,12 +102,11 @@ public sealed unsafe class DeviceFile : IDisposable
     {
         if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Write(buffer.Span)), cancellationToken));
         var io = AsyncIo.Rent(buffer, default, $"writing {Name}");
+        io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
         NtStatus status;
         using (GateClient.Use(Handle.Gate))
             status = Ntdll.NtWriteFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, io.InputPointer, (uint)buffer.Length, &offset, null, io.Completed);
-        if (status != NtStatus.STATUS_PENDING) return io.CompletedNow(status);
-        io.CancelWith(Handle.Value, cancellationToken);
-        return new ValueTask<IoResult>(io, io.Version);
+        return io.Issued(status, cancellationToken);
     }
 
     /// <summary>

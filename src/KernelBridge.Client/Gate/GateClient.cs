@@ -288,6 +288,10 @@ public sealed partial class GateClient : IDisposable
         catch (ProtocolViolationException)
         {
         }
+        catch (ArgumentException)
+        {
+            // The connection was torn down under the reader (Dispose gave up waiting for it).
+        }
         MarkBroken(NtStatus.STATUS_PORT_DISCONNECTED);
     }
 
@@ -348,9 +352,12 @@ public sealed partial class GateClient : IDisposable
         {
         }
         _socket.Dispose();
-        _reader.Join(TimeSpan.FromSeconds(5));
-        _sender.Dispose();
-        _receiver.Dispose();
+        // A reader that does not stop (stuck in a user callback) keeps its buffers: freeing them under it would crash it.
+        if (_reader.Join(TimeSpan.FromSeconds(5)) || !_reader.IsAlive)
+        {
+            _sender.Dispose();
+            _receiver.Dispose();
+        }
         lock (DefaultLock)
         {
             if (ReferenceEquals(_default, this)) _default = null;

@@ -102,15 +102,23 @@ internal sealed partial class Dispatcher
         var waiter = new QueueWaiter(port, thread, maxCount, alertable, completion);
         NtStatus? immediate = null;
         CompletionPacket[] packets = [];
+        List<(QueueWaiter, CompletionPacket[])> released = [];
         lock (_lock)
         {
-            // The thread comes back for more: it no longer counts as running for this port.
-            if (ReferenceEquals(thread.QueuePort, port) && thread.QueueActive)
+            // A thread belongs to one port: coming to another frees its slot on the first. Coming back
+            // to its own port, it stops counting as running while it waits.
+            var associated = ReferenceEquals(thread.QueuePort, port);
+            if (!associated)
+            {
+                LeaveQueueUnsynchronized(thread, released);
+                port.Associated.Add(thread);
+                thread.QueuePort = port;
+            }
+            else if (thread.QueueActive)
             {
                 if (port.Active > 0) port.Active--;
                 thread.QueueActive = false;
             }
-            var associated = ReferenceEquals(thread.QueuePort, port);
             if (port.Closed) immediate = NtStatus.STATUS_ABANDONED_WAIT_0;
             else if (alertable && !associated && thread.UserApcs.Count > 0) immediate = NtStatus.STATUS_USER_APC;
             else if (port.Packets.Count > 0 && port.Active < port.Concurrency)
@@ -126,9 +134,32 @@ internal sealed partial class Dispatcher
                 thread.CurrentQueueWait = waiter;
                 if (timeout is { } due)
                     waiter.Timeout = new Timer(_ => EndQueueWait(waiter, NtStatus.STATUS_TIMEOUT), null, Clamp(DelayOf(due)), System.Threading.Timeout.InfiniteTimeSpan);
+                // The slot this thread gave up may let a packet out to someone (LIFO: this waiter first).
+                ReleaseQueueWaitersUnsynchronized(port, released);
             }
+            // Back from KeRemoveQueue without packets, the thread runs again: it counts again.
+            if (immediate is { } early && early != NtStatus.STATUS_SUCCESS) ResumeQueueUnsynchronized(thread);
         }
         if (immediate is { } status) completion(status, packets);
+        foreach (var (other, otherPackets) in released) other.Completion(NtStatus.STATUS_SUCCESS, otherPackets);
+    }
+
+    /// <summary>The thread runs again on its port (taking back a running slot).</summary>
+    private static void ResumeQueueUnsynchronized(ThreadObject thread)
+    {
+        if (thread.QueuePort is not { Closed: false } port || thread.QueueActive) return;
+        port.Active++;
+        thread.QueueActive = true;
+    }
+
+    /// <summary>A running thread blocks in another wait: its port may let another thread have a packet meanwhile.</summary>
+    private static bool SuspendQueueUnsynchronized(ThreadObject thread, List<(QueueWaiter, CompletionPacket[])> released)
+    {
+        if (thread.QueuePort is not { } port || !thread.QueueActive) return false;
+        if (port.Active > 0) port.Active--;
+        thread.QueueActive = false;
+        ReleaseQueueWaitersUnsynchronized(port, released);
+        return true;
     }
 
     /// <summary>Ends a parked port wait without packets (timeout, APC, abandonment, cancellation).</summary>
@@ -139,6 +170,7 @@ internal sealed partial class Dispatcher
             if (waiter.Done) return;
             waiter.Port.Waiters.Remove(waiter);
             EndQueueWaitUnsynchronized(waiter);
+            if (status != NtStatus.STATUS_THREAD_IS_TERMINATING) ResumeQueueUnsynchronized(waiter.Thread);
         }
         waiter.Completion(status, []);
     }

@@ -94,7 +94,11 @@ internal sealed partial class Dispatcher
         waiter.Done = true;
         foreach (var obj in waiter.Objects) obj.WaitList.RemoveAll(b => ((WaitBlock)b).Waiter == waiter);
         waiter.Timeout?.Dispose();
-        if (waiter.Thread is { } thread && ReferenceEquals(thread.CurrentWait, waiter)) thread.CurrentWait = null;
+        if (waiter.Thread is { } thread)
+        {
+            if (ReferenceEquals(thread.CurrentWait, waiter)) thread.CurrentWait = null;
+            if (waiter.SuspendedQueue && status != NtStatus.STATUS_THREAD_IS_TERMINATING) ResumeQueueUnsynchronized(thread);
+        }
         wakes.Add((waiter, status));
     }
 
@@ -127,6 +131,7 @@ internal sealed partial class Dispatcher
         Action<NtStatus> completion)
     {
         var waiter = new Waiter(objects, waitAll, alertable, thread, owner, completion);
+        List<(QueueWaiter, CompletionPacket[])> released = [];
         Locked(wakes =>
         {
             foreach (var obj in objects)
@@ -149,10 +154,15 @@ internal sealed partial class Dispatcher
                 return;
             }
             for (var i = 0; i < objects.Length; i++) objects[i].WaitList.Add(new WaitBlock(waiter, i));
-            if (thread is not null) thread.CurrentWait = waiter;
+            if (thread is not null)
+            {
+                thread.CurrentWait = waiter;
+                waiter.SuspendedQueue = SuspendQueueUnsynchronized(thread, released);
+            }
             if (delay is { } due)
                 waiter.Timeout = new Timer(_ => Locked(w => EndWaitUnsynchronized(waiter, NtStatus.STATUS_TIMEOUT, w)), null, Clamp(due), Timeout.InfiniteTimeSpan);
         });
+        foreach (var (queued, packets) in released) queued.Completion(NtStatus.STATUS_SUCCESS, packets);
         return waiter;
     }
 

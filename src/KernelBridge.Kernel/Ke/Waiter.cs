@@ -26,6 +26,9 @@ internal sealed class Waiter(DispatcherObject[] objects, bool waitAll, bool aler
     public bool Done;
 
     public Timer? Timeout;
+
+    /// <summary>The waiting thread gave up its completion port's running slot while it blocks here.</summary>
+    public bool SuspendedQueue;
 }
 
 /// <summary>One object's link to a waiter (KWAIT_BLOCK).</summary>
