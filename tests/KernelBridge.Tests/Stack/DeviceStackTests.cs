@@ -331,6 +331,39 @@ public sealed class DeviceStackTests(KernelFixture fixture)
     }
 
     /// <summary>
+    /// An IRP the filter passed down with IoSkipCurrentIrpStackLocation shares the filter's stack
+    /// location with the lower driver: cancelling it runs the lower driver's cancel routine and no
+    /// completion routine of the filter's (it set none).
+    /// </summary>
+    [Fact]
+    public async Task Cancelling_a_skipped_IRP_parked_below_the_filter_runs_no_completion_routine()
+    {
+        var tag = KbTest.NewTag();
+        var handle = await StackTest.Bounded(() => StackTest.MustOpen(StackTest.StackPath(tag), WinValues.FILE_FLAG_OVERLAPPED));
+        var io = await StackTest.Bounded(() => new OverlappedIo(Request(8, PendMode.Park), 8));
+        try
+        {
+            var before = await Counters();
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => io.DeviceIoControl(handle, ReturnOutDirect)));
+            Assert.True(await StackTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");
+            Assert.Equal((true, 0xDEADBEEFu), await StackTest.Bounded(() => io.CancelIoEx(handle)));
+            var (done, resultError, _) = await StackTest.Bounded(() => io.Result(handle, 10_000));
+            Assert.False(done);
+            Assert.Equal(WinValues.ERROR_OPERATION_ABORTED, resultError);
+            var after = await Counters();
+            Assert.Equal(before.Skipped + 1, after.Skipped);
+            Assert.Equal(before.CompletionCalls, after.CompletionCalls);
+            Assert.Equal(1, (await StackTest.Bounded(() => KbTest.Counters(tag))).Cancels);
+        }
+        finally
+        {
+            StackTest.ReleaseQuietly(tag, NtStatus.STATUS_CANCELLED);
+            await StackTest.Bounded(() => Kernel32.CloseHandle(handle));
+            if (await StackTest.EventuallyAsync(() => io.Internal != WinValues.STATUS_PENDING)) io.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Process exit cancels the process's I/O (IoCancelThreadIo): an IRP parked below the filter is
     /// cancelled, the filter's routine sees STATUS_CANCELLED, and the kernel is left with no IRP,
     /// file or handle of that process.
