@@ -294,14 +294,19 @@ public sealed class EventSampleTests(KernelFixture fixture)
         io?.FreeMemoryOnly();
     }
 
+    /// <summary>
+    /// IRPs, handles, and objects of every type but Thread (a thread object appears for each new
+    /// thread that calls the kernel, and the shared connection's callers come and go).
+    /// </summary>
     internal static bool SameCounts(KernelState before, KernelState now) =>
         now.PendingIrps == before.PendingIrps && now.Handles == before.Handles
+        && now.Objects - StackTest.TypeCount(now, "Thread").Objects == before.Objects - StackTest.TypeCount(before, "Thread").Objects
         && StackTest.TypeCount(now, "File") == StackTest.TypeCount(before, "File")
         && StackTest.TypeCount(now, "Event") == StackTest.TypeCount(before, "Event")
         && StackTest.TypeCount(now, "Process") == StackTest.TypeCount(before, "Process");
 
     internal static string Describe(KernelState state) =>
-        $"irps {state.PendingIrps}, handles {state.Handles}, files {StackTest.TypeCount(state, "File")}, events {StackTest.TypeCount(state, "Event")}, processes {StackTest.TypeCount(state, "Process")}";
+        $"irps {state.PendingIrps}, handles {state.Handles}, objects {state.Objects} ({StackTest.TypeCount(state, "Thread").Objects} threads), files {StackTest.TypeCount(state, "File")}, events {StackTest.TypeCount(state, "Event")}, processes {StackTest.TypeCount(state, "Process")}";
 
     // ---- Event-based ----
 
