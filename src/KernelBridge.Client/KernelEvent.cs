@@ -69,15 +69,25 @@ public sealed class KernelEvent : IDisposable
         return status != NtStatus.STATUS_TIMEOUT;
     }
 
-    /// <summary>Waits without a thread; false on timeout; the token ends the kernel's wait (OperationCanceledException).</summary>
+    /// <summary>
+    /// Waits without a thread; false on timeout; the token ends the kernel's wait
+    /// (OperationCanceledException). The kernel knows waits by thread, and async code changes
+    /// threads: a wait ended because its starting thread exited is simply made again, for what is left.
+    /// </summary>
     public async Task<bool> WaitAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var gate = Handle.Gate;
-        var request = new NtWaitForSingleObjectRequest(Handle.Value, timeout is { } t ? -t.Ticks : 0, 0, timeout is null ? 0u : 1);
-        var call = gate.CallAsync<NtWaitForSingleObjectRequest, WaitReply>(request, default, out var sequence);
-        await using (cancellationToken.UnsafeRegister(_ => gate.CallAsync<KbCancelWaitRequest, EmptyReply>(new KbCancelWaitRequest(sequence, 0), default, out uint _), null))
+        var deadline = timeout is { } t ? DateTime.UtcNow + t : (DateTime?)null;
+        while (true)
         {
-            var (status, _) = await call.ConfigureAwait(false);
+            var left = deadline is { } d ? d - DateTime.UtcNow : (TimeSpan?)null;
+            if (left is { } l && l < TimeSpan.Zero) left = TimeSpan.Zero;
+            var request = new NtWaitForSingleObjectRequest(Handle.Value, left is { } remaining ? -remaining.Ticks : 0, 0, left is null ? 0u : 1);
+            var call = gate.CallAsync<NtWaitForSingleObjectRequest, WaitReply>(request, default, out var sequence);
+            NtStatus status;
+            await using (cancellationToken.UnsafeRegister(_ => gate.CallAsync<KbCancelWaitRequest, EmptyReply>(new KbCancelWaitRequest(sequence, 0), default, out uint _), null))
+                (status, _) = await call.ConfigureAwait(false);
+            if (status == NtStatus.STATUS_THREAD_IS_TERMINATING && gate.IsConnected) continue;
             if (status == NtStatus.STATUS_CANCELLED) throw new OperationCanceledException(cancellationToken);
             NtStatusException.ThrowIfError(status, "waiting for an event");
             return status != NtStatus.STATUS_TIMEOUT;

@@ -91,7 +91,12 @@ public sealed class KbFilterDriver : IDriver
         }
         Io.CopyCurrentIrpStackLocationToNext(irp);
         Io.SetCompletionRoutine(irp, Completed, device, invokeOnSuccess: true, invokeOnError: true, invokeOnCancel: true);
-        return Io.CallDriver(extension.Lower!, irp);
+        if (_state.Mode != FilterMode.HoldAndRecomplete) return Io.CallDriver(extension.Lower!, irp);
+        // The completion routine will keep the IRP (STATUS_MORE_PROCESSING_REQUIRED) and finish it later:
+        // whatever the lower driver answers, this dispatch must say pending.
+        Io.MarkIrpPending(irp);
+        Io.CallDriver(extension.Lower!, irp);
+        return NtStatus.STATUS_PENDING;
     }
 
     private static NtStatus Completed(DeviceObject? device, Irp irp, object? context)

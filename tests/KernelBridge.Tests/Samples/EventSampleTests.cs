@@ -82,7 +82,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
         try
         {
             var watch = Stopwatch.StartNew();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             Assert.Equal(WinValues.STATUS_PENDING, io.Internal);
@@ -112,7 +112,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
         var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(300)), 0, withEvent: false));
         try
         {
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             var (done, doneError, _) = await StackTest.Bounded(() => io.Result(handle, 10_000));
@@ -134,8 +134,8 @@ public sealed class EventSampleTests(KernelFixture fixture)
         var early = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(200)), 0));
         try
         {
-            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => late.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
-            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => early.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => late.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => early.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
             Assert.Equal(WinValues.WAIT_OBJECT_0, await StackTest.Bounded(() => Kernel32.WaitForSingleObject(early.Event, 10_000)));
             Assert.Equal(WinValues.STATUS_PENDING, late.Internal);
             Assert.Equal(WinValues.WAIT_OBJECT_0, await StackTest.Bounded(() => Kernel32.WaitForSingleObject(late.Event, 10_000)));
@@ -160,7 +160,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
         try
         {
             var watch = Stopwatch.StartNew();
-            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
             Assert.Equal((true, 0xDEADBEEFu), await StackTest.Bounded(() => io.CancelIoEx(handle)));
             var (done, error, bytes) = await StackTest.Bounded(() => io.Result(handle, 10_000));
             watch.Stop();
@@ -216,7 +216,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
         var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromSeconds(30)), 0));
         try
         {
-            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => io.DeviceIoControl(handle, WinValues.IOCTL_REGISTER_EVENT)));
             var watch = Stopwatch.StartNew();
             await Close(handle);
             handle = 0;
@@ -242,7 +242,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
         var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(500)), 0));
         try
         {
-            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => io.DeviceIoControl(first, WinValues.IOCTL_REGISTER_EVENT)));
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => io.DeviceIoControl(first, WinValues.IOCTL_REGISTER_EVENT)));
             await Close(second);
             second = 0;
             Assert.Equal(WinValues.STATUS_PENDING, io.Internal);

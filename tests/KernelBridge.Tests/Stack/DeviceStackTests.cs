@@ -301,7 +301,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
         try
         {
             var before = await Counters();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(handle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(handle, ReturnBuffered));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             Assert.True(await StackTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");
@@ -344,7 +344,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
         try
         {
             var before = await Counters();
-            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Bounded(() => io.DeviceIoControl(handle, ReturnOutDirect)));
+            Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => io.DeviceIoControl(handle, ReturnOutDirect)));
             Assert.True(await StackTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");
             Assert.Equal((true, 0xDEADBEEFu), await StackTest.Bounded(() => io.CancelIoEx(handle)));
             var (done, resultError, _) = await StackTest.Bounded(() => io.Result(handle, 10_000));
@@ -420,7 +420,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
         try
         {
             var before = await Counters();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(handle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(handle, ReturnBuffered));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             var (done, resultError, bytes) = await StackTest.Bounded(() => io.Result(handle, 10_000));
@@ -455,7 +455,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
         try
         {
             var before = await Counters();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(handle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(handle, ReturnBuffered));
             var during = await Counters();
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
@@ -520,7 +520,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
                 return 0;
             });
             var before = await Counters();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(overlappedHandle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(overlappedHandle, ReturnBuffered));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             var (done, resultError, bytes) = await StackTest.Bounded(() => io.Result(overlappedHandle, 10_000));
@@ -571,7 +571,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
                 StackTest.SetFilterMode(FilterMode.ForgetPending);
                 return 0;
             });
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(overlappedHandle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(overlappedHandle, ReturnBuffered));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             var (done, resultError, _) = await StackTest.Bounded(() => io.Result(overlappedHandle, 10_000));
@@ -617,7 +617,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
                 return 0;
             });
             var before = await Counters();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(overlappedHandle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(overlappedHandle, ReturnBuffered));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             var (done, resultError, bytes) = await StackTest.Bounded(() => io.Result(overlappedHandle, 10_000));
@@ -660,7 +660,7 @@ public sealed class DeviceStackTests(KernelFixture fixture)
                 return 0;
             });
             var before = await Counters();
-            var (ok, error) = await StackTest.Bounded(() => io.DeviceIoControl(handle, ReturnBuffered));
+            var (ok, error) = await StackTest.Issue(() => io.DeviceIoControl(handle, ReturnBuffered));
             Assert.False(ok);
             Assert.Equal(WinValues.ERROR_IO_PENDING, error);
             Assert.True(await StackTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");

@@ -72,6 +72,40 @@ internal static unsafe class StackTest
     /// <summary>Runs a blocking call and waits for it, bounded.</summary>
     public static Task<T> Bounded<T>(Func<T> work) => RunBlocking(work).WaitAsync(Timeout);
 
+    /// <summary>
+    /// Issues overlapped I/O from one long-lived thread. A thread that exits takes the I/O it issued
+    /// with it (IoCancelThreadIo), so a request meant to outlive its call must not be issued from a
+    /// throwaway thread.
+    /// </summary>
+    public static Task<T> Issue<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        IssuerQueue.Add(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        return done.Task.WaitAsync(Timeout);
+    }
+
+    private static readonly System.Collections.Concurrent.BlockingCollection<Action> IssuerQueue = StartIssuer();
+
+    private static System.Collections.Concurrent.BlockingCollection<Action> StartIssuer()
+    {
+        var queue = new System.Collections.Concurrent.BlockingCollection<Action>();
+        new Thread(() =>
+        {
+            foreach (var action in queue.GetConsumingEnumerable()) action();
+        }) { IsBackground = true, Name = "overlapped issuer" }.Start();
+        return queue;
+    }
+
     /// <summary>Polls (bounded) on a dedicated thread, so a hung kernel fails the test instead of hanging it.</summary>
     public static Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan? timeout = null) =>
         RunBlocking(() => KbTest.Eventually(condition, timeout)).WaitAsync((timeout ?? TimeSpan.FromSeconds(10)) + Timeout);
