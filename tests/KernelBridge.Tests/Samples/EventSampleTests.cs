@@ -78,7 +78,8 @@ public sealed class EventSampleTests(KernelFixture fixture)
     public async Task IRP_based_on_an_overlapped_handle_is_ERROR_IO_PENDING_and_the_event_is_signalled_at_the_due_time()
     {
         var handle = await OpenSampleAsync(WinValues.FILE_FLAG_OVERLAPPED);
-        var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(400)), 0));
+        // Long enough that a loaded machine still sees it pending right after the call.
+        var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(2000)), 0));
         try
         {
             var watch = Stopwatch.StartNew();
@@ -92,7 +93,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
 
             Assert.Equal(WinValues.WAIT_OBJECT_0, await StackTest.Bounded(() => Kernel32.WaitForSingleObject(io.Event, 10_000)));
             watch.Stop();
-            Assert.InRange(watch.ElapsedMilliseconds, 350, 10_000);
+            Assert.InRange(watch.ElapsedMilliseconds, 1900, 12_000);
             var (done, doneError, bytes) = await StackTest.Bounded(() => io.Result(handle, 0));
             Assert.True(done, $"GetOverlappedResult failed with {doneError}");
             Assert.Equal(0u, bytes);
@@ -130,7 +131,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
     public async Task Two_IRP_based_registrations_on_one_handle_complete_in_due_time_order()
     {
         var handle = await OpenSampleAsync(WinValues.FILE_FLAG_OVERLAPPED);
-        var late = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(1500)), 0));
+        var late = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(4000)), 0));
         var early = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(200)), 0));
         try
         {
@@ -239,7 +240,7 @@ public sealed class EventSampleTests(KernelFixture fixture)
     {
         var first = await OpenSampleAsync(WinValues.FILE_FLAG_OVERLAPPED);
         var second = await OpenSampleAsync(WinValues.FILE_FLAG_OVERLAPPED);
-        var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(500)), 0));
+        var io = await StackTest.Bounded(() => new OverlappedIo(Register(IrpBased, 0, TimeSpan.FromMilliseconds(2000)), 0));
         try
         {
             Assert.Equal((false, WinValues.ERROR_IO_PENDING), await StackTest.Issue(() => io.DeviceIoControl(first, WinValues.IOCTL_REGISTER_EVENT)));
