@@ -36,7 +36,12 @@ public sealed unsafe class DeviceFile : IDisposable
     public static DeviceFile Open(string name, uint desiredAccess = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, GateClient? gate = null) =>
         Open(name, desiredAccess, gate, overlapped: false);
 
-    /// <summary>Opens a device for overlapped I/O: the *Async methods complete without a thread per request.</summary>
+    /// <summary>
+    /// Opens a device for overlapped I/O: the *Async methods complete without a thread per request.
+    /// The file is bound to the connection's completion port, as .NET binds handles to its thread
+    /// pool's on Windows, so its I/O is thread-agnostic: a pool thread that retires cancels nothing.
+    /// (So the handle cannot take an APC routine, nor be associated with another port.)
+    /// </summary>
     public static DeviceFile OpenOverlapped(string name, uint desiredAccess = AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, GateClient? gate = null) =>
         Open(name, desiredAccess, gate, overlapped: true);
 
@@ -57,7 +62,25 @@ public sealed unsafe class DeviceFile : IDisposable
         if (!status.IsSuccess)
             throw new NtStatusException(status, $"opening {name}",
                 status == NtStatus.STATUS_PORT_CONNECTION_REFUSED ? Ntdll.LastConnectionError ?? "" : $"NT name {ntName}");
-        return new DeviceFile(new KernelHandle(handle, gate), name) { IsOverlapped = overlapped };
+        var file = new DeviceFile(new KernelHandle(handle, gate), name) { IsOverlapped = overlapped };
+        if (overlapped) file.BindToConnection();
+        return file;
+    }
+
+    /// <summary>Thread-agnostic I/O: the file is bound to the connection's (silent) completion port.</summary>
+    private void BindToConnection()
+    {
+        var information = new FILE_COMPLETION_INFORMATION { Port = Handle.Gate.BindingPort(), Key = 0 };
+        IO_STATUS_BLOCK iosb = default;
+        NtStatus status;
+        using (GateClient.Use(Handle.Gate))
+            status = Ntdll.NtSetInformationFile(Handle.Value, &iosb, &information, (uint)sizeof(FILE_COMPLETION_INFORMATION),
+                FileInformationClass.FileCompletionInformation);
+        if (!status.IsSuccess)
+        {
+            Handle.Dispose();
+            throw new NtStatusException(status, $"binding {Name} for overlapped I/O");
+        }
     }
 
     /// <summary>Opened for overlapped I/O.</summary>

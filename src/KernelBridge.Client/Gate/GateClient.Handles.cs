@@ -14,6 +14,29 @@ public sealed partial class GateClient
 
     internal void ForgetHandle(nint handle) => _deviceFlags.TryRemove(handle, out _);
 
+    private nint _bindingPort;
+
+    /// <summary>
+    /// The connection's own completion port, to which the idiomatic layer binds overlapped files (as
+    /// .NET binds handles to its thread pool's port on Windows): I/O on a bound file belongs to no
+    /// thread, so a pool thread retiring does not cancel it. Nothing is ever queued to it.
+    /// </summary>
+    internal unsafe nint BindingPort()
+    {
+        if (_bindingPort != 0) return _bindingPort;
+        lock (_deviceFlags)
+        {
+            if (_bindingPort != 0) return _bindingPort;
+            nint port;
+            using (Use(this))
+            {
+                var status = Native.Ntdll.NtCreateIoCompletion(&port, Abi.AccessMask.IO_COMPLETION_ALL_ACCESS, default, 0);
+                NtStatusException.ThrowIfFailed(status, "creating the connection's binding port");
+            }
+            return _bindingPort = port;
+        }
+    }
+
     internal void CopyHandleFacts(nint from, nint to)
     {
         if (_deviceFlags.TryGetValue(from, out var flags)) _deviceFlags[to] = flags;
