@@ -67,26 +67,16 @@ public static unsafe partial class Ntdll
 
     public static NtStatus NtOpenDirectoryObject(nint* directoryHandle, uint desiredAccess, in ObjectAttributes objectAttributes)
     {
-        if (!TryGate(out var gate, out var status)) return status;
-        var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
-        status = gate.Call<NtOpenDirectoryObjectRequest, HandleReply>(
-            new NtOpenDirectoryObjectRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0),
-            name, default, out var reply, out var call);
-        gate.Release(call);
-        if (directoryHandle is not null) *directoryHandle = status.IsSuccess ? (nint)reply.Handle : 0;
-        return status;
+        var name = NameBytes(objectAttributes);
+        return OpenOrCreate(directoryHandle, new NtOpenDirectoryObjectRequest(objectAttributes.RootDirectory, desiredAccess,
+            (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
     }
 
     public static NtStatus NtOpenSymbolicLinkObject(nint* linkHandle, uint desiredAccess, in ObjectAttributes objectAttributes)
     {
-        if (!TryGate(out var gate, out var status)) return status;
-        var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
-        status = gate.Call<NtOpenSymbolicLinkObjectRequest, HandleReply>(
-            new NtOpenSymbolicLinkObjectRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0),
-            name, default, out var reply, out var call);
-        gate.Release(call);
-        if (linkHandle is not null) *linkHandle = status.IsSuccess ? (nint)reply.Handle : 0;
-        return status;
+        var name = NameBytes(objectAttributes);
+        return OpenOrCreate(linkHandle, new NtOpenSymbolicLinkObjectRequest(objectAttributes.RootDirectory, desiredAccess,
+            (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
     }
 
     /// <summary>NtQuerySymbolicLinkObject into a caller buffer of <paramref name="maximumLength"/> bytes; the target is NUL-terminated if it fits.</summary>
