@@ -62,7 +62,7 @@ internal sealed class DdkExports(IoManager io, ObjectManager ob, Ke.Dispatcher d
         dispatcher.ReleaseSemaphore(semaphore, adjustment) ?? throw new InvalidOperationException("STATUS_SEMAPHORE_LIMIT_EXCEEDED: KeReleaseSemaphore past the limit");
 
     public int ReleaseMutant(KMutant mutant, bool abandon) =>
-        dispatcher.ReleaseMutant(mutant, Ke.KernelThreadToken.Current) ?? throw new InvalidOperationException("STATUS_MUTANT_NOT_OWNED: KeReleaseMutex by a thread that does not own it");
+        dispatcher.ReleaseMutant(mutant, Ke.KernelThread.Current) ?? throw new InvalidOperationException("STATUS_MUTANT_NOT_OWNED: KeReleaseMutex by a thread that does not own it");
 
     public bool SetTimer(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc) => dispatcher.SetTimer(timer, dueTime, periodMilliseconds, dpc);
     public bool CancelTimer(KTimer timer) => dispatcher.CancelTimer(timer);

@@ -23,14 +23,15 @@ internal sealed class KbServices(KernelHost host)
         Span<byte> record = stackalloc byte[Unsafe.SizeOf<KbObjectTypeCount>()];
         foreach (var type in ObjectTypes.All)
         {
-            WireData.Write(record, new KbObjectTypeCount((uint)type.ObjectCount, (uint)type.HandleCount, WireData.StringBytes(type.Name)));
+            var counts = host.ObjectManager.InfoOf(type);
+            WireData.Write(record, new KbObjectTypeCount((uint)counts.ObjectCount, (uint)counts.HandleCount, WireData.StringBytes(type.Name)));
             payload.AddRange(record);
             payload.AddRange(Encoding.Unicode.GetBytes(type.Name));
         }
         var reply = new KbKernelStateReply(
             (long)host.Uptime.TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true), Environment.ProcessId, WireProtocol.Version, (uint)host.ClientCount,
             (uint)host.ObjectManager.TotalObjects, (uint)host.ObjectManager.TotalHandles, (uint)host.DriverLoader.Drivers.Count,
-            (uint)ObjectTypes.Device.ObjectCount, (uint)host.IoManager.OutstandingIrps,
+            (uint)host.ObjectManager.InfoOf(ObjectTypes.Device).ObjectCount, (uint)host.IoManager.OutstandingIrps,
             host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count);
         context.Reply.Send(NtStatus.STATUS_SUCCESS, reply, payload.ToArray());
     }

@@ -16,8 +16,9 @@ public enum FileObjectFlags : uint
 /// <summary>
 /// FILE_OBJECT: one open instance of a device, created by each CreateFile (never by
 /// DuplicateHandle). <see cref="FsContext"/> and <see cref="FsContext2"/> are the driver's.
+/// Only the kernel makes file objects (its I/O manager derives its own per-file state from this class).
 /// </summary>
-public sealed class FileObject : KernelObject
+public class FileObject : KernelObject
 {
     internal FileObject(DeviceObject device, string fileName) : base(ObjectTypes.File)
     {
@@ -50,9 +51,6 @@ public sealed class FileObject : KernelObject
 
     /// <summary>FILE_OBJECT.Event: signalled when I/O on the file completes (what waiting on a file handle waits for).</summary>
     internal readonly KEvent Event = new(EventType.NotificationEvent, false);
-
-    /// <summary>The I/O manager's own per-file state (pending IRPs, completion port, waiters).</summary>
-    internal object? IoManagerState;
 
     public override string ToString() => $"FileObject {DeviceObject.Name}{FileName}";
 }

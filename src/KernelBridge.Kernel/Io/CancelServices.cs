@@ -108,7 +108,7 @@ internal sealed partial class IoServices
     /// </summary>
     public static void CancelThreadIo(ThreadObject thread)
     {
-        foreach (var (pending, generation) in Select(thread.Process, r => ReferenceEquals(r.Thread, thread) && FileState.Of(r.File).Port is null))
+        foreach (var (pending, generation) in Select(thread.Process, r => ReferenceEquals(r.Thread, thread) && r.File.Port is null))
             pending.TryCancel(generation);
     }
 

@@ -24,12 +24,12 @@ internal readonly struct CompletionBinding
     public ulong ApcContext { get; }
     public ulong IoStatusBlock { get; }
 
-    public static NtStatus Bind(in SyscallContext context, IoManager io, FileObject file, long eventHandle, ulong apcRoutine,
+    public static NtStatus Bind(in SyscallContext context, IoManager io, IoFileObject file, long eventHandle, ulong apcRoutine,
         ulong apcContext, ulong ioStatusBlock, out CompletionBinding binding)
     {
         binding = default;
         // An APC and a completion port are either-or.
-        if (apcRoutine != 0 && FileState.Of(file).Port is not null) return NtStatus.STATUS_INVALID_PARAMETER;
+        if (apcRoutine != 0 && file.Port is not null) return NtStatus.STATUS_INVALID_PARAMETER;
         KEvent? kevent = null;
         if (eventHandle != 0)
         {

@@ -14,8 +14,8 @@ internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
 {
     public override void Close(KernelObject obj, ProcessObject process, int handleCount)
     {
-        var file = (FileObject)obj;
-        if (handleCount != 0 || !FileState.Of(file).Opened) return;
+        var file = (IoFileObject)obj;
+        if (handleCount != 0 || !file.Opened) return;
         io.SendHousekeepingIrp(file, IrpMajorFunction.IRP_MJ_CLEANUP, process);
         file.Flags |= FileObjectFlags.FO_CLEANUP_COMPLETE;
     }
@@ -23,22 +23,22 @@ internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
     /// <summary>IopCloseFile takes the file object lock: the last handle of a synchronous file closes after its I/O.</summary>
     public override bool DeferLastClose(KernelObject obj, Action close)
     {
-        var file = (FileObject)obj;
-        return (file.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0 && FileState.Of(file).WhenIdle(close);
+        var file = (IoFileObject)obj;
+        return (file.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0 && file.WhenIdle(close);
     }
 
     public override void Delete(KernelObject obj)
     {
-        var file = (FileObject)obj;
-        if (FileState.Of(file).Opened) io.SendHousekeepingIrp(file, IrpMajorFunction.IRP_MJ_CLOSE, null);
+        var file = (IoFileObject)obj;
+        if (file.Opened) io.SendHousekeepingIrp(file, IrpMajorFunction.IRP_MJ_CLOSE, null);
         Interlocked.Decrement(ref file.DeviceObject.OpenCount);
         io.ObjectManager.Dereference(file.DeviceObject);
-        if (FileState.Of(file).Port is { } port) io.ObjectManager.Dereference(port);
+        if (file.Port is { } port) io.ObjectManager.Dereference(port);
     }
 
     public override string? QueryName(KernelObject obj)
     {
-        var file = (FileObject)obj;
+        var file = (IoFileObject)obj;
         return (io.ObjectManager.FullNameOf(file.DeviceObject) ?? "") + file.FileName;
     }
 }
@@ -54,6 +54,6 @@ internal sealed class IoCompletionProcedures(Ke.Dispatcher dispatcher) : ObjectT
 {
     public override void Close(KernelObject obj, ProcessObject process, int handleCount)
     {
-        if (handleCount == 0) dispatcher.CloseQueue((IoCompletionObject)obj);
+        if (handleCount == 0) dispatcher.CloseQueue((KQueue)obj);
     }
 }

@@ -11,6 +11,7 @@ namespace KernelBridge.Kernel.Io;
 internal sealed class IoCompletionServices(IoManager io)
 {
     private ObjectManager Ob => io.ObjectManager;
+    private readonly Stack<RemoveCompletionCall> _calls = new();
 
     public void Register(ServiceTable table)
     {
@@ -28,7 +29,7 @@ internal sealed class IoCompletionServices(IoManager io)
         reader.EnsureEnd("NtCreateIoCompletion");
         // 0 threads means as many as there are processors.
         var concurrency = request.NumberOfConcurrentThreads == 0 ? Environment.ProcessorCount : (int)Math.Min(request.NumberOfConcurrentThreads, int.MaxValue);
-        var port = Ob.Track(new IoCompletionObject(concurrency));
+        var port = Ob.Track(new KQueue(concurrency));
         var status = Ob.InsertObject(context.Process, context.Thread, port, request.RootDirectory, name, request.Attributes, request.DesiredAccess, out var handle);
         context.Reply.Send(status, new HandleReply(handle));
     }
@@ -43,11 +44,11 @@ internal sealed class IoCompletionServices(IoManager io)
         context.Reply.Send(status, new HandleReply(handle));
     }
 
-    private static NtStatus ReferencePort(in SyscallContext context, long handle, uint access, out IoCompletionObject? port)
+    private static NtStatus ReferencePort(in SyscallContext context, long handle, uint access, out KQueue? port)
     {
         var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, handle, access, ObjectTypes.IoCompletion,
             ProcessorMode.UserMode, out var obj, out _);
-        port = obj as IoCompletionObject;
+        port = obj as KQueue;
         return status;
     }
 
@@ -57,7 +58,7 @@ internal sealed class IoCompletionServices(IoManager io)
         var status = ReferencePort(context, request.Port, AccessMask.IO_COMPLETION_MODIFY_STATE, out var port);
         if (status.IsSuccess)
         {
-            io.Dispatcher.InsertQueue(port!, new CompletionPacket(request.KeyContext, request.ApcContext, request.IoStatus, 0, request.IoStatusInformation));
+            io.Dispatcher.InsertQueue(port!, new KQueuePacket(request.KeyContext, request.ApcContext, (NtStatus)request.IoStatus, request.IoStatusInformation));
             Ob.Dereference(port!);
         }
         context.Reply.Send(status);
@@ -77,19 +78,8 @@ internal sealed class IoCompletionServices(IoManager io)
             context.Reply.Send(status, new RemoveIoCompletionReply());
             return;
         }
-        var reply = context.Reply;
-        var thread = context.Thread;
-        var dispatcher = io.Dispatcher;
-        io.Dispatcher.RemoveQueue(port!, thread, (int)Math.Min(request.Count, 1024), request.Alertable != 0,
-            request.HasTimeout != 0 ? request.Timeout : null, (result, packets) =>
-            {
-                Ob.Dereference(port!);
-                var apcs = result == NtStatus.STATUS_USER_APC ? dispatcher.DrainUserApcs(thread) : [];
-                var records = new ApcRecord[apcs.Length];
-                for (var i = 0; i < apcs.Length; i++) records[i] = new ApcRecord(apcs[i].Routine, apcs[i].Argument1, apcs[i].Argument2, apcs[i].Argument3);
-                reply.Send(result, new RemoveIoCompletionReply((uint)packets.Length, (uint)records.Length),
-                    MemoryMarshal.AsBytes(packets.AsSpan()), MemoryMarshal.AsBytes(records.AsSpan()));
-            });
+        RemoveCompletionCall.Rent(_calls, io.Dispatcher, Ob).Start(context, port!, (int)Math.Min(request.Count, 1024), request.Alertable != 0,
+            request.HasTimeout != 0 ? request.Timeout : null);
     }
 
     private void NtQueryIoCompletion(in SyscallContext context, in NtQueryIoCompletionRequest request, ReadOnlySpan<byte> data)

@@ -43,7 +43,7 @@ internal sealed partial class IoManager
     }
 
     /// <summary>IRP_MJ_CLEANUP or IRP_MJ_CLOSE, sent by the I/O manager itself (no caller waits on the result).</summary>
-    public void SendHousekeepingIrp(FileObject file, IrpMajorFunction major, ProcessObject? process)
+    public void SendHousekeepingIrp(IoFileObject file, IrpMajorFunction major, ProcessObject? process)
     {
         var isClose = major == IrpMajorFunction.IRP_MJ_CLOSE;
         if (!isClose) Ob.ObjectManager.Reference(file);

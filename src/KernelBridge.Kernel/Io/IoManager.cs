@@ -28,9 +28,9 @@ internal sealed partial class IoManager
         Dispatcher = dispatcher;
         _bugCheck = bugCheck;
         _logger = logger;
-        ObjectManager.SetProcedures(ObjectTypes.File, new FileObjectProcedures(this));
-        ObjectManager.SetProcedures(ObjectTypes.Device, new DeviceObjectProcedures());
-        ObjectManager.SetProcedures(ObjectTypes.IoCompletion, new IoCompletionProcedures(dispatcher));
+        ob.SetProcedures(ObjectTypes.File, new FileObjectProcedures(this));
+        ob.SetProcedures(ObjectTypes.Device, new DeviceObjectProcedures());
+        ob.SetProcedures(ObjectTypes.IoCompletion, new IoCompletionProcedures(dispatcher));
         dispatcher.DpcFaulted = (dpc, e) => _bugCheck.Report(BugCheckCode.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, null, null,
             $"exception in the DPC {dpc.Routine.Method.DeclaringType?.FullName}.{dpc.Routine.Method.Name}", e);
     }

@@ -32,7 +32,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     public ReplyTarget Reply;
     public ProcessObject? Process;
     public ThreadObject? Thread;
-    public FileObject File = null!;
+    public IoFileObject File = null!;
     public Irp Irp = null!;
 
     /// <summary>Rented memory holding the system buffer and/or the shadow of the caller's buffer.</summary>
@@ -99,9 +99,8 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             StartNow(device);
             return;
         }
-        var state = FileState.Of(File);
-        if (state.TryEnterExclusive()) StartHoldingFileLock(device);
-        else state.EnqueueExclusive(this, device);
+        if (File.TryEnterExclusive()) StartHoldingFileLock(device);
+        else File.EnqueueExclusive(this, device);
     }
 
     /// <summary>Starts with the synchronous file's lock held; <see cref="Release"/> lets it go.</summary>
@@ -178,7 +177,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         if (!Reply.IsValid) return;
         if (final.IsSuccess)
         {
-            FileState.Of(File).Opened = true;
+            File.Opened = true;
             var status = io.ObjectManager.CreateHandle(Process!, File, GrantedAccess, HandleAttributes, out var handle);
             if (status.IsSuccess)
             {
@@ -243,18 +242,18 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     /// <summary>After the caller's memory is written (the reply or notification went first): event, file, APC, port.</summary>
     private void NotifyCompletion(NtStatus status, IoStatusWire iosb, bool pended)
     {
-        var state = FileState.Of(File);
+        var state = File;
         if (Event is not null) io.Dispatcher.SetEvent(Event);
         if ((Event is null || Synchronous) && (state.Modes & CompletionModes.FILE_SKIP_SET_EVENT_ON_HANDLE) == 0)
             io.Dispatcher.SetEvent(File.Event);
         if (ApcRoutine != 0)
         {
-            if (Thread is not null) io.Dispatcher.QueueUserApc(Thread, new Ke.UserApc(ApcRoutine, ApcContext, IoStatusBlock, 0));
+            if (Thread is not null) io.Dispatcher.QueueUserApc(Thread, new KUserApc(ApcRoutine, ApcContext, IoStatusBlock, 0));
         }
         else if (state.Port is { } port && ApcContext != 0)
         {
             var skip = !pended && status.IsSuccess && (state.Modes & CompletionModes.FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0;
-            if (!skip) io.Dispatcher.InsertQueue(port, new CompletionPacket(state.Key, ApcContext, iosb.Status, 0, iosb.Information));
+            if (!skip) io.Dispatcher.InsertQueue(port, new KQueuePacket(state.Key, ApcContext, (NtStatus)iosb.Status, iosb.Information));
         }
     }
 
@@ -274,7 +273,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         if (_holdsFileLock)
         {
             _holdsFileLock = false;
-            FileState.Of(File).ReleaseExclusive();
+            File.ReleaseExclusive();
         }
         if (Rented is not null) ArrayPool<byte>.Shared.Return(Rented);
         Rented = null;

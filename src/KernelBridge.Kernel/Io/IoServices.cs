@@ -25,11 +25,11 @@ internal sealed partial class IoServices(IoManager io)
     }
 
     /// <summary>Resolves a handle to a file object with the access asked for; referenced on success.</summary>
-    private static NtStatus ReferenceFile(in SyscallContext context, long handle, uint access, out FileObject? file, out uint granted)
+    private static NtStatus ReferenceFile(in SyscallContext context, long handle, uint access, out IoFileObject? file, out uint granted)
     {
         var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, handle, access, ObjectTypes.File,
             ProcessorMode.UserMode, out var obj, out granted);
-        file = obj as FileObject;
+        file = obj as IoFileObject;
         return status;
     }
 

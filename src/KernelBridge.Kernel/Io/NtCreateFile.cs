@@ -81,9 +81,8 @@ internal sealed partial class IoServices
         }
 
         // The file object keeps the lookup's reference on the device until it is deleted.
-        var file = Ob.Track(new FileObject(device, remaining));
+        var file = Ob.Track(new IoFileObject(device, remaining, granted, request.CreateOptions));
         var options = (CreateOptions)request.CreateOptions;
-        file.IoManagerState = new FileState { GrantedAccess = granted, Mode = request.CreateOptions };
         if ((options & (CreateOptions.FILE_SYNCHRONOUS_IO_ALERT | CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT)) != 0)
             file.Flags |= FileObjectFlags.FO_SYNCHRONOUS_IO;
         if ((options & CreateOptions.FILE_SYNCHRONOUS_IO_ALERT) != 0) file.Flags |= FileObjectFlags.FO_ALERTABLE_IO;

@@ -62,7 +62,7 @@ internal sealed partial class IoServices
         var answered = informationClass switch
         {
             FileInformationClass.FileAccessInformation => Write(answer, granted),
-            FileInformationClass.FileModeInformation => Write(answer, FileState.Of(file!).Mode
+            FileInformationClass.FileModeInformation => Write(answer, file!.Mode
                 & (uint)(CreateOptions.FILE_WRITE_THROUGH | CreateOptions.FILE_SEQUENTIAL_ONLY | CreateOptions.FILE_NO_INTERMEDIATE_BUFFERING
                     | CreateOptions.FILE_SYNCHRONOUS_IO_ALERT | CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT)),
             // Only a synchronous file has a position the I/O manager keeps.

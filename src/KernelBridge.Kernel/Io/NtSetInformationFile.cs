@@ -45,7 +45,7 @@ internal sealed partial class IoServices
         }
         try
         {
-            var state = FileState.Of(file!);
+            var state = file!;
             switch (informationClass)
             {
                 case FileInformationClass.FileCompletionInformation:
@@ -76,7 +76,7 @@ internal sealed partial class IoServices
         context.Reply.Send(status, new IoTransferReply(iosb, IoReplyFlags.IosbWritten, 0));
     }
 
-    private NtStatus Associate(in SyscallContext context, FileObject file, FileState state, long portHandle, ulong key)
+    private NtStatus Associate(in SyscallContext context, IoFileObject file, IoFileObject state, long portHandle, ulong key)
     {
         // A synchronous file completes inline; there is nothing a port could be told.
         if ((file.Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0) return NtStatus.STATUS_INVALID_PARAMETER;
@@ -91,7 +91,7 @@ internal sealed partial class IoServices
                 Ob.Dereference(obj!);
                 return NtStatus.STATUS_INVALID_PARAMETER;
             }
-            state.Port = (IoCompletionObject)obj!;
+            state.Port = (KQueue)obj!;
             state.Key = key;
         }
         return NtStatus.STATUS_SUCCESS;

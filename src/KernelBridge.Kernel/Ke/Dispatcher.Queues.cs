@@ -1,66 +1,77 @@
 using KernelBridge.Abi;
-using KernelBridge.Abi.Protocol;
-using KernelBridge.Kernel.Io;
-using KernelBridge.Kernel.Ps;
+using KernelBridge.Ddk;
 
 namespace KernelBridge.Kernel.Ke;
 
-/// <summary>A thread waiting on a completion port (KeRemoveQueue) for up to MaxCount packets.</summary>
-internal sealed class QueueWaiter(IoCompletionObject port, ThreadObject thread, int maxCount, bool alertable,
-    Action<NtStatus, CompletionPacket[]> completion)
-{
-    public IoCompletionObject Port { get; } = port;
-    public ThreadObject Thread { get; } = thread;
-    public int MaxCount { get; } = maxCount;
-    public bool Alertable { get; } = alertable;
-    public Action<NtStatus, CompletionPacket[]> Completion { get; } = completion;
-    public bool Done;
-    public Timer? Timeout;
-}
-
 internal sealed partial class Dispatcher
 {
-    /// <summary>KeInsertQueue: FIFO packets; the most recently arrived waiter gets one first (LIFO release).</summary>
-    public void InsertQueue(IoCompletionObject port, in CompletionPacket packet)
+    private KQueueWait RentQueueWait()
     {
-        var copy = packet;
-        List<(QueueWaiter, CompletionPacket[])> released = [];
-        Locked(wakes =>
+        lock (_poolLock)
         {
-            if (port.Closed) return;
-            port.Packets.Enqueue(copy);
-            port.SignalState = port.Packets.Count;
-            ReleaseQueueWaitersUnsynchronized(port, released);
-            WakeWaitersUnsynchronized(port, wakes);
-        });
-        foreach (var (waiter, packets) in released) waiter.Completion(NtStatus.STATUS_SUCCESS, packets);
+            if (_queueWaitPool.TryPop(out var wait)) return wait;
+        }
+        var made = new KQueueWait();
+        made.Clock = new Timer(static state =>
+        {
+            var (dispatcher, wait) = ((Dispatcher, KQueueWait))state!;
+            dispatcher.OnQueueClock(wait);
+        }, (this, made), Timeout.Infinite, Timeout.Infinite);
+        return made;
     }
 
-    private static void ReleaseQueueWaitersUnsynchronized(IoCompletionObject port, List<(QueueWaiter, CompletionPacket[])> released)
+    private void Recycle(KQueueWait wait)
     {
-        while (port.Packets.Count > 0 && port.Waiters.First is { } node && port.Active < port.Concurrency)
+        wait.Completion = null;
+        wait.Port = null!;
+        wait.Thread = null!;
+        wait.PacketCount = 0;
+        lock (_poolLock)
         {
-            var waiter = node.Value;
-            port.Waiters.RemoveFirst();
-            released.Add((waiter, TakePacketsUnsynchronized(port, waiter.Thread, waiter.MaxCount)));
-            EndQueueWaitUnsynchronized(waiter);
+            if (_queueWaitPool.Count < PoolLimit) _queueWaitPool.Push(wait);
         }
     }
 
-    private static CompletionPacket[] TakePacketsUnsynchronized(IoCompletionObject port, ThreadObject thread, int max)
+    /// <summary>KeInsertQueue: FIFO packets; the most recently arrived waiter gets one first (LIFO release).</summary>
+    public void InsertQueue(KQueue port, in KQueuePacket packet)
     {
-        var count = Math.Min(max, port.Packets.Count);
-        var packets = new CompletionPacket[count];
-        for (var i = 0; i < count; i++) packets[i] = port.Packets.Dequeue();
+        var wakes = new Wakes();
+        lock (_lock)
+        {
+            if (port.Closed) return;
+            port.Packets.Enqueue(packet);
+            port.SignalState = port.Packets.Count;
+            ReleaseQueueWaitersUnsynchronized(port, ref wakes);
+            WakeWaitersUnsynchronized(port, ref wakes);
+        }
+        Complete(wakes);
+    }
+
+    private static void ReleaseQueueWaitersUnsynchronized(KQueue port, ref Wakes wakes)
+    {
+        while (port.Packets.Count > 0 && port.FirstWaiter is { } waiter && port.Active < port.Concurrency)
+        {
+            port.RemoveWaiter(waiter);
+            TakePacketsUnsynchronized(port, waiter);
+            EndQueueWaitUnsynchronized(waiter, NtStatus.STATUS_SUCCESS, resume: false, ref wakes);
+        }
+    }
+
+    /// <summary>Hands up to MaxCount packets to the wait; its thread now runs for the port.</summary>
+    private static void TakePacketsUnsynchronized(KQueue port, KQueueWait wait)
+    {
+        var count = Math.Min(wait.MaxCount, port.Packets.Count);
+        var buffer = wait.PacketBuffer(count);
+        for (var i = 0; i < count; i++) buffer[i] = port.Packets.Dequeue();
+        wait.PacketCount = count;
         port.SignalState = port.Packets.Count;
-        AssociateUnsynchronized(port, thread);
+        AssociateUnsynchronized(port, wait.Thread);
         port.Active++;
-        thread.QueueActive = true;
-        return packets;
+        wait.Thread.QueueActive = true;
     }
 
     /// <summary>A thread belongs to one port at a time: joining another leaves the first (and its running count).</summary>
-    private static void AssociateUnsynchronized(IoCompletionObject port, ThreadObject thread)
+    private static void AssociateUnsynchronized(KQueue port, KThread thread)
     {
         if (ReferenceEquals(thread.QueuePort, port)) return;
         DisassociateUnsynchronized(thread);
@@ -68,7 +79,7 @@ internal sealed partial class Dispatcher
         thread.QueuePort = port;
     }
 
-    private static void DisassociateUnsynchronized(ThreadObject thread)
+    private static void DisassociateUnsynchronized(KThread thread)
     {
         if (thread.QueuePort is not { } old) return;
         old.Associated.Remove(thread);
@@ -78,31 +89,42 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>A thread that ends frees its running slot on its port, which may release a waiter.</summary>
-    private static void LeaveQueueUnsynchronized(ThreadObject thread, List<(QueueWaiter, CompletionPacket[])> released)
+    private static void LeaveQueueUnsynchronized(KThread thread, ref Wakes wakes)
     {
         var port = thread.QueuePort;
         DisassociateUnsynchronized(thread);
-        if (port is not null) ReleaseQueueWaitersUnsynchronized(port, released);
+        if (port is not null) ReleaseQueueWaitersUnsynchronized(port, ref wakes);
     }
 
-    private static void EndQueueWaitUnsynchronized(QueueWaiter waiter)
+    /// <summary>Ends a port wait (caller holds the lock and has taken it off the port's list); completion queued.</summary>
+    private static void EndQueueWaitUnsynchronized(KQueueWait wait, NtStatus status, bool resume, ref Wakes wakes)
     {
-        waiter.Done = true;
-        waiter.Timeout?.Dispose();
-        if (ReferenceEquals(waiter.Thread.CurrentQueueWait, waiter)) waiter.Thread.CurrentQueueWait = null;
+        wait.Done = true;
+        wait.Generation++;
+        Timeouts.Disarm(wait.Clock);
+        if (ReferenceEquals(wait.Thread.CurrentQueueWait, wait)) wait.Thread.CurrentQueueWait = null;
+        if (resume) ResumeQueueUnsynchronized(wait.Thread);
+        wakes.Add(wait, status);
     }
 
     /// <summary>
     /// KeRemoveQueue (NtRemoveIoCompletionEx): packets now, or a parked wait ended by a packet, the
-    /// timeout, an APC (alertable), or the port's last handle closing (STATUS_ABANDONED_WAIT_0).
+    /// deadline, an APC (alertable), or the port's last handle closing (STATUS_ABANDONED_WAIT_0).
     /// </summary>
-    public void RemoveQueue(IoCompletionObject port, ThreadObject thread, int maxCount, bool alertable, long? timeout,
-        Action<NtStatus, CompletionPacket[]> completion)
+    public void RemoveQueue(KQueue port, KThread thread, int maxCount, bool alertable, long deadline, IKQueueWaitCompletion completion)
     {
-        var waiter = new QueueWaiter(port, thread, maxCount, alertable, completion);
+        var wait = RentQueueWait();
+        wait.Port = port;
+        wait.Thread = thread;
+        wait.MaxCount = maxCount;
+        wait.Alertable = alertable;
+        wait.Completion = completion;
+        wait.Deadline = deadline;
+        wait.PacketCount = 0;
+        wait.Done = false;
+
         NtStatus? immediate = null;
-        CompletionPacket[] packets = [];
-        List<(QueueWaiter, CompletionPacket[])> released = [];
+        var wakes = new Wakes();
         lock (_lock)
         {
             // A thread belongs to one port: coming to another frees its slot on the first. Coming back
@@ -110,7 +132,7 @@ internal sealed partial class Dispatcher
             var associated = ReferenceEquals(thread.QueuePort, port);
             if (!associated)
             {
-                LeaveQueueUnsynchronized(thread, released);
+                LeaveQueueUnsynchronized(thread, ref wakes);
                 port.Associated.Add(thread);
                 thread.QueuePort = port;
             }
@@ -123,29 +145,54 @@ internal sealed partial class Dispatcher
             else if (alertable && !associated && thread.UserApcs.Count > 0) immediate = NtStatus.STATUS_USER_APC;
             else if (port.Packets.Count > 0 && port.Active < port.Concurrency)
             {
-                packets = TakePacketsUnsynchronized(port, thread, maxCount);
+                TakePacketsUnsynchronized(port, wait);
                 immediate = NtStatus.STATUS_SUCCESS;
             }
             else if (alertable && thread.UserApcs.Count > 0) immediate = NtStatus.STATUS_USER_APC;
-            else if (timeout is { } t && DelayOf(t) <= TimeSpan.Zero) immediate = NtStatus.STATUS_TIMEOUT;
+            else if (Timeouts.HasPassed(deadline)) immediate = NtStatus.STATUS_TIMEOUT;
             else
             {
-                port.Waiters.AddFirst(waiter);
-                thread.CurrentQueueWait = waiter;
-                if (timeout is { } due)
-                    waiter.Timeout = new Timer(_ => EndQueueWait(waiter, NtStatus.STATUS_TIMEOUT), null, Clamp(DelayOf(due)), System.Threading.Timeout.InfiniteTimeSpan);
+                port.PushWaiter(wait);
+                thread.CurrentQueueWait = wait;
+                if (deadline != Timeouts.Never) Timeouts.Arm(wait.Clock!, deadline);
                 // The slot this thread gave up may let a packet out to someone (LIFO: this waiter first).
-                ReleaseQueueWaitersUnsynchronized(port, released);
+                ReleaseQueueWaitersUnsynchronized(port, ref wakes);
             }
-            // Back from KeRemoveQueue without packets, the thread runs again: it counts again.
-            if (immediate is { } early && early != NtStatus.STATUS_SUCCESS) ResumeQueueUnsynchronized(thread);
+            if (immediate is { } early)
+            {
+                wait.Done = true;
+                wait.Generation++;
+                // Back from KeRemoveQueue without packets, the thread runs again: it counts again.
+                if (early != NtStatus.STATUS_SUCCESS) ResumeQueueUnsynchronized(thread);
+            }
         }
-        if (immediate is { } status) completion(status, packets);
-        foreach (var (other, otherPackets) in released) other.Completion(NtStatus.STATUS_SUCCESS, otherPackets);
+        if (immediate is { } status)
+        {
+            completion.QueueWaitEnded(status, wait.TakenPackets);
+            Recycle(wait);
+        }
+        Complete(wakes);
+    }
+
+    private void OnQueueClock(KQueueWait wait)
+    {
+        var wakes = new Wakes();
+        lock (_lock)
+        {
+            if (wait.Done || wait.Deadline == Timeouts.Never) return;
+            if (!Timeouts.HasPassed(wait.Deadline))
+            {
+                Timeouts.Arm(wait.Clock!, wait.Deadline);
+                return;
+            }
+            wait.Port.RemoveWaiter(wait);
+            EndQueueWaitUnsynchronized(wait, NtStatus.STATUS_TIMEOUT, resume: true, ref wakes);
+        }
+        Complete(wakes);
     }
 
     /// <summary>The thread runs again on its port (taking back a running slot).</summary>
-    private static void ResumeQueueUnsynchronized(ThreadObject thread)
+    private static void ResumeQueueUnsynchronized(KThread thread)
     {
         if (thread.QueuePort is not { Closed: false } port || thread.QueueActive) return;
         port.Active++;
@@ -153,46 +200,35 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>A running thread blocks in another wait: its port may let another thread have a packet meanwhile.</summary>
-    private static bool SuspendQueueUnsynchronized(ThreadObject thread, List<(QueueWaiter, CompletionPacket[])> released)
+    private static bool SuspendQueueUnsynchronized(KThread thread, ref Wakes wakes)
     {
         if (thread.QueuePort is not { } port || !thread.QueueActive) return false;
         if (port.Active > 0) port.Active--;
         thread.QueueActive = false;
-        ReleaseQueueWaitersUnsynchronized(port, released);
+        ReleaseQueueWaitersUnsynchronized(port, ref wakes);
         return true;
     }
 
-    /// <summary>Ends a parked port wait without packets (timeout, APC, abandonment, cancellation).</summary>
-    public void EndQueueWait(QueueWaiter waiter, NtStatus status)
-    {
-        lock (_lock)
-        {
-            if (waiter.Done) return;
-            waiter.Port.Waiters.Remove(waiter);
-            EndQueueWaitUnsynchronized(waiter);
-            if (status != NtStatus.STATUS_THREAD_IS_TERMINATING) ResumeQueueUnsynchronized(waiter.Thread);
-        }
-        waiter.Completion(status, []);
-    }
-
     /// <summary>The port's last handle closed: waiters are abandoned, packets dropped.</summary>
-    public void CloseQueue(IoCompletionObject port)
+    public void CloseQueue(KQueue port)
     {
-        QueueWaiter[] waiters;
+        var wakes = new Wakes();
         lock (_lock)
         {
             port.Closed = true;
             port.Packets.Clear();
             port.SignalState = 0;
-            waiters = [.. port.Waiters];
-            port.Waiters.Clear();
-            foreach (var waiter in waiters) EndQueueWaitUnsynchronized(waiter);
+            while (port.FirstWaiter is { } waiter)
+            {
+                port.RemoveWaiter(waiter);
+                EndQueueWaitUnsynchronized(waiter, NtStatus.STATUS_ABANDONED_WAIT_0, resume: false, ref wakes);
+            }
         }
-        foreach (var waiter in waiters) waiter.Completion(NtStatus.STATUS_ABANDONED_WAIT_0, []);
+        Complete(wakes);
     }
 
     /// <summary>How many packets wait in the port (NtQueryIoCompletion's Depth).</summary>
-    public int QueueDepth(IoCompletionObject port)
+    public int QueueDepth(KQueue port)
     {
         lock (_lock) return port.Packets.Count;
     }

@@ -1,37 +1,22 @@
-using KernelBridge.Abi;
+using System.Diagnostics;
 using KernelBridge.Ddk;
-using KernelBridge.Kernel.Ps;
 
 namespace KernelBridge.Kernel.Ke;
 
 internal sealed partial class Dispatcher
 {
-    /// <summary>A timer's schedule (KTIMER's queue entry): due time, period, DPC, and a user APC for NtSetTimer.</summary>
-    private sealed class TimerSchedule
-    {
-        public Timer? Clock;
-        public bool Set;
-        public int Period;
-        public KDpc? Dpc;
-        public ThreadObject? ApcThread;
-        public ulong ApcRoutine;
-        public ulong ApcContext;
-        public long Generation;
-    }
-
     /// <summary>Called with an exception a DPC threw (the I/O manager turns it into a driver fault).</summary>
     public Action<KDpc, Exception>? DpcFaulted { get; set; }
 
     /// <summary>KeSetTimerEx / NtSetTimer: resets the timer to not-signalled and schedules it. True if it was already set.</summary>
-    public bool SetTimer(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc, ThreadObject? apcThread = null, ulong apcRoutine = 0, ulong apcContext = 0) =>
-        Locked(_ =>
+    public bool SetTimer(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc, KThread? apcThread = null, ulong apcRoutine = 0, ulong apcContext = 0)
+    {
+        lock (_lock)
         {
-            var schedule = (TimerSchedule)(timer.Scheduler ??= new TimerSchedule());
+            var schedule = timer.Schedule ??= NewSchedule(timer);
             var wasSet = schedule.Set;
             // Setting again takes back a completion routine that fired but has not run.
             ForgetApcUnsynchronized(timer, schedule);
-            schedule.Clock?.Dispose();
-            schedule.Generation++;
             schedule.Set = true;
             schedule.Period = Math.Max(0, periodMilliseconds);
             schedule.Dpc = dpc;
@@ -40,57 +25,87 @@ internal sealed partial class Dispatcher
             schedule.ApcContext = apcContext;
             if (schedule.ApcThread is { } owner && !owner.ActiveTimers.Contains(timer)) owner.ActiveTimers.Add(timer);
             timer.SignalState = 0;
-            var generation = schedule.Generation;
-            var delay = DelayOf(dueTime);
-            schedule.Clock = new Timer(_ => Expire(timer, generation), null, delay < TimeSpan.Zero ? TimeSpan.Zero : Clamp(delay),
-                schedule.Period > 0 ? TimeSpan.FromMilliseconds(schedule.Period) : Timeout.InfiniteTimeSpan);
+            schedule.Due = Timeouts.DeadlineOf(dueTime);
+            if (schedule.Due == Timeouts.Never) Timeouts.Disarm(schedule.Clock);
+            else Timeouts.Arm(schedule.Clock!, schedule.Due);
             return wasSet;
-        });
+        }
+    }
+
+    private KTimerSchedule NewSchedule(KTimer timer)
+    {
+        var schedule = new KTimerSchedule();
+        schedule.Clock = new Timer(static state =>
+        {
+            var (dispatcher, timer) = ((Dispatcher, KTimer))state!;
+            dispatcher.Expire(timer);
+        }, (this, timer), Timeout.Infinite, Timeout.Infinite);
+        return schedule;
+    }
 
     /// <summary>KeCancelTimer / NtCancelTimer: stops it without touching its signal state. True if it was set.</summary>
-    public bool CancelTimer(KTimer timer) => Locked(_ => CancelTimerUnsynchronized(timer));
+    public bool CancelTimer(KTimer timer)
+    {
+        lock (_lock) return CancelTimerUnsynchronized(timer);
+    }
 
     private static bool CancelTimerUnsynchronized(KTimer timer)
     {
-        if (timer.Scheduler is not TimerSchedule schedule) return false;
+        if (timer.Schedule is not { } schedule) return false;
         var wasSet = schedule.Set;
         ForgetApcUnsynchronized(timer, schedule);
         schedule.Set = false;
-        schedule.Generation++;
-        schedule.Clock?.Dispose();
-        schedule.Clock = null;
+        Timeouts.Disarm(schedule.Clock);
         return wasSet;
     }
 
     /// <summary>KeRemoveQueueApc for the timer's APC, and the timer off its thread's active list.</summary>
-    private static void ForgetApcUnsynchronized(KTimer timer, TimerSchedule schedule)
+    private static void ForgetApcUnsynchronized(KTimer timer, KTimerSchedule schedule)
     {
         if (schedule.ApcThread is not { } thread) return;
-        thread.UserApcs.RemoveAll(apc => ReferenceEquals(apc.Timer, timer));
+        var apcs = thread.UserApcs;
+        for (var i = apcs.Count - 1; i >= 0; i--)
+            if (ReferenceEquals(apcs[i].Timer, timer)) apcs.RemoveAt(i);
         thread.ActiveTimers.Remove(timer);
         schedule.ApcThread = null;
     }
 
-    private void Expire(KTimer timer, long generation)
+    private void Expire(KTimer timer)
     {
         KDpc? dpc = null;
-        ThreadObject? apcThread = null;
+        KThread? apcThread = null;
         ulong routine = 0, context = 0;
-        Locked(wakes =>
+        var wakes = new Wakes();
+        lock (_lock)
         {
-            if (timer.Scheduler is not TimerSchedule schedule || schedule.Generation != generation || !schedule.Set) return;
+            // A late tick of an earlier setting finds the timer cancelled, or its new due time ahead.
+            if (timer.Schedule is not { Set: true } schedule || schedule.Due == Timeouts.Never) return;
+            if (!Timeouts.HasPassed(schedule.Due))
+            {
+                Timeouts.Arm(schedule.Clock!, schedule.Due);
+                return;
+            }
             if (schedule.Period == 0)
             {
                 schedule.Set = false;
                 schedule.ApcThread?.ActiveTimers.Remove(timer);
             }
+            else
+            {
+                // The next period counts from this due time, not from when the tick arrived.
+                var now = Stopwatch.GetTimestamp();
+                schedule.Due += schedule.Period * Stopwatch.Frequency / 1000;
+                if (schedule.Due < now) schedule.Due = now;
+                Timeouts.Arm(schedule.Clock!, schedule.Due);
+            }
             timer.SignalState = 1;
-            WakeWaitersUnsynchronized(timer, wakes);
+            WakeWaitersUnsynchronized(timer, ref wakes);
             dpc = schedule.Dpc;
             apcThread = schedule.ApcThread;
             routine = schedule.ApcRoutine;
             context = schedule.ApcContext;
-        });
+        }
+        Complete(wakes);
         if (dpc is not null)
         {
             try
@@ -106,8 +121,8 @@ internal sealed partial class Dispatcher
         {
             // TimerAPCProc(context, low, high): the FILETIME at which it fired. The timer has one APC:
             // while it waits to run, later expirations queue no more.
-            var now = DateTime.UtcNow.ToFileTimeUtc();
-            QueueUserApc(apcThread, new UserApc(routine, context, (ulong)(now & 0xFFFFFFFF), (ulong)(now >> 32), timer), onlyOnce: true);
+            var fired = DateTime.UtcNow.ToFileTimeUtc();
+            QueueUserApc(apcThread, new KUserApc(routine, context, (ulong)(fired & 0xFFFFFFFF), (ulong)(fired >> 32), timer), onlyOnce: true);
         }
     }
 }

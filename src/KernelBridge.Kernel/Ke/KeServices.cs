@@ -77,7 +77,7 @@ internal sealed partial class KeServices(Dispatcher dispatcher, ObjectManager ob
         context.Reply.Send(status, new HandleReply(handle));
     }
 
-    private static byte[] ApcBytes(UserApc[] apcs)
+    public static byte[] ApcBytes(KUserApc[] apcs)
     {
         var records = new ApcRecord[apcs.Length];
         for (var i = 0; i < apcs.Length; i++) records[i] = new ApcRecord(apcs[i].Routine, apcs[i].Argument1, apcs[i].Argument2, apcs[i].Argument3);

@@ -41,7 +41,7 @@ internal sealed partial class KeServices
     {
         var thread = context.Thread;
         Operate<KMutant, QueryStateReply>(context, request.Handle, AccessMask.MUTANT_QUERY_STATE, ObjectTypes.Mutant, data, "NtQueryMutant",
-            mutant => (NtStatus.STATUS_SUCCESS, new QueryStateReply(Volatile.Read(ref mutant.SignalState),
-                ReferenceEquals(mutant.OwnerThread, thread) ? 1 : 0, mutant.Abandoned ? 1 : 0, 0)));
+            mutant => (NtStatus.STATUS_SUCCESS, new QueryStateReply(dispatcher.ReadState(mutant),
+                dispatcher.IsOwnedBy(mutant, thread) ? 1 : 0, mutant.Abandoned ? 1 : 0, 0)));
     }
 }

@@ -119,28 +119,18 @@ internal sealed partial class KeServices
     /// <summary>Parks the wait; the reply (with any APCs to run) goes out when it ends. The objects stay referenced until then.</summary>
     private void StartWait(in SyscallContext context, KernelObject[] objects, bool waitAll, bool alertable, long? timeout, bool delay)
     {
-        var reply = context.Reply;
-        var process = context.Process;
-        var thread = context.Thread;
-        var sequence = reply.Sequence;
-        var waitables = new DispatcherObject[objects.Length];
-        for (var i = 0; i < objects.Length; i++) waitables[i] = WaitableOf(objects[i])!;
-        var waiter = dispatcher.BeginWait(waitables, waitAll, alertable, timeout, thread, thread, status =>
-        {
-            process.PendingWaits.TryRemove(sequence, out _);
-            foreach (var obj in objects) ob.Dereference(obj);
-            if (delay && status == NtStatus.STATUS_TIMEOUT) status = NtStatus.STATUS_SUCCESS;
-            var apcs = status == NtStatus.STATUS_USER_APC ? dispatcher.DrainUserApcs(thread) : [];
-            reply.Send(status, new WaitReply((uint)apcs.Length, 0), apcs.Length == 0 ? default : ApcBytes(apcs));
-        });
-        if (!waiter.Done && process.PendingWaits.TryAdd(sequence, waiter) && waiter.Done) process.PendingWaits.TryRemove(sequence, out _);
+        var call = WaitCall.Rent(_waitCalls, dispatcher, ob);
+        foreach (var obj in objects) call.Add(obj, WaitableOf(obj)!);
+        call.Start(context, waitAll, alertable, timeout, delay);
     }
+
+    private readonly Stack<WaitCall> _waitCalls = new();
 
     /// <summary>Ends one of the caller's own waits with STATUS_CANCELLED (an async wait's cancellation).</summary>
     private void KbCancelWait(in SyscallContext context, in KbCancelWaitRequest request, ReadOnlySpan<byte> data)
     {
         new WireReader(data).EnsureEnd("KbCancelWait");
-        if (context.Process.PendingWaits.TryRemove(request.Sequence, out var waiter))
+        if (context.Process.PendingWaits.Remove(request.Sequence, out var waiter))
         {
             dispatcher.AbortWait(waiter, NtStatus.STATUS_CANCELLED);
             context.Reply.Send(NtStatus.STATUS_SUCCESS);
@@ -158,7 +148,7 @@ internal sealed partial class KeServices
             return;
         }
         if (request.Routine == 0) status = NtStatus.STATUS_INVALID_PARAMETER;
-        else dispatcher.QueueUserApc(thread!, new UserApc(request.Routine, request.Argument1, request.Argument2, request.Argument3));
+        else dispatcher.QueueUserApc(thread!, new KUserApc(request.Routine, request.Argument1, request.Argument2, request.Argument3));
         ob.Dereference(thread!);
         context.Reply.Send(status);
     }

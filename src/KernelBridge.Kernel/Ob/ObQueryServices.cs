@@ -118,7 +118,7 @@ internal sealed partial class ObServices
         ArrayPool<byte>.Shared.Return(buffer);
     }
 
-    private static void QueryType(in SyscallContext context, in NtQueryObjectRequest request, ObjectType type)
+    private void QueryType(in SyscallContext context, in NtQueryObjectRequest request, ObjectType type)
     {
         var nameBytes = type.Name.Length * 2;
         var required = TypeInformationSize + nameBytes + 2;
@@ -131,8 +131,8 @@ internal sealed partial class ObServices
         var span = buffer.AsSpan(0, required);
         span.Clear();
         WriteUnicodeString(span, (ushort)nameBytes, (ushort)(nameBytes + 2), request.BufferAddress + TypeInformationSize);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], type.ObjectCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[20..], type.HandleCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[16..], ob.InfoOf(type).ObjectCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[20..], ob.InfoOf(type).HandleCount);
         BinaryPrimitives.WriteUInt32LittleEndian(span[68..], type.GenericMapping.GenericRead);
         BinaryPrimitives.WriteUInt32LittleEndian(span[72..], type.GenericMapping.GenericWrite);
         BinaryPrimitives.WriteUInt32LittleEndian(span[76..], type.GenericMapping.GenericExecute);

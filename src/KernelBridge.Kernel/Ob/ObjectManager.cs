@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ps;
@@ -20,10 +19,10 @@ internal sealed partial class ObjectManager
     private readonly Lock _namespaceLock = new();
     private int _totalObjects;
     private int _totalHandles;
+    private readonly ObjectTypeInfo[] _types = [.. ObjectTypes.All.Select(type => new ObjectTypeInfo(type))];
 
     public ObjectManager()
     {
-        foreach (var type in ObjectTypes.All) type.Procedures ??= ObjectTypeProcedures.Default;
         Root = Track(new DirectoryObject());
         Root.Header.Permanent = true;
         Root.Header.Inserted = true;
@@ -41,14 +40,17 @@ internal sealed partial class ObjectManager
     public int TotalObjects => Volatile.Read(ref _totalObjects);
     public int TotalHandles => Volatile.Read(ref _totalHandles);
 
-    public static void SetProcedures(ObjectType type, ObjectTypeProcedures procedures) => type.Procedures = procedures;
+    /// <summary>This kernel's state for <paramref name="type"/> (counts and procedures).</summary>
+    public ObjectTypeInfo InfoOf(ObjectType type) => _types[type.Index];
 
-    private static ObjectTypeProcedures ProceduresOf(KernelObject obj) => Unsafe.As<ObjectTypeProcedures>(obj.ObjectType.Procedures!);
+    public void SetProcedures(ObjectType type, ObjectTypeProcedures procedures) => InfoOf(type).Procedures = procedures;
+
+    private ObjectTypeProcedures ProceduresOf(KernelObject obj) => InfoOf(obj.ObjectType).Procedures;
 
     /// <summary>Counts a newly created object (its creator holds its one reference).</summary>
     public T Track<T>(T obj) where T : KernelObject
     {
-        Interlocked.Increment(ref obj.ObjectType.ObjectCounter);
+        Interlocked.Increment(ref InfoOf(obj.ObjectType).Objects);
         Interlocked.Increment(ref _totalObjects);
         return obj;
     }
@@ -81,7 +83,7 @@ internal sealed partial class ObjectManager
         if (count < 0) throw new InvalidOperationException($"{obj.ObjectType.Name} object dereferenced below zero");
         obj.Header.Deleted = true;
         if (obj.Header.Inserted) RemoveName(obj);
-        Interlocked.Decrement(ref obj.ObjectType.ObjectCounter);
+        Interlocked.Decrement(ref InfoOf(obj.ObjectType).Objects);
         Interlocked.Decrement(ref _totalObjects);
         ProceduresOf(obj).Delete(obj);
     }
@@ -300,7 +302,7 @@ internal sealed partial class ObjectManager
             return status;
         }
         Interlocked.Increment(ref obj.Header.HandleCount);
-        Interlocked.Increment(ref obj.ObjectType.HandleCounter);
+        Interlocked.Increment(ref InfoOf(obj.ObjectType).Handles);
         Interlocked.Increment(ref _totalHandles);
         return status;
     }
@@ -319,7 +321,7 @@ internal sealed partial class ObjectManager
     {
         var obj = entry.Object;
         var remaining = Interlocked.Decrement(ref obj.Header.HandleCount);
-        Interlocked.Decrement(ref obj.ObjectType.HandleCounter);
+        Interlocked.Decrement(ref InfoOf(obj.ObjectType).Handles);
         Interlocked.Decrement(ref _totalHandles);
         ProceduresOf(obj).Close(obj, process, remaining);
         if (remaining == 0 && !obj.Header.Permanent && obj.Header.Inserted && ProceduresOf(obj).TemporaryWhenUnnamedHandles)

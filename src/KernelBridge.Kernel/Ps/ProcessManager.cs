@@ -55,8 +55,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
     {
         if (!_processes.TryRemove(process, out _)) return;
         process.Terminating = true;
-        foreach (var waiter in process.PendingWaits.Values) dispatcher.AbortWait(waiter, NtStatus.STATUS_PROCESS_IS_TERMINATING);
-        process.PendingWaits.Clear();
+        foreach (var wait in process.PendingWaits.TakeAll()) dispatcher.AbortWait(wait, NtStatus.STATUS_PROCESS_IS_TERMINATING);
         ProcessTerminating?.Invoke(process);
         foreach (var thread in process.Threads.Values)
         {

@@ -21,7 +21,7 @@ internal sealed class ProcessObject(int processId, Token token, string imageName
     public ConcurrentDictionary<int, ThreadObject> Threads { get; } = new();
 
     /// <summary>Waits in progress, by the call's sequence (so they can be cancelled, and ended at rundown).</summary>
-    public ConcurrentDictionary<uint, Ke.Waiter> PendingWaits { get; } = new();
+    public PendingWaitTable PendingWaits { get; } = new();
 
     /// <summary>I/O requests in flight for this process (what CancelIo, CancelIoEx and rundown look through).</summary>
     public PendingIoSet PendingIo { get; } = new();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KernelBridge.Ddk;
 
 namespace KernelBridge.Kernel.Io;
@@ -12,20 +13,26 @@ internal enum CompletionModes : uint
     FILE_SKIP_SET_USER_EVENT_ON_FAST_IO = 4,
 }
 
-/// <summary>What the I/O manager keeps per file object (FileObject.IoManagerState).</summary>
-internal sealed class FileState
+/// <summary>
+/// A file object as the I/O manager keeps it: the FILE_OBJECT drivers see, plus what only the I/O
+/// manager knows of the open (whether the driver accepted it, the access it granted, its
+/// completion port, and the file object lock of a synchronous file).
+/// </summary>
+internal sealed class IoFileObject(DeviceObject device, string fileName, uint grantedAccess, uint mode) : FileObject(device, fileName)
 {
     /// <summary>IRP_MJ_CREATE succeeded: the driver knows this file and must see CLEANUP and CLOSE.</summary>
     public bool Opened;
 
     /// <summary>The access the open granted (what NtQueryInformationFile(FileAccessInformation) reports).</summary>
-    public uint GrantedAccess;
+    public uint GrantedAccess { get; } = grantedAccess;
 
     /// <summary>The CreateOptions of the open (FileModeInformation).</summary>
-    public uint Mode;
+    public uint Mode { get; } = mode;
+
+    public bool IsSynchronous => (Flags & FileObjectFlags.FO_SYNCHRONOUS_IO) != 0;
 
     /// <summary>The completion port the file is associated with (referenced), and its key.</summary>
-    public IoCompletionObject? Port;
+    public KQueue? Port;
     public ulong Key;
 
     public CompletionModes Modes;
@@ -95,5 +102,10 @@ internal sealed class FileState
         }
     }
 
-    public static FileState Of(FileObject file) => (FileState)file.IoManagerState!;
+    /// <summary>The I/O manager's view of a file object a driver hands back (every file object is one of these).</summary>
+    public static IoFileObject Of(FileObject file)
+    {
+        Debug.Assert(file is IoFileObject, "every file object is made by the I/O manager");
+        return (IoFileObject)file;
+    }
 }

@@ -1,0 +1,13 @@
+namespace KernelBridge.Ddk;
+
+/// <summary>KSEMAPHORE.</summary>
+public sealed class KSemaphore : DispatcherObject
+{
+    public KSemaphore(int count, int limit) : base(ObjectTypes.Semaphore)
+    {
+        SignalState = count;
+        Limit = limit;
+    }
+
+    public int Limit { get; }
+}
