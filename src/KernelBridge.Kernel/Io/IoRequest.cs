@@ -182,6 +182,8 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             if (status.IsSuccess)
             {
                 File.Flags |= FileObjectFlags.FO_HANDLE_CREATED;
+                // A fresh file object is signalled (no I/O outstanding): waiting on its handle returns at once.
+                io.Dispatcher.SetEvent(File.Event);
                 Reply.Send(final, new NtCreateFileReply(handle, iosb, IoReplyFlags.IosbWritten, (uint)io.GetAttachedDevice(File.DeviceObject).Flags));
                 return;
             }
