@@ -6,6 +6,7 @@ using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;
+using KernelBridge.Kernel.Services;
 using KernelBridge.Platform;
 using Microsoft.Extensions.Logging;
 
@@ -46,16 +47,10 @@ public sealed partial class KernelHost : IDisposable
         Dispatcher = new Ke.Dispatcher();
         Processes = new ProcessManager(ObjectManager, Dispatcher, _logger);
         IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger);
-        Processes.ProcessTerminating += IoServices.CancelProcessIo;
-        Processes.ThreadTerminating += IoServices.CancelThreadIo;
+        Processes.ProcessTerminating += IoManager.CancelProcessIo;
+        Processes.ThreadTerminating += IoManager.CancelThreadIo;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
-        Services = new ServiceTable(_logger, options.Trace);
-        new ObServices(ObjectManager).Register(Services);
-        new IoServices(IoManager).Register(Services);
-        new IoCompletionServices(IoManager).Register(Services);
-        new Ke.KeServices(Dispatcher, ObjectManager).Register(Services);
-        new DriverServices(DriverLoader).Register(Services);
-        new KbServices(this).Register(Services);
+        Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
     }
 
     public KernelOptions Options { get; }

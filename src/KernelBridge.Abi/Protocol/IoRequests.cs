@@ -30,61 +30,51 @@ public enum IoReplyFlags : uint
 
 /// <summary>NtCreateFile / NtOpenFile; followed by NameBytes of the object name (UTF-16).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtCreateFileRequest(
+[Syscall(2)]
+public partial record struct NtCreateFileRequest(
     long RootDirectory, uint DesiredAccess, uint Attributes, uint FileAttributes, uint ShareAccess,
-    uint CreateDisposition, uint CreateOptions, uint NameBytes, uint Reserved) : IRequest<NtCreateFileReply>
-{
-    public static Syscall Number => Syscall.NtCreateFile;
-}
+    uint CreateDisposition, uint CreateOptions, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, uint Reserved) : IRequest<NtCreateFileReply>;
 
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtCreateFileReply(long Handle, IoStatusWire IoStatus, IoReplyFlags Flags, uint DeviceFlags);
+public partial record struct NtCreateFileReply(long Handle, IoStatusWire IoStatus, IoReplyFlags Flags, uint DeviceFlags);
 
-/// <summary>NtReadFile. Followed by Length bytes of the caller's buffer when the device reads into it directly.</summary>
+/// <summary>NtReadFile. Followed by the caller's buffer as it stands when the device reads into it directly (see <see cref="BufferToSend"/>).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtReadFileRequest(
+[Syscall(3)]
+public partial record struct NtReadFileRequest(
     long Handle, long Event, ulong ApcRoutine, ulong ApcContext, ulong IoStatusBlock, ulong Buffer,
-    long ByteOffset, uint Length, uint Key, IoRequestFlags Flags, uint BufferDataBytes) : IRequest<IoTransferReply>
-{
-    public static Syscall Number => Syscall.NtReadFile;
-}
+    long ByteOffset, uint Length, uint Key, IoRequestFlags Flags, [Data("Buffer")] uint BufferDataBytes) : IRequest<IoTransferReply>;
 
 /// <summary>NtWriteFile. Followed by Length bytes of data.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtWriteFileRequest(
+[Syscall(4)]
+public partial record struct NtWriteFileRequest(
     long Handle, long Event, ulong ApcRoutine, ulong ApcContext, ulong IoStatusBlock, ulong Buffer,
-    long ByteOffset, uint Length, uint Key, IoRequestFlags Flags, uint Reserved) : IRequest<IoTransferReply>
-{
-    public static Syscall Number => Syscall.NtWriteFile;
-}
+    long ByteOffset, [Data("Buffer")] uint Length, uint Key, IoRequestFlags Flags, uint Reserved) : IRequest<IoTransferReply>;
 
 /// <summary>
-/// NtDeviceIoControlFile. Followed by InputBufferLength bytes of input (when InputBuffer is not
-/// null), then OutputDataBytes bytes of the caller's output buffer as it stands (sent only for the
-/// direct and neither methods, where the driver sees the caller's buffer itself).
+/// NtDeviceIoControlFile. Followed by the input (InputDataBytes: InputBufferLength bytes when
+/// InputBuffer is not null), then the caller's output buffer as it stands (OutputDataBytes: only
+/// for the direct and neither methods, where the driver sees the caller's buffer itself).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtDeviceIoControlFileRequest(
+[Syscall(5)]
+public partial record struct NtDeviceIoControlFileRequest(
     long Handle, long Event, ulong ApcRoutine, ulong ApcContext, ulong IoStatusBlock,
     ulong InputBuffer, ulong OutputBuffer, uint IoControlCode, uint InputBufferLength,
-    uint OutputBufferLength, uint OutputDataBytes) : IRequest<IoTransferReply>
-{
-    public static Syscall Number => Syscall.NtDeviceIoControlFile;
-}
+    uint OutputBufferLength, [Data("Input")] uint InputDataBytes, [Data("Output")] uint OutputDataBytes, uint Reserved) : IRequest<IoTransferReply>;
 
 /// <summary>
 /// The reply of read, write, device control and query-information: the IOSB to write (if
 /// IosbWritten) and DataBytes bytes to copy to the start of the caller's buffer (if OutputWritten).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct IoTransferReply(IoStatusWire IoStatus, IoReplyFlags Flags, uint DataBytes);
+public partial record struct IoTransferReply(IoStatusWire IoStatus, IoReplyFlags Flags, [Data("Output")] uint DataBytes);
 
 /// <summary>NtQueryInformationFile.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtQueryInformationFileRequest(long Handle, ulong IoStatusBlock, ulong Buffer, uint Length, uint FileInformationClass) : IRequest<IoTransferReply>
-{
-    public static Syscall Number => Syscall.NtQueryInformationFile;
-}
+[Syscall(9)]
+public partial record struct NtQueryInformationFileRequest(long Handle, ulong IoStatusBlock, ulong Buffer, uint Length, uint FileInformationClass) : IRequest<IoTransferReply>;
 
 /// <summary>
 /// NtLoadDriver; followed by the service name (\Registry\Machine\System\CurrentControlSet\Services\NAME)
@@ -92,14 +82,49 @@ public record struct NtQueryInformationFileRequest(long Handle, ulong IoStatusBl
 /// the service key travels beside the name.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtLoadDriverRequest(uint ServiceNameBytes, uint ImagePathBytes) : IRequest<EmptyReply>
-{
-    public static Syscall Number => Syscall.NtLoadDriver;
-}
+[Syscall(10)]
+public partial record struct NtLoadDriverRequest(
+    [Data("ServiceName", Kind = DataKind.Unicode)] uint ServiceNameBytes, [Data("ImagePath", Kind = DataKind.Unicode)] uint ImagePathBytes)
+    : IRequest<NtLoadDriverReply>;
+
+/// <summary>Followed by the kernel's explanation (UTF-8) when loading failed.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public partial record struct NtLoadDriverReply([Data("Message", Kind = DataKind.Utf8)] uint MessageBytes);
 
 /// <summary>NtUnloadDriver; followed by the service name.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct NtUnloadDriverRequest(uint ServiceNameBytes, uint Reserved) : IRequest<EmptyReply>
+[Syscall(11)]
+public partial record struct NtUnloadDriverRequest([Data("ServiceName", Kind = DataKind.Unicode)] uint ServiceNameBytes, uint Reserved) : IRequest<EmptyReply>;
+
+public partial record struct NtReadFileRequest
 {
-    public static Syscall Number => Syscall.NtUnloadDriver;
+    /// <summary>
+    /// How much of the caller's buffer travels with a read: none for a buffered device (the driver
+    /// fills a system buffer), all of it otherwise (the driver works in the caller's own pages).
+    /// </summary>
+    public static uint BufferToSend(uint deviceFlags, ulong buffer, uint length) =>
+        (deviceFlags & DeviceFlagBufferedIo) != 0 || buffer == 0 ? 0 : length;
+
+    /// <summary>Whether the request carries a buffer the rule allows: none, or all of it.</summary>
+    public readonly bool BufferFollowsRule => BufferDataBytes == 0 || BufferDataBytes == Length;
+
+    /// <summary>DO_BUFFERED_IO, as the client learns it from NtCreateFile's reply.</summary>
+    public const uint DeviceFlagBufferedIo = 0x4;
+}
+
+public partial record struct NtDeviceIoControlFileRequest
+{
+    /// <summary>The input that travels: all of it, unless the input buffer is null (an empty one).</summary>
+    public static uint InputToSend(ulong inputBuffer, uint inputBufferLength) => inputBuffer != 0 ? inputBufferLength : 0;
+
+    /// <summary>
+    /// The output buffer travels as it stands only for the direct and neither methods, whose
+    /// driver sees the caller's buffer itself; a buffered IOCTL's output comes from the system buffer.
+    /// </summary>
+    public static uint OutputToSend(uint ioControlCode, ulong outputBuffer, uint outputBufferLength) =>
+        new CtlCode(ioControlCode).Method != TransferMethod.METHOD_BUFFERED && outputBuffer != 0 ? outputBufferLength : 0;
+
+    /// <summary>Whether the data lengths are the ones the two rules give (the kernel's check of what came).</summary>
+    public readonly bool DataFollowsRules =>
+        InputDataBytes == InputToSend(InputBuffer, InputBufferLength) && OutputDataBytes == OutputToSend(IoControlCode, OutputBuffer, OutputBufferLength);
 }

@@ -5,10 +5,8 @@ namespace KernelBridge.Abi.Protocol;
 // KernelBridge's own management services: what `kbridge kernel status` and `driver list` show.
 
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbQueryKernelStateRequest(uint Reserved) : IRequest<KbKernelStateReply>
-{
-    public static Syscall Number => Syscall.KbQueryKernelState;
-}
+[Syscall(200)]
+public partial record struct KbQueryKernelStateRequest(uint Reserved) : IRequest<KbKernelStateReply>;
 
 [Flags]
 public enum KernelStateFlags : uint
@@ -19,22 +17,20 @@ public enum KernelStateFlags : uint
 
 /// <summary>Followed by TypeCount records, each a <see cref="KbObjectTypeCount"/> then its name (UTF-16).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbKernelStateReply(
+public partial record struct KbKernelStateReply(
     long UptimeMilliseconds, long AllocatedBytes, int KernelProcessId, uint ProtocolVersion, uint Clients, uint Objects,
-    uint Handles, uint Drivers, uint Devices, uint PendingIrps, KernelStateFlags Flags, uint TypeCount);
+    uint Handles, uint Drivers, uint Devices, uint PendingIrps, KernelStateFlags Flags, uint TypeCount, [Data("Types")] uint TypesBytes, uint Reserved);
 
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbObjectTypeCount(uint Objects, uint Handles, uint NameBytes);
+public partial record struct KbObjectTypeCount(uint Objects, uint Handles, uint NameBytes);
 
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbQueryDriversRequest(uint Reserved) : IRequest<KbDriversReply>
-{
-    public static Syscall Number => Syscall.KbQueryDrivers;
-}
+[Syscall(201)]
+public partial record struct KbQueryDriversRequest(uint Reserved) : IRequest<KbDriversReply>;
 
 /// <summary>Followed by Count records, each a <see cref="KbDriverRecord"/> then its name and image path (UTF-16).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbDriversReply(uint Count);
+public partial record struct KbDriversReply(uint Count, [Data("Records")] uint RecordsBytes);
 
 [Flags]
 public enum DriverRecordFlags : uint
@@ -46,10 +42,8 @@ public enum DriverRecordFlags : uint
 }
 
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbDriverRecord(DriverRecordFlags Flags, uint DeviceCount, uint NameBytes, uint ImagePathBytes);
+public partial record struct KbDriverRecord(DriverRecordFlags Flags, uint DeviceCount, uint NameBytes, uint ImagePathBytes);
 
 [StructLayout(LayoutKind.Sequential)]
-public record struct KbShutdownKernelRequest(uint Reserved) : IRequest<EmptyReply>
-{
-    public static Syscall Number => Syscall.KbShutdownKernel;
-}
+[Syscall(202)]
+public partial record struct KbShutdownKernelRequest(uint Reserved) : IRequest<EmptyReply>;

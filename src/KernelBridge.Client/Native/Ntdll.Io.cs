@@ -7,8 +7,6 @@ namespace KernelBridge.Client.Native;
 
 public static unsafe partial class Ntdll
 {
-    private const uint DO_BUFFERED_IO = 0x4;
-
     /// <summary>NtCreateFile. The handle and IOSB are written only on success.</summary>
     public static NtStatus NtCreateFile(nint* fileHandle, uint desiredAccess, in ObjectAttributes objectAttributes,
         IO_STATUS_BLOCK* ioStatusBlock, uint fileAttributes, ShareAccess shareAccess, CreateDisposition createDisposition,
@@ -48,8 +46,8 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(out var gate, out var status)) return status;
         // A device that is not buffered reads into the caller's own pages: the kernel needs them as they are.
-        var buffered = gate.TryGetDeviceFlags(fileHandle, out var flags) && (flags & DO_BUFFERED_IO) != 0;
-        var current = buffered || buffer is null ? default : new ReadOnlySpan<byte>(buffer, (int)length);
+        var flags = gate.TryGetDeviceFlags(fileHandle, out var known) ? known : 0;
+        var current = new ReadOnlySpan<byte>(buffer, (int)NtReadFileRequest.BufferToSend(flags, (ulong)buffer, length));
         var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, (uint)current.Length);
@@ -95,13 +93,11 @@ public static unsafe partial class Ntdll
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(out var gate, out var status)) return status;
-        var method = new CtlCode(ioControlCode).Method;
-        var input = inputBuffer is null ? default : new ReadOnlySpan<byte>(inputBuffer, (int)inputBufferLength);
-        // Direct and neither methods let the driver see the caller's output buffer itself.
-        var current = method != TransferMethod.METHOD_BUFFERED && outputBuffer is not null
-            ? new ReadOnlySpan<byte>(outputBuffer, (int)outputBufferLength) : default;
+        // The input travels unless its buffer is null; the output buffer as it stands only for direct and neither methods.
+        var input = new ReadOnlySpan<byte>(inputBuffer, (int)NtDeviceIoControlFileRequest.InputToSend((ulong)inputBuffer, inputBufferLength));
+        var current = new ReadOnlySpan<byte>(outputBuffer, (int)NtDeviceIoControlFileRequest.OutputToSend(ioControlCode, (ulong)outputBuffer, outputBufferLength));
         var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
-            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, (uint)current.Length);
+            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, (uint)input.Length, (uint)current.Length, 0);
         status = gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out _, out var call,
             new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed));
         gate.Release(call);
@@ -135,9 +131,9 @@ public static unsafe partial class Ntdll
         }
         var name = Encoding.Unicode.GetBytes(driverServiceName);
         var image = Encoding.Unicode.GetBytes(Path.GetFullPath(imagePath));
-        status = gate.Call<NtLoadDriverRequest, EmptyReply>(new NtLoadDriverRequest((uint)name.Length, (uint)image.Length), name, image,
+        status = gate.Call<NtLoadDriverRequest, NtLoadDriverReply>(new NtLoadDriverRequest((uint)name.Length, (uint)image.Length), name, image,
             out _, out var call);
-        message = Utf8Message(GateClient.ReplyData<EmptyReply>(call));
+        message = Utf8Message(GateClient.ReplyData<NtLoadDriverReply>(call));
         gate.Release(call);
         return status;
     }

@@ -132,11 +132,11 @@ public static unsafe partial class Ntdll
     {
         if (handles is null && count != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
         // Send at most one more than the limit: the kernel answers STATUS_INVALID_PARAMETER_1 for too many.
-        var sent = Math.Min(count, 65u);
+        var sent = NtWaitForMultipleObjectsRequest.HandlesToSend(count);
         var wire = new long[sent];
         for (var i = 0; i < sent; i++) wire[i] = handles[i];
-        return WaitCall(new NtWaitForMultipleObjectsRequest(count, (uint)waitType, alertable ? 1u : 0, timeout is null ? 0u : 1, timeout is null ? 0 : *timeout),
-            MemoryMarshal.AsBytes(wire.AsSpan()));
+        return WaitCall(new NtWaitForMultipleObjectsRequest(count, (uint)waitType, alertable ? 1u : 0, timeout is null ? 0u : 1, timeout is null ? 0 : *timeout,
+            sent, 0), MemoryMarshal.AsBytes(wire.AsSpan()));
     }
 
     /// <summary>NtDelayExecution: sleeps (alertably, if asked); STATUS_SUCCESS, or STATUS_USER_APC after running APCs.</summary>

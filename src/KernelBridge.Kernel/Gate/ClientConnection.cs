@@ -31,9 +31,13 @@ internal sealed partial class ClientConnection : IDisposable
         _processes = processes;
         _logger = logger;
         _peer = PeerCredentials.Of(socket);
+        IoSink = new IoReplySink(this);
     }
 
     public PeerCredentials Peer => _peer;
+
+    /// <summary>Where this client's I/O requests hand their outcomes.</summary>
+    public IoReplySink IoSink { get; }
     public ProcessObject? Process { get; private set; }
 
     /// <summary>Serves the connection until the client goes, breaks the protocol, or the kernel stops.</summary>
@@ -110,7 +114,8 @@ internal sealed partial class ClientConnection : IDisposable
             case FrameKind.Call:
                 var process = Process!;
                 if (header.Value <= 0) throw new ProtocolViolationException($"call from thread id {header.Value}");
-                var thread = _processes.ThreadOf(process, header.Value);
+                var thread = _processes.ThreadOf(process, header.Value)
+                    ?? throw new ProtocolViolationException($"more than {ProcessManager.MaxThreadsPerProcess} thread ids claimed");
                 var context = new SyscallContext(process, thread, new ReplyTarget(this, header.Sequence, (Syscall)header.Code));
                 try
                 {

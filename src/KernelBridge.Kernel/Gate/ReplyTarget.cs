@@ -1,5 +1,6 @@
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
+using KernelBridge.Kernel.Io;
 
 namespace KernelBridge.Kernel.Gate;
 
@@ -9,10 +10,12 @@ namespace KernelBridge.Kernel.Gate;
 /// </summary>
 internal readonly struct ReplyTarget(ClientConnection connection, uint sequence, Syscall number)
 {
-    public ClientConnection Connection => connection;
     public uint Sequence => sequence;
     public Syscall Number => number;
-    public bool IsValid => connection is not null;
+
+    /// <summary>Where an I/O request of this call hands its outcome, and the tag it hands back.</summary>
+    public IIoCompletionTarget IoSink => connection.IoSink;
+    public ulong IoTag => IoReplySink.TagOf(sequence, number);
 
     public bool Send<T>(NtStatus status, in T reply, ReadOnlySpan<byte> data1 = default, ReadOnlySpan<byte> data2 = default) where T : unmanaged =>
         connection.SendReturn(sequence, number, status, in reply, data1, data2);

@@ -1,61 +1,29 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
+using KernelBridge.Kernel.Services;
 using Microsoft.Extensions.Logging;
 
 namespace KernelBridge.Kernel.Gate;
 
-/// <summary>A system service: validates and serves one call, replying now or later through the context.</summary>
-internal delegate void ServiceHandler<TRequest>(in SyscallContext context, in TRequest request, ReadOnlySpan<byte> data)
-    where TRequest : unmanaged;
-
 /// <summary>
-/// KiServiceTable: one entry per <see cref="Syscall"/>, each bound to its request layout from Abi.
-/// Decoding, size checks and tracing live here once, for every service.
+/// The gate's entry to the system services: the generated dispatch decodes and checks a request
+/// and calls its handler; an unknown number gets STATUS_INVALID_SYSTEM_SERVICE. Tracing names
+/// every field of every request (the generated formatter), only when asked for.
 /// </summary>
-internal sealed partial class ServiceTable(ILogger logger, bool trace)
+internal sealed partial class ServiceTable(SystemServices services, ILogger logger, bool trace)
 {
-    private delegate void RawHandler(in SyscallContext context, ReadOnlySpan<byte> payload);
-
-    private readonly RawHandler?[] _handlers = new RawHandler?[ushort.MaxValue + 1];
-    private readonly string?[] _names = new string?[ushort.MaxValue + 1];
-
     public bool Trace => trace;
 
-    public void Register<TRequest, TReply>(ServiceHandler<TRequest> handler)
-        where TRequest : unmanaged, IRequest<TReply>
-        where TReply : unmanaged
-    {
-        var number = (int)TRequest.Number;
-        if (_handlers[number] is not null) throw new InvalidOperationException($"{TRequest.Number} registered twice");
-        _names[number] = TRequest.Number.ToString();
-        _handlers[number] = (in SyscallContext context, ReadOnlySpan<byte> payload) =>
-        {
-            var size = Unsafe.SizeOf<TRequest>();
-            if (payload.Length < size)
-                throw new ProtocolViolationException($"{TRequest.Number}: {payload.Length} bytes, the request needs {size}");
-            var request = MemoryMarshal.Read<TRequest>(payload);
-            if (trace) LogCall(context.Process.ProcessId, context.Thread.ThreadId, context.Reply.Sequence, request.ToString() ?? "");
-            handler(in context, in request, payload[size..]);
-        };
-    }
-
-    public bool IsRegistered(Syscall number) => _handlers[(int)number] is not null;
-
-    public IEnumerable<Syscall> Registered =>
-        Enumerable.Range(0, _handlers.Length).Where(i => _handlers[i] is not null).Select(i => (Syscall)i);
-
-    /// <summary>Serves a call; an unknown number gets STATUS_INVALID_SYSTEM_SERVICE.</summary>
+    /// <summary>Serves a call.</summary>
     public void Dispatch(in SyscallContext context, ushort number, ReadOnlySpan<byte> payload)
     {
-        if (_handlers[number] is { } handler) handler(in context, payload);
-        else context.Reply.Send(NtStatus.STATUS_INVALID_SYSTEM_SERVICE);
+        if (trace) LogCall(context.Process.ProcessId, context.Thread.ThreadId, context.Reply.Sequence, SyscallTable.DescribeRequest(number, payload));
+        if (!SyscallDispatch.Dispatch(services, in context, number, payload)) context.Reply.Send(NtStatus.STATUS_INVALID_SYSTEM_SERVICE);
     }
 
     public void TraceReturn(int pid, uint sequence, Syscall number, NtStatus status)
     {
-        if (trace) LogReturn(pid, sequence, number.ToString(), status.ToString());
+        if (trace) LogReturn(pid, sequence, SyscallTable.Name((ushort)number) ?? number.ToString(), status.ToString());
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "[{Pid}:{Tid}] #{Sequence} {Request}")]

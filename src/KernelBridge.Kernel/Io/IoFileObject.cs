@@ -40,7 +40,7 @@ internal sealed class IoFileObject(DeviceObject device, string fileName, uint gr
     // The file object lock of a synchronous file: its I/O runs one request at a time, in order.
     // Waiting entries are a request to start, or an action (a deferred close).
     private bool _busy;
-    private readonly Queue<(IoRequest? Request, DeviceObject? Device, Action? Action)> _waiters = new();
+    private readonly Queue<(IoRequest? Request, Action? Action)> _waiters = new();
 
     /// <summary>Takes the file lock if it is free (the common case: no allocation, no queue).</summary>
     public bool TryEnterExclusive()
@@ -54,24 +54,24 @@ internal sealed class IoFileObject(DeviceObject device, string fileName, uint gr
     }
 
     /// <summary>Queues a request behind the one holding the lock; if it was freed meanwhile, starts it now.</summary>
-    public void EnqueueExclusive(IoRequest request, DeviceObject device)
+    public void EnqueueExclusive(IoRequest request)
     {
         lock (_waiters)
         {
             if (_busy)
             {
-                _waiters.Enqueue((request, device, null));
+                _waiters.Enqueue((request, null));
                 return;
             }
             _busy = true;
         }
-        request.StartHoldingFileLock(device);
+        request.StartHoldingFileLock();
     }
 
     /// <summary>Lets the next queued request go (on a worker thread: never inside a driver's IoCompleteRequest).</summary>
     public void ReleaseExclusive()
     {
-        (IoRequest? Request, DeviceObject? Device, Action? Action) next;
+        (IoRequest? Request, Action? Action) next;
         lock (_waiters)
         {
             if (!_waiters.TryDequeue(out next))
@@ -82,7 +82,7 @@ internal sealed class IoFileObject(DeviceObject device, string fileName, uint gr
         }
         ThreadPool.UnsafeQueueUserWorkItem(static entry =>
         {
-            if (entry.Request is { } request) request.StartHoldingFileLock(entry.Device!);
+            if (entry.Request is { } request) request.StartHoldingFileLock();
             else entry.Action!();
         }, next, preferLocal: false);
     }
@@ -93,7 +93,7 @@ internal sealed class IoFileObject(DeviceObject device, string fileName, uint gr
         lock (_waiters)
         {
             if (!_busy) return false;
-            _waiters.Enqueue((null, null, () =>
+            _waiters.Enqueue((null, () =>
             {
                 ReleaseExclusive();
                 action();

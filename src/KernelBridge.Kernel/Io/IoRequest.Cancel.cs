@@ -2,10 +2,20 @@ using KernelBridge.Ddk;
 
 namespace KernelBridge.Kernel.Io;
 
+/// <summary>Something waiting for a request to finish (NtCancelIoFile waits for what it cancelled).</summary>
+internal abstract class IoRequestWatch
+{
+    /// <summary>The next watch of the same request (a request's watches are chained through themselves).</summary>
+    internal IoRequestWatch? Next;
+
+    public abstract void Finished();
+}
+
 internal sealed partial class IoRequest
 {
     private int _cancelPins;
     private Irp? _irpToFree;
+    private IoRequestWatch? _watchers;
 
     /// <summary>
     /// IoCancelIrp on this request's IRP, if it is still the request of <paramref name="generation"/>.
@@ -40,13 +50,14 @@ internal sealed partial class IoRequest
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> when the request of <paramref name="generation"/> finishes; false if it already has.</summary>
-    public bool WhenFinished(int generation, Action action)
+    /// <summary>Tells <paramref name="watch"/> when the request of <paramref name="generation"/> finishes; false if it already has.</summary>
+    public bool WhenFinished(int generation, IoRequestWatch watch)
     {
         lock (_lock)
         {
             if (generation != Generation) return false;
-            (_whenFinished ??= []).Add(action);
+            watch.Next = _watchers;
+            _watchers = watch;
             return true;
         }
     }

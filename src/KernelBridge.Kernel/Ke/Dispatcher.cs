@@ -221,10 +221,10 @@ internal sealed partial class Dispatcher
         return previous;
     }
 
-    /// <summary>Whether <paramref name="thread"/> owns the mutant now (NtQueryMutant's OwnedByCaller).</summary>
-    public bool IsOwnedBy(KMutant mutant, KThread thread)
+    /// <summary>MUTANT_BASIC_INFORMATION as <paramref name="thread"/> sees it: the count, whether it owns the mutant, whether it was abandoned.</summary>
+    public (int Count, bool OwnedByCaller, bool Abandoned) QueryMutant(KMutant mutant, KThread thread)
     {
-        lock (_lock) return ReferenceEquals(mutant.OwnerThread, thread);
+        lock (_lock) return (mutant.SignalState, ReferenceEquals(mutant.OwnerThread, thread), mutant.Abandoned);
     }
 
     /// <summary>The owner died holding it: free, marked abandoned; the next owner is told so.</summary>

@@ -367,6 +367,21 @@ internal sealed partial class ObjectManager
         return NtStatus.STATUS_SUCCESS;
     }
 
+    /// <summary>
+    /// ObReferenceObjectByHandle, typed and scoped: the object as <typeparamref name="T"/> (another
+    /// body behind a handle of the right type is STATUS_OBJECT_TYPE_MISMATCH), released when the
+    /// returned reference is disposed.
+    /// </summary>
+    public ObRef<T> ReferenceByHandle<T>(ProcessObject process, ThreadObject? thread, long handle, uint desiredAccess, ObjectType? type,
+        ProcessorMode mode) where T : KernelObject
+    {
+        var status = ReferenceByHandle(process, thread, handle, desiredAccess, type, mode, out var obj, out var granted);
+        if (!status.IsSuccess) return ObRef<T>.Failed(status);
+        if (obj is T typed) return new ObRef<T>(this, typed, granted);
+        Dereference(obj!);
+        return ObRef<T>.Failed(NtStatus.STATUS_OBJECT_TYPE_MISMATCH);
+    }
+
     /// <summary>NtDuplicateObject between two processes (the same one, usually).</summary>
     public NtStatus Duplicate(ProcessObject source, long sourceHandle, ProcessObject? target, uint desiredAccess,
         HandleAttributes attributes, DuplicateOptions options, ThreadObject? thread, out long targetHandle)

@@ -1,19 +1,21 @@
+using KernelBridge.Kernel.Io;
+
 namespace KernelBridge.Kernel.Ps;
 
 /// <summary>
-/// A process's I/O requests in flight (the I/O manager's; Ps only keeps the set). A plain set
-/// under a lock: adding and removing allocate nothing once it has grown.
+/// A process's I/O requests in flight (what CancelIo, CancelIoEx and rundown look through). A
+/// plain set under a lock: adding and removing allocate nothing once it has grown.
 /// </summary>
 internal sealed class PendingIoSet
 {
-    private readonly HashSet<object> _requests = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<IoRequest> _requests = new(ReferenceEqualityComparer.Instance);
 
-    public void Add(object request)
+    public void Add(IoRequest request)
     {
         lock (_requests) _requests.Add(request);
     }
 
-    public void Remove(object request)
+    public void Remove(IoRequest request)
     {
         lock (_requests) _requests.Remove(request);
     }
@@ -26,7 +28,7 @@ internal sealed class PendingIoSet
         }
     }
 
-    public object[] Snapshot()
+    public IoRequest[] Snapshot()
     {
         lock (_requests) return [.. _requests];
     }

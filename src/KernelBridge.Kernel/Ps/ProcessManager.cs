@@ -31,13 +31,12 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
         return process;
     }
 
-    /// <summary>The thread object for a Linux thread id, made on first use.</summary>
-    public ThreadObject ThreadOf(ProcessObject process, int threadId)
+    /// <summary>The thread object for a Linux thread id, made on first use; null when the process claims absurdly many threads.</summary>
+    public ThreadObject? ThreadOf(ProcessObject process, int threadId)
     {
         if (process.Threads.TryGetValue(threadId, out var thread)) return thread;
         // Thread ids come from the client; a process claiming absurdly many threads is lying.
-        if (process.Threads.Count >= MaxThreadsPerProcess)
-            throw new KernelBridge.Abi.Protocol.ProtocolViolationException($"more than {MaxThreadsPerProcess} thread ids claimed");
+        if (process.Threads.Count >= MaxThreadsPerProcess) return null;
         var created = new ThreadObject(process, threadId);
         if (process.Threads.TryAdd(threadId, created))
         {

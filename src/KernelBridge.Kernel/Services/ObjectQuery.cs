@@ -6,43 +6,44 @@ using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 
-namespace KernelBridge.Kernel.Ob;
+using KernelBridge.Kernel.Ob;
+
+namespace KernelBridge.Kernel.Services;
 
 /// <summary>
 /// NtQueryObject and NtQueryDirectoryObject. Answers are laid out exactly as x64 Windows lays
 /// them out in the caller's buffer, UNICODE_STRING pointers included (computed from the caller's
 /// buffer address), so the client only copies bytes.
 /// </summary>
-internal sealed partial class ObServices
+internal sealed partial class SystemServices
 {
     private const int UnicodeStringSize = 16;
     private const int BasicInformationSize = 56;
     private const int TypeInformationSize = 104;
     private const int DirectoryEntrySize = 32;
 
-    private void NtQueryObject(in SyscallContext context, in NtQueryObjectRequest request, ReadOnlySpan<byte> data)
+    public void NtQueryObject(in SyscallContext context, in NtQueryObjectRequest request)
     {
-        new WireReader(data).EnsureEnd("NtQueryObject");
-        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, request.Handle, 0, null,
-            ProcessorMode.KernelMode, out var obj, out var granted);
-        if (!status.IsSuccess)
+        using var referenced = _ob.ReferenceByHandle<KernelObject>(context.Process, context.Thread, request.Handle, 0, null, ProcessorMode.KernelMode);
+        if (!referenced.Status.IsSuccess)
         {
-            context.Reply.Send(status, new NtQueryObjectReply(0, 0));
+            context.Reply.Send(referenced.Status, new NtQueryObjectReply(0, 0));
             return;
         }
+        var obj = referenced.Value;
+        var granted = referenced.GrantedAccess;
         context.Process.Handles.TryGet(request.Handle, out var entry);
-        try
         {
             switch ((ObjectInformationClass)request.InformationClass)
             {
                 case ObjectInformationClass.ObjectBasicInformation:
-                    QueryBasic(context, request, obj!, granted, entry.Attributes);
+                    QueryBasic(context, request, obj, granted, entry.Attributes);
                     break;
                 case ObjectInformationClass.ObjectNameInformation:
-                    QueryName(context, request, obj!);
+                    QueryName(context, request, obj);
                     break;
                 case ObjectInformationClass.ObjectTypeInformation:
-                    QueryType(context, request, obj!.ObjectType);
+                    QueryType(context, request, obj.ObjectType);
                     break;
                 case ObjectInformationClass.ObjectHandleFlagInformation:
                     if (request.Length < 2)
@@ -61,10 +62,6 @@ internal sealed partial class ObServices
                     context.Reply.Send(NtStatus.STATUS_INVALID_INFO_CLASS, new NtQueryObjectReply(0, 0));
                     break;
             }
-        }
-        finally
-        {
-            ob.Dereference(obj!);
         }
     }
 
@@ -88,7 +85,7 @@ internal sealed partial class ObServices
 
     private void QueryName(in SyscallContext context, in NtQueryObjectRequest request, KernelObject obj)
     {
-        var name = ob.NameForQuery(obj);
+        var name = _ob.NameForQuery(obj);
         var nameBytes = name.Length * 2;
         var required = nameBytes == 0 ? UnicodeStringSize : UnicodeStringSize + nameBytes + 2;
         var length = (int)Math.Min(request.Length, (uint)required);
@@ -131,15 +128,15 @@ internal sealed partial class ObServices
         var span = buffer.AsSpan(0, required);
         span.Clear();
         WriteUnicodeString(span, (ushort)nameBytes, (ushort)(nameBytes + 2), request.BufferAddress + TypeInformationSize);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], ob.InfoOf(type).ObjectCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[20..], ob.InfoOf(type).HandleCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[16..], _ob.InfoOf(type).ObjectCount);
+        BinaryPrimitives.WriteInt32LittleEndian(span[20..], _ob.InfoOf(type).HandleCount);
         BinaryPrimitives.WriteUInt32LittleEndian(span[68..], type.GenericMapping.GenericRead);
         BinaryPrimitives.WriteUInt32LittleEndian(span[72..], type.GenericMapping.GenericWrite);
         BinaryPrimitives.WriteUInt32LittleEndian(span[76..], type.GenericMapping.GenericExecute);
         BinaryPrimitives.WriteUInt32LittleEndian(span[80..], type.GenericMapping.GenericAll);
         BinaryPrimitives.WriteUInt32LittleEndian(span[84..], type.ValidAccessMask);
         span[88] = 1; // SecurityRequired
-        span[90] = (byte)(ObjectTypes.All.ToList().IndexOf(type) + 2); // TypeIndex: Windows starts at 2
+        span[90] = (byte)(type.Index + 2); // TypeIndex: Windows starts at 2
         MemoryMarshal.AsBytes(type.Name.AsSpan()).CopyTo(span[TypeInformationSize..]);
         context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQueryObjectReply((uint)required, (uint)required), span);
         ArrayPool<byte>.Shared.Return(buffer);
@@ -156,19 +153,19 @@ internal sealed partial class ObServices
     /// NtQueryDirectoryObject: entries, then a zeroed terminator entry, then the strings; the context
     /// is an index. Statuses follow Windows: NO_MORE_ENTRIES, BUFFER_TOO_SMALL (single entry), MORE_ENTRIES.
     /// </summary>
-    private void NtQueryDirectoryObject(in SyscallContext context, in NtQueryDirectoryObjectRequest request, ReadOnlySpan<byte> data)
+    public void NtQueryDirectoryObject(in SyscallContext context, in NtQueryDirectoryObjectRequest request)
     {
-        new WireReader(data).EnsureEnd("NtQueryDirectoryObject");
-        var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, request.Handle, AccessMask.DIRECTORY_QUERY,
-            ObjectTypes.Directory, ProcessorMode.UserMode, out var obj, out _);
-        if (!status.IsSuccess)
-        {
-            context.Reply.Send(status, new NtQueryDirectoryObjectReply(request.Context, 0, 0, 0));
-            return;
-        }
         var start = request.RestartScan != 0 ? 0 : (int)Math.Min(request.Context, int.MaxValue);
-        var entries = ob.EnumerateDirectory((DirectoryObject)obj!, start);
-        ob.Dereference(obj!);
+        List<(string Name, string TypeName)> entries;
+        using (var directory = Reference<DirectoryObject>(context, request.Handle, AccessMask.DIRECTORY_QUERY, ObjectTypes.Directory))
+        {
+            if (!directory.Status.IsSuccess)
+            {
+                context.Reply.Send(directory.Status, new NtQueryDirectoryObjectReply(request.Context, 0, 0, 0));
+                return;
+            }
+            entries = _ob.EnumerateDirectory(directory.Value, start);
+        }
 
         static int StringsOf((string Name, string TypeName) e) => e.Name.Length * 2 + 2 + e.TypeName.Length * 2 + 2;
 

@@ -4,18 +4,13 @@ using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Se;
 
-namespace KernelBridge.Kernel.Io;
+using KernelBridge.Kernel.Io;
 
-/// <summary>NtLoadDriver, NtUnloadDriver and the driver list. Loading and unloading need SeLoadDriverPrivilege.</summary>
-internal sealed class DriverServices(DriverLoader loader)
+namespace KernelBridge.Kernel.Services;
+
+/// <summary>NtLoadDriver, NtUnloadDriver and the driver list (KbQueryDrivers). Loading and unloading need SeLoadDriverPrivilege.</summary>
+internal sealed partial class SystemServices
 {
-    public void Register(ServiceTable table)
-    {
-        table.Register<NtLoadDriverRequest, EmptyReply>(NtLoadDriver);
-        table.Register<NtUnloadDriverRequest, EmptyReply>(NtUnloadDriver);
-        table.Register<KbQueryDriversRequest, KbDriversReply>(KbQueryDrivers);
-    }
-
     /// <summary>The service name out of \Registry\Machine\System\CurrentControlSet\Services\NAME, or null.</summary>
     private static string? ServiceNameOf(string registryPath)
     {
@@ -24,12 +19,10 @@ internal sealed class DriverServices(DriverLoader loader)
         return name.Length == 0 || name.Contains('\\', StringComparison.Ordinal) ? null : name;
     }
 
-    private void NtLoadDriver(in SyscallContext context, in NtLoadDriverRequest request, ReadOnlySpan<byte> data)
+    public void NtLoadDriver(in SyscallContext context, in NtLoadDriverRequest request, NtLoadDriverRequest.Data data)
     {
-        var reader = new WireReader(data);
-        var registryPath = reader.TakeString(request.ServiceNameBytes, "DriverServiceName");
-        var imagePath = reader.TakeString(request.ImagePathBytes, "ImagePath");
-        reader.EnsureEnd("NtLoadDriver");
+        var registryPath = new string(data.ServiceName);
+        var imagePath = new string(data.ImagePath);
         if (!context.Process.Token.Holds(Privileges.SeLoadDriverPrivilege))
         {
             context.Reply.Send(NtStatus.STATUS_PRIVILEGE_NOT_HELD);
@@ -41,29 +34,26 @@ internal sealed class DriverServices(DriverLoader loader)
             context.Reply.Send(NtStatus.STATUS_OBJECT_NAME_INVALID);
             return;
         }
-        var status = loader.LoadAssembly(serviceName, imagePath, out var message);
-        if (status.IsSuccess) context.Reply.Send(status);
-        else context.Reply.Send(status, new EmptyReply(0), Encoding.UTF8.GetBytes(message));
+        var status = _drivers.LoadAssembly(serviceName, imagePath, out var message);
+        var explanation = status.IsSuccess ? [] : Encoding.UTF8.GetBytes(message);
+        context.Reply.Send(status, new NtLoadDriverReply((uint)explanation.Length), explanation);
     }
 
-    private void NtUnloadDriver(in SyscallContext context, in NtUnloadDriverRequest request, ReadOnlySpan<byte> data)
+    public void NtUnloadDriver(in SyscallContext context, in NtUnloadDriverRequest request, NtUnloadDriverRequest.Data data)
     {
-        var reader = new WireReader(data);
-        var registryPath = reader.TakeString(request.ServiceNameBytes, "DriverServiceName");
-        reader.EnsureEnd("NtUnloadDriver");
+        var registryPath = new string(data.ServiceName);
         if (!context.Process.Token.Holds(Privileges.SeLoadDriverPrivilege))
         {
             context.Reply.Send(NtStatus.STATUS_PRIVILEGE_NOT_HELD);
             return;
         }
         var serviceName = ServiceNameOf(registryPath);
-        context.Reply.Send(serviceName is null ? NtStatus.STATUS_OBJECT_NAME_INVALID : loader.Unload(serviceName));
+        context.Reply.Send(serviceName is null ? NtStatus.STATUS_OBJECT_NAME_INVALID : _drivers.Unload(serviceName));
     }
 
-    private void KbQueryDrivers(in SyscallContext context, in KbQueryDriversRequest request, ReadOnlySpan<byte> data)
+    public void KbQueryDrivers(in SyscallContext context, in KbQueryDriversRequest request)
     {
-        new WireReader(data).EnsureEnd("KbQueryDrivers");
-        var drivers = loader.Drivers;
+        var drivers = _drivers.Drivers;
         var payload = new List<byte>();
         Span<byte> record = stackalloc byte[System.Runtime.CompilerServices.Unsafe.SizeOf<KbDriverRecord>()];
         foreach (var loaded in drivers)
@@ -78,6 +68,7 @@ internal sealed class DriverServices(DriverLoader loader)
             payload.AddRange(Encoding.Unicode.GetBytes(driver.DriverName));
             payload.AddRange(Encoding.Unicode.GetBytes(loaded.ImagePath));
         }
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, new KbDriversReply((uint)drivers.Count), payload.ToArray());
+        var records = payload.ToArray();
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new KbDriversReply((uint)drivers.Count, (uint)records.Length), records);
     }
 }

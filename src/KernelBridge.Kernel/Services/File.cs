@@ -2,87 +2,50 @@ using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
-using KernelBridge.Kernel.Ob;
+using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Se;
 
-namespace KernelBridge.Kernel.Io;
+namespace KernelBridge.Kernel.Services;
 
-internal sealed partial class IoServices
+/// <summary>NtCreateFile / NtOpenFile: the name resolved to a device (IopParseDevice), a new file object, IRP_MJ_CREATE down its stack.</summary>
+internal sealed partial class SystemServices
 {
     private const uint ValidObjectAttributes = 0x1FF2;
 
-    /// <summary>
-    /// NtCreateFile / NtOpenFile: resolves the name to a device (IopParseDevice), makes a new file
-    /// object and sends IRP_MJ_CREATE down the device's stack. The handle exists only if the driver
-    /// says yes.
-    /// </summary>
-    private void NtCreateFile(in SyscallContext context, in NtCreateFileRequest request, ReadOnlySpan<byte> data)
+    /// <summary>The handle exists only if the driver says yes (see <see cref="CreateFileCall"/>).</summary>
+    public void NtCreateFile(in SyscallContext context, in NtCreateFileRequest request, NtCreateFileRequest.Data data)
     {
-        var reader = new WireReader(data);
-        var name = reader.TakeString(request.NameBytes, "ObjectName");
-        reader.EnsureEnd("NtCreateFile");
-
         var failure = ValidateCreate(request);
         if (!failure.IsSuccess)
         {
             FailCreate(context, failure);
             return;
         }
-
-        KernelObject? root = null;
-        if (request.RootDirectory != 0)
+        var status = LookupDevice(context, request.RootDirectory, new string(data.ObjectName), out var device, out var remaining);
+        if (!status.IsSuccess)
         {
-            var status = ObjectManager.ReferenceByHandle(context.Process, context.Thread, request.RootDirectory, 0, null,
-                ProcessorMode.UserMode, out root, out _);
-            if (!status.IsSuccess)
-            {
-                FailCreate(context, status);
-                return;
-            }
-        }
-
-        KernelObject? found;
-        string remaining;
-        try
-        {
-            // IoCreateFile opens by name with no type, so ObCaseInsensitive applies: case never matters here.
-            var status = Ob.LookupObject(name, root, caseInsensitive: true, openLink: false, out found, out remaining);
-            if (!status.IsSuccess)
-            {
-                FailCreate(context, status);
-                return;
-            }
-        }
-        finally
-        {
-            if (root is not null) Ob.Dereference(root);
-        }
-
-        if (found is not DeviceObject device)
-        {
-            Ob.Dereference(found!);
-            FailCreate(context, NtStatus.STATUS_OBJECT_TYPE_MISMATCH);
+            FailCreate(context, status);
             return;
         }
 
-        var access = AccessCheck.Check(ObjectTypes.File, request.DesiredAccess, out var granted);
-        var open = access.IsSuccess ? CheckDeviceOpenable(device) : access;
-        if (open.IsSuccess)
+        status = AccessCheck.Check(ObjectTypes.File, request.DesiredAccess, out var granted);
+        if (status.IsSuccess) status = CheckDeviceOpenable(device!);
+        if (status.IsSuccess)
         {
             // An exclusive device opens once: test and count in one step.
-            if (device.Exclusive) open = Interlocked.CompareExchange(ref device.OpenCount, 1, 0) == 0 ? open : NtStatus.STATUS_ACCESS_DENIED;
+            if (device!.Exclusive) status = Interlocked.CompareExchange(ref device.OpenCount, 1, 0) == 0 ? status : NtStatus.STATUS_ACCESS_DENIED;
             else Interlocked.Increment(ref device.OpenCount);
         }
-        if (!open.IsSuccess)
+        if (!status.IsSuccess)
         {
-            Ob.Dereference(device);
-            FailCreate(context, open);
+            _ob.Dereference(device!);
+            FailCreate(context, status);
             return;
         }
 
         // The file object keeps the lookup's reference on the device until it is deleted.
-        var file = Ob.Track(new IoFileObject(device, remaining, granted, request.CreateOptions));
         var options = (CreateOptions)request.CreateOptions;
+        var file = _ob.Track(new IoFileObject(device!, remaining, granted, request.CreateOptions));
         if ((options & (CreateOptions.FILE_SYNCHRONOUS_IO_ALERT | CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT)) != 0)
             file.Flags |= FileObjectFlags.FO_SYNCHRONOUS_IO;
         if ((options & CreateOptions.FILE_SYNCHRONOUS_IO_ALERT) != 0) file.Flags |= FileObjectFlags.FO_ALERTABLE_IO;
@@ -94,10 +57,9 @@ internal sealed partial class IoServices
         file.SharedWrite = (share & ShareAccess.FILE_SHARE_WRITE) != 0;
         file.SharedDelete = (share & ShareAccess.FILE_SHARE_DELETE) != 0;
 
-        var irp = io.BuildFileIrp(file, IrpMajorFunction.IRP_MJ_CREATE, context.Thread, out var top);
+        var irp = _io.BuildFileIrp(file, IrpMajorFunction.IRP_MJ_CREATE, context.Thread, out var top);
         irp.Flags = IrpFlags.IRP_CREATE_OPERATION | IrpFlags.IRP_SYNCHRONOUS_API;
-        var stack = irp.StackAt(irp.CurrentLocation - 1);
-        stack.Parameters.Create = new CreateParameters
+        irp.StackAt(irp.CurrentLocation - 1).Parameters.Create = new CreateParameters
         {
             DesiredAccess = granted,
             Options = options,
@@ -106,15 +68,32 @@ internal sealed partial class IoServices
             ShareAccess = share,
         };
 
-        var pending = io.RentRequest(IoRequestKind.Create);
-        pending.Reply = context.Reply;
+        var pending = _io.RentRequest(IoRequestKind.Create);
         pending.Process = context.Process;
         pending.Thread = context.Thread;
         pending.File = file;
         pending.Irp = irp;
-        pending.GrantedAccess = granted;
-        pending.HandleAttributes = (request.Attributes & (uint)ObjectAttributeFlags.OBJ_INHERIT) != 0 ? HandleAttributes.Inherit : HandleAttributes.None;
-        pending.Start(top);
+        pending.Top = top;
+        pending.Target = new CreateFileCall(_io, _ob, context.Reply, context.Process, file, HandleAttributesOf(request.Attributes));
+        pending.Start();
+    }
+
+    /// <summary>The device a name leads to (IoCreateFile opens by name with no type, so case never matters), referenced; and the rest of the name.</summary>
+    private NtStatus LookupDevice(in SyscallContext context, long rootHandle, string name, out DeviceObject? device, out string remaining)
+    {
+        device = null;
+        remaining = "";
+        using var root = rootHandle != 0 ? Reference<KernelObject>(context, rootHandle, 0, null) : default;
+        if (rootHandle != 0 && !root.Status.IsSuccess) return root.Status;
+        var status = _ob.LookupObject(name, rootHandle != 0 ? root.Value : null, caseInsensitive: true, openLink: false, out var found, out remaining);
+        if (!status.IsSuccess) return status;
+        if (found is not DeviceObject target)
+        {
+            _ob.Dereference(found!);
+            return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+        }
+        device = target;
+        return NtStatus.STATUS_SUCCESS;
     }
 
     private static NtStatus ValidateCreate(in NtCreateFileRequest request)

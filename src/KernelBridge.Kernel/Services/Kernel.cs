@@ -5,20 +5,14 @@ using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 
-namespace KernelBridge.Kernel;
+namespace KernelBridge.Kernel.Services;
 
-/// <summary>KernelBridge's own services: the kernel's state, and stopping it.</summary>
-internal sealed class KbServices(KernelHost host)
+/// <summary>KernelBridge's own services (Kb*): the kernel's state, and stopping it.</summary>
+internal sealed partial class SystemServices
 {
-    public void Register(ServiceTable table)
+    public void KbQueryKernelState(in SyscallContext context, in KbQueryKernelStateRequest request)
     {
-        table.Register<KbQueryKernelStateRequest, KbKernelStateReply>(KbQueryKernelState);
-        table.Register<KbShutdownKernelRequest, EmptyReply>(KbShutdownKernel);
-    }
-
-    private void KbQueryKernelState(in SyscallContext context, in KbQueryKernelStateRequest request, ReadOnlySpan<byte> data)
-    {
-        new WireReader(data).EnsureEnd("KbQueryKernelState");
+        var host = _host;
         var payload = new List<byte>();
         Span<byte> record = stackalloc byte[Unsafe.SizeOf<KbObjectTypeCount>()];
         foreach (var type in ObjectTypes.All)
@@ -32,14 +26,14 @@ internal sealed class KbServices(KernelHost host)
             (long)host.Uptime.TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true), Environment.ProcessId, WireProtocol.Version, (uint)host.ClientCount,
             (uint)host.ObjectManager.TotalObjects, (uint)host.ObjectManager.TotalHandles, (uint)host.DriverLoader.Drivers.Count,
             (uint)host.ObjectManager.InfoOf(ObjectTypes.Device).ObjectCount, (uint)host.IoManager.OutstandingIrps,
-            host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count);
-        context.Reply.Send(NtStatus.STATUS_SUCCESS, reply, payload.ToArray());
+            host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count, 0, 0);
+        var types = payload.ToArray();
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, reply with { TypesBytes = (uint)types.Length }, types);
     }
 
-    private void KbShutdownKernel(in SyscallContext context, in KbShutdownKernelRequest request, ReadOnlySpan<byte> data)
+    public void KbShutdownKernel(in SyscallContext context, in KbShutdownKernelRequest request)
     {
-        new WireReader(data).EnsureEnd("KbShutdownKernel");
         context.Reply.Send(NtStatus.STATUS_SUCCESS);
-        host.RequestStop($"stop requested by process {context.Process.ProcessId}");
+        _host.RequestStop($"stop requested by process {context.Process.ProcessId}");
     }
 }
