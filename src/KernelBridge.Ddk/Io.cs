@@ -11,10 +11,10 @@ public static class Io
     /// </summary>
     public static NtStatus CreateDevice(DriverObject driverObject, object? deviceExtension, string? deviceName,
         DeviceType deviceType, DeviceCharacteristics characteristics, bool exclusive, out DeviceObject? deviceObject) =>
-        KernelRuntime.Current.CreateDevice(driverObject, deviceExtension, deviceName, deviceType, characteristics, exclusive, out deviceObject);
+        KernelRuntime.Of(driverObject).CreateDevice(driverObject, deviceExtension, deviceName, deviceType, characteristics, exclusive, out deviceObject);
 
     /// <summary>IoDeleteDevice: removes the name now; the object goes when its last reference does.</summary>
-    public static void DeleteDevice(DeviceObject deviceObject) => KernelRuntime.Current.DeleteDevice(deviceObject);
+    public static void DeleteDevice(DeviceObject deviceObject) => KernelRuntime.Of(deviceObject).DeleteDevice(deviceObject);
 
     /// <summary>IoCreateSymbolicLink, e.g. \??\Echo → \Device\Echo.</summary>
     public static NtStatus CreateSymbolicLink(string symbolicLinkName, string deviceName) =>
@@ -23,15 +23,15 @@ public static class Io
     public static NtStatus DeleteSymbolicLink(string symbolicLinkName) => KernelRuntime.Current.DeleteSymbolicLink(symbolicLinkName);
 
     /// <summary>IoCallDriver: moves the IRP to the next stack location and calls that device's driver.</summary>
-    public static NtStatus CallDriver(DeviceObject deviceObject, Irp irp) => KernelRuntime.Current.CallDriver(deviceObject, irp);
+    public static NtStatus CallDriver(DeviceObject deviceObject, Irp irp) => KernelRuntime.Of(irp).CallDriver(deviceObject, irp);
 
     /// <summary>IoCompleteRequest: runs the completion routines up the stack, then the I/O manager's completion.</summary>
-    public static void CompleteRequest(Irp irp, byte priorityBoost = IO_NO_INCREMENT) => KernelRuntime.Current.CompleteRequest(irp, priorityBoost);
+    public static void CompleteRequest(Irp irp, byte priorityBoost = IO_NO_INCREMENT) => KernelRuntime.Of(irp).CompleteRequest(irp, priorityBoost);
 
     public const byte IO_NO_INCREMENT = 0;
 
     /// <summary>IoCancelIrp: marks the IRP cancelled and calls its cancel routine; false if it had none.</summary>
-    public static bool CancelIrp(Irp irp) => KernelRuntime.Current.CancelIrp(irp);
+    public static bool CancelIrp(Irp irp) => KernelRuntime.Of(irp).CancelIrp(irp);
 
     /// <summary>IoSetCancelRoutine: swaps the IRP's cancel routine, returning the previous one.</summary>
     public static DriverCancel? SetCancelRoutine(Irp irp, DriverCancel? cancelRoutine)
@@ -49,9 +49,9 @@ public static class Io
 
     /// <summary>IoAttachDeviceToDeviceStack: attaches source on top of target's stack; returns the device it attached to.</summary>
     public static DeviceObject? AttachDeviceToDeviceStack(DeviceObject sourceDevice, DeviceObject targetDevice) =>
-        KernelRuntime.Current.AttachDeviceToDeviceStack(sourceDevice, targetDevice);
+        KernelRuntime.Of(targetDevice).AttachDeviceToDeviceStack(sourceDevice, targetDevice);
 
-    public static void DetachDevice(DeviceObject targetDevice) => KernelRuntime.Current.DetachDevice(targetDevice);
+    public static void DetachDevice(DeviceObject targetDevice) => KernelRuntime.Of(targetDevice).DetachDevice(targetDevice);
 
     /// <summary>IoAllocateWorkItem.</summary>
     public static IoWorkItem AllocateWorkItem(DeviceObject deviceObject) => new(deviceObject ?? throw new ArgumentNullException(nameof(deviceObject)));
@@ -60,7 +60,7 @@ public static class Io
     public static void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, WorkQueueType queueType, object? context)
     {
         _ = queueType;
-        KernelRuntime.Current.QueueWorkItem(item, routine, context);
+        KernelRuntime.Of(item.Device).QueueWorkItem(item, routine, context);
     }
 
     public static void FreeWorkItem(IoWorkItem item) => _ = item;

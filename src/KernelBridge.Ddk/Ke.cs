@@ -9,15 +9,15 @@ public static class Ke
     public static KEvent InitializeEvent(EventType type, bool state) => new(type, state);
 
     /// <summary>KeSetEvent: signals; returns the previous state (0 or 1).</summary>
-    public static int SetEvent(KEvent kevent) => KernelRuntime.Current.SetEvent(kevent);
+    public static int SetEvent(KEvent kevent) => KernelRuntime.Of(kevent).SetEvent(kevent);
 
     /// <summary>KeResetEvent: returns the previous state.</summary>
-    public static int ResetEvent(KEvent kevent) => KernelRuntime.Current.ResetEvent(kevent);
+    public static int ResetEvent(KEvent kevent) => KernelRuntime.Of(kevent).ResetEvent(kevent);
 
     /// <summary>KeClearEvent: resets without reporting the previous state.</summary>
-    public static void ClearEvent(KEvent kevent) => KernelRuntime.Current.ResetEvent(kevent);
+    public static void ClearEvent(KEvent kevent) => KernelRuntime.Of(kevent).ResetEvent(kevent);
 
-    public static int PulseEvent(KEvent kevent) => KernelRuntime.Current.PulseEvent(kevent);
+    public static int PulseEvent(KEvent kevent) => KernelRuntime.Of(kevent).PulseEvent(kevent);
 
     /// <summary>KeReadStateEvent.</summary>
     public static int ReadStateEvent(KEvent kevent)
@@ -29,12 +29,12 @@ public static class Ke
     public static KSemaphore InitializeSemaphore(int count, int limit) => new(count, limit);
 
     /// <summary>KeReleaseSemaphore: returns the previous count.</summary>
-    public static int ReleaseSemaphore(KSemaphore semaphore, int adjustment = 1) => KernelRuntime.Current.ReleaseSemaphore(semaphore, adjustment);
+    public static int ReleaseSemaphore(KSemaphore semaphore, int adjustment = 1) => KernelRuntime.Of(semaphore).ReleaseSemaphore(semaphore, adjustment);
 
     public static KMutant InitializeMutex() => new();
 
     /// <summary>KeReleaseMutex: returns the previous signal state.</summary>
-    public static int ReleaseMutex(KMutant mutex) => KernelRuntime.Current.ReleaseMutant(mutex, abandon: false);
+    public static int ReleaseMutex(KMutant mutex) => KernelRuntime.Of(mutex).ReleaseMutant(mutex, abandon: false);
 
     public static KTimer InitializeTimer() => new(TimerType.NotificationTimer);
 
@@ -44,14 +44,14 @@ public static class Ke
     /// KeSetTimer: due time in 100 ns units, negative = relative, positive = absolute (FILETIME);
     /// the DPC runs at expiry. Returns true if the timer was already set.
     /// </summary>
-    public static bool SetTimer(KTimer timer, long dueTime, KDpc? dpc = null) => KernelRuntime.Current.SetTimer(timer, dueTime, 0, dpc);
+    public static bool SetTimer(KTimer timer, long dueTime, KDpc? dpc = null) => KernelRuntime.Of(timer).SetTimer(timer, dueTime, 0, dpc);
 
     /// <summary>KeSetTimerEx: with a period in milliseconds.</summary>
     public static bool SetTimerEx(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc = null) =>
-        KernelRuntime.Current.SetTimer(timer, dueTime, periodMilliseconds, dpc);
+        KernelRuntime.Of(timer).SetTimer(timer, dueTime, periodMilliseconds, dpc);
 
     /// <summary>KeCancelTimer: true if the timer was set (its signal and DPC will not happen).</summary>
-    public static bool CancelTimer(KTimer timer) => KernelRuntime.Current.CancelTimer(timer);
+    public static bool CancelTimer(KTimer timer) => KernelRuntime.Of(timer).CancelTimer(timer);
 
     public static int ReadStateTimer(KTimer timer)
     {
@@ -67,10 +67,10 @@ public static class Ke
     /// Timeout in 100 ns units (negative relative), null = forever.
     /// </summary>
     public static NtStatus WaitForSingleObject(DispatcherObject obj, bool alertable = false, long? timeout = null) =>
-        KernelRuntime.Current.Wait([obj], waitAll: false, alertable, timeout);
+        KernelRuntime.Of(obj).Wait([obj], waitAll: false, alertable, timeout);
 
     public static NtStatus WaitForMultipleObjects(DispatcherObject[] objects, bool waitAll, bool alertable = false, long? timeout = null) =>
-        KernelRuntime.Current.Wait(objects, waitAll, alertable, timeout);
+        (objects.Length > 0 ? KernelRuntime.Of(objects[0]) : KernelRuntime.Current).Wait(objects, waitAll, alertable, timeout);
 
     /// <summary>KeDelayExecutionThread.</summary>
     public static NtStatus DelayExecutionThread(long interval, bool alertable = false) =>

@@ -22,13 +22,13 @@ public static class Ob
         obj = any as T;
         if (status.IsSuccess && obj is null && any is not null)
         {
-            KernelRuntime.Current.DereferenceObject(any);
+            KernelRuntime.Of(any).DereferenceObject(any);
             return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
         }
         return status;
     }
 
-    public static void ReferenceObject(KernelObject obj) => KernelRuntime.Current.ReferenceObject(obj);
+    public static void ReferenceObject(KernelObject obj) => KernelRuntime.Of(obj).ReferenceObject(obj);
 
-    public static void DereferenceObject(KernelObject obj) => KernelRuntime.Current.DereferenceObject(obj);
+    public static void DereferenceObject(KernelObject obj) => KernelRuntime.Of(obj).DereferenceObject(obj);
 }

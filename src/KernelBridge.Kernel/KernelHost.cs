@@ -51,6 +51,10 @@ public sealed partial class KernelHost : IDisposable
         Processes.ThreadTerminating += IoManager.CancelThreadIo;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
+        var exports = new DdkExports(IoManager, ObjectManager, Dispatcher);
+        ObjectManager.Runtime = exports;
+        IoManager.Runtime = exports;
+        Dispatcher.Runtime = exports;
     }
 
     public KernelOptions Options { get; }
@@ -91,7 +95,6 @@ public sealed partial class KernelHost : IDisposable
 
     private async Task<KernelExit> ServeAsync(CancellationToken cancellationToken)
     {
-        KernelBridge.Ddk.KernelRuntime.Install(new DdkExports(IoManager, ObjectManager, Dispatcher));
         foreach (var builtIn in Options.BuiltInDrivers)
         {
             var status = DriverLoader.LoadBuiltIn(builtIn.ServiceName, builtIn.Entry);

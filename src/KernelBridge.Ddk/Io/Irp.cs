@@ -82,6 +82,9 @@ public sealed class Irp
     /// <summary>The I/O manager's final completion (IopCompleteRequest for this request).</summary>
     internal IIrpCompletionSink? CompletionSink;
 
+    /// <summary>The kernel that allocated the IRP (where Io calls that name it go).</summary>
+    internal IKernelRuntime? Runtime;
+
     internal IoStackLocation StackAt(int location) => _stack[location - 1];
 
     /// <summary>Makes a used IRP ready for a new request (lookaside reuse).</summary>

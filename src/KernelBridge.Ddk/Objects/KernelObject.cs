@@ -6,7 +6,11 @@ namespace KernelBridge.Ddk;
 /// </summary>
 public abstract class KernelObject
 {
-    internal KernelObject(ObjectType type) => ObjectType = type;
+    internal KernelObject(ObjectType type)
+    {
+        ObjectType = type;
+        Header.Runtime = KernelRuntime.Ambient;
+    }
 
     public ObjectType ObjectType { get; }
 
@@ -28,4 +32,7 @@ internal sealed class ObjectHeader
     public bool Permanent;
     public bool Inserted;
     public bool Deleted;
+
+    /// <summary>The kernel the object belongs to (where the Ddk sends calls that name it).</summary>
+    public IKernelRuntime? Runtime;
 }

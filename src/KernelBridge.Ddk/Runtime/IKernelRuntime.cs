@@ -37,16 +37,51 @@ internal interface IKernelRuntime
     void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, object? context);
 }
 
-/// <summary>Where the Ddk finds the running kernel.</summary>
+/// <summary>
+/// Where the Ddk finds its kernel: the one that made the object a call names, else the one running
+/// driver code on this thread (every call into a driver — DriverEntry, dispatch, completion and
+/// cancel routines, DPCs, work items — runs inside its kernel's scope). Nothing is process-wide, so
+/// two kernels can live in one process.
+/// </summary>
 internal static class KernelRuntime
 {
-    private static IKernelRuntime? _current;
+    [ThreadStatic] private static IKernelRuntime? _ambient;
 
-    public static IKernelRuntime Current => _current ?? throw new InvalidOperationException("no KernelBridge kernel is running in this process");
+    private const string NoKernel =
+        "no KernelBridge kernel is running this code: call the Ddk from DriverEntry, a dispatch, completion or cancel routine, a DPC or a work item, or name an object the kernel made";
 
-    public static void Install(IKernelRuntime runtime)
+    /// <summary>The kernel running driver code on this thread, if any.</summary>
+    public static IKernelRuntime? Ambient => _ambient;
+
+    /// <summary>The kernel for a call that names no object.</summary>
+    public static IKernelRuntime Current => _ambient ?? throw new InvalidOperationException(NoKernel);
+
+    /// <summary>The kernel <paramref name="obj"/> belongs to (an object made outside any kernel joins the running one).</summary>
+    public static IKernelRuntime Of(KernelObject obj)
     {
-        if (Interlocked.CompareExchange(ref _current, runtime, null) is not null)
-            throw new InvalidOperationException("a kernel is already installed in this process");
+        ArgumentNullException.ThrowIfNull(obj);
+        return obj.Header.Runtime ??= _ambient ?? throw new InvalidOperationException(NoKernel);
+    }
+
+    public static IKernelRuntime Of(Irp irp)
+    {
+        ArgumentNullException.ThrowIfNull(irp);
+        return irp.Runtime ?? Current;
+    }
+
+    /// <summary>Runs the rest of the scope as <paramref name="runtime"/>'s code (restored on dispose).</summary>
+    public static Scope Enter(IKernelRuntime runtime) => new(runtime);
+
+    public readonly ref struct Scope
+    {
+        private readonly IKernelRuntime? _saved;
+
+        public Scope(IKernelRuntime runtime)
+        {
+            _saved = _ambient;
+            _ambient = runtime;
+        }
+
+        public void Dispose() => _ambient = _saved;
     }
 }

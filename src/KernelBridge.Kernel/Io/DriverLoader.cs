@@ -91,6 +91,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         }
         try
         {
+            using var scope = KernelRuntime.Enter(io.Runtime);
             status = entry(driver, driver.RegistryPath);
         }
         catch (Exception e)
@@ -122,6 +123,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         lock (_loadOrder) _loadOrder.RemoveAll(n => string.Equals(n, serviceName, StringComparison.OrdinalIgnoreCase));
         try
         {
+            using var scope = KernelRuntime.Enter(io.Runtime);
             unload(driver);
         }
         catch (Exception e)

@@ -136,6 +136,7 @@ internal sealed partial class IoManager
         ObjectManager.Reference(item.Device);
         ThreadPool.UnsafeQueueUserWorkItem(_ =>
         {
+            using var scope = KernelRuntime.Enter(Runtime);
             try
             {
                 routine(item.Device, context);

@@ -37,6 +37,9 @@ internal sealed partial class IoManager
 
     public Ke.Dispatcher Dispatcher { get; }
 
+    /// <summary>This kernel as drivers reach it: the scope every call into driver code runs in.</summary>
+    public IKernelRuntime Runtime { get; set; } = null!;
+
     public ObjectManager ObjectManager => _ob;
     public BugCheck BugCheck => _bugCheck;
 
@@ -149,6 +152,7 @@ internal sealed partial class IoManager
         }
         if (irp is null) irp = new Irp(stackSize);
         else irp.Reinitialize(stackSize);
+        irp.Runtime = Runtime;
         Interlocked.Increment(ref _outstandingIrps);
         return irp;
     }
@@ -229,6 +233,7 @@ internal sealed partial class IoManager
     public void CompleteRequest(Irp irp, byte priorityBoost)
     {
         _ = priorityBoost;
+        using var scope = KernelRuntime.Enter(Runtime);
         if (Volatile.Read(ref irp.CompletedFlag) != 0)
         {
             var owner = irp.CurrentLocation <= irp.StackCount ? irp.StackAt(irp.CurrentLocation).DeviceObject?.DriverObject : null;
@@ -304,6 +309,7 @@ internal sealed partial class IoManager
     /// <summary>IoCancelIrp: sets Cancel; calls the cancel routine (with the cancel lock held) if there is one.</summary>
     public bool CancelIrp(Irp irp)
     {
+        using var scope = KernelRuntime.Enter(Runtime);
         var irql = AcquireCancelSpinLock();
         Volatile.Write(ref irp.CancelFlag, 1);
         var routine = Interlocked.Exchange(ref irp.CancelRoutineField, null);
@@ -338,6 +344,7 @@ internal sealed partial class IoManager
     /// <summary>Sends an IRP the I/O manager built, in the context of the process it serves.</summary>
     public NtStatus SendIrp(DeviceObject device, Irp irp, ProcessObject? process, ThreadObject? thread)
     {
+        using var kernel = KernelRuntime.Enter(Runtime);
         using var scope = CurrentContext.Enter(process, thread);
         return CallDriver(device, irp);
     }

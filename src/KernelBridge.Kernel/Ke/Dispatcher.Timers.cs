@@ -8,6 +8,9 @@ internal sealed partial class Dispatcher
     /// <summary>Called with an exception a DPC threw (the I/O manager turns it into a driver fault).</summary>
     public Action<KDpc, Exception>? DpcFaulted { get; set; }
 
+    /// <summary>This kernel as drivers reach it: DPCs run in its scope.</summary>
+    public IKernelRuntime? Runtime { get; set; }
+
     /// <summary>KeSetTimerEx / NtSetTimer: resets the timer to not-signalled and schedules it. True if it was already set.</summary>
     public bool SetTimer(KTimer timer, long dueTime, int periodMilliseconds, KDpc? dpc, KThread? apcThread = null, ulong apcRoutine = 0, ulong apcContext = 0)
     {
@@ -108,6 +111,7 @@ internal sealed partial class Dispatcher
         Complete(wakes);
         if (dpc is not null)
         {
+            using var scope = KernelRuntime.Enter(Runtime!);
             try
             {
                 dpc.Routine(dpc, dpc.Context, null, null);

@@ -47,9 +47,13 @@ internal sealed partial class ObjectManager
 
     private ObjectTypeProcedures ProceduresOf(KernelObject obj) => InfoOf(obj.ObjectType).Procedures;
 
-    /// <summary>Counts a newly created object (its creator holds its one reference).</summary>
+    /// <summary>This kernel as drivers reach it (objects it makes belong to it).</summary>
+    public IKernelRuntime? Runtime { get; set; }
+
+    /// <summary>Counts a newly created object (its creator holds its one reference) and makes it this kernel's.</summary>
     public T Track<T>(T obj) where T : KernelObject
     {
+        obj.Header.Runtime = Runtime;
         Interlocked.Increment(ref InfoOf(obj.ObjectType).Objects);
         Interlocked.Increment(ref _totalObjects);
         return obj;
