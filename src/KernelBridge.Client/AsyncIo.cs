@@ -21,7 +21,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     private MemoryHandle _input;
     private MemoryHandle _output;
     private CancellationTokenRegistration _cancellation;
-    private string _operation = "";
+    private IoOperation _operation;
     private volatile bool _completed;
     private int _use;
     private GateClient? _gate;
@@ -34,7 +34,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
 
     private AsyncIo() => Completed = OnCompleted;
 
-    public static AsyncIo Rent(ReadOnlyMemory<byte> input, Memory<byte> output, string operation)
+    public static AsyncIo Rent(ReadOnlyMemory<byte> input, Memory<byte> output, IoOperation operation)
     {
         if (!Pool.TryTake(out var io)) io = new AsyncIo();
         io._core.Reset();
@@ -76,7 +76,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     {
         if (_completed || _gate is null) return;
         IO_STATUS_BLOCK result;
-        using (GateClient.Use(_gate)) Ntdll.NtCancelIoFileEx(_file, IoStatusBlock, &result);
+        Ntdll.NtCancelIoFileEx(_gate, _file, IoStatusBlock, &result);
     }
 
     /// <summary>After issuing: the request pended (the task completes later), or its result is known now.</summary>
@@ -92,8 +92,9 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
     public ValueTask<IoResult> CompletedNow(NtStatus status)
     {
         var information = (int)IoStatusBlock->Information;
+        var operation = _operation;
         Return();
-        if (status.IsError) return ValueTask.FromException<IoResult>(new NtStatusException(status, _operation));
+        if (status.IsError) return ValueTask.FromException<IoResult>(operation.Failure(status));
         return ValueTask.FromResult(new IoResult(status, information));
     }
 
@@ -104,7 +105,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
         _completed = true;
         _input.Dispose();
         _output.Dispose();
-        if (status.IsError) _core.SetException(new NtStatusException(status, _operation));
+        if (status.IsError) _core.SetException(_operation.Failure(status));
         else _core.SetResult(new IoResult(status, (int)IoStatusBlock->Information));
     }
 

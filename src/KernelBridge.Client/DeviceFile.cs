@@ -52,13 +52,9 @@ public sealed unsafe class DeviceFile : IDisposable
         var ntName = Kernel32.DosPathToNtPath(name) ?? name;
         nint handle;
         IO_STATUS_BLOCK iosb = default;
-        NtStatus status;
-        using (GateClient.Use(gate))
-        {
-            status = Ntdll.NtCreateFile(&handle, desiredAccess | AccessMask.SYNCHRONIZE | AccessMask.FILE_READ_ATTRIBUTES,
-                new ObjectAttributes(ntName), &iosb, 0, ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE,
-                CreateDisposition.FILE_OPEN, (overlapped ? 0 : CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT) | CreateOptions.FILE_NON_DIRECTORY_FILE);
-        }
+        var status = Ntdll.NtCreateFile(gate, &handle, desiredAccess | AccessMask.SYNCHRONIZE | AccessMask.FILE_READ_ATTRIBUTES,
+            new ObjectAttributes(ntName), &iosb, 0, ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE,
+            CreateDisposition.FILE_OPEN, (overlapped ? 0 : CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT) | CreateOptions.FILE_NON_DIRECTORY_FILE);
         if (!status.IsSuccess)
             throw new NtStatusException(status, $"opening {name}",
                 status == NtStatus.STATUS_PORT_CONNECTION_REFUSED ? Ntdll.LastConnectionError ?? "" : $"NT name {ntName}");
@@ -70,12 +66,10 @@ public sealed unsafe class DeviceFile : IDisposable
     /// <summary>Thread-agnostic I/O: the file is bound to the connection's (silent) completion port.</summary>
     private void BindToConnection()
     {
-        var information = new FILE_COMPLETION_INFORMATION { Port = Handle.Gate.BindingPort(), Key = 0 };
+        var information = new FILE_COMPLETION_INFORMATION { Port = Handle.Gate.BindingPort.Handle, Key = 0 };
         IO_STATUS_BLOCK iosb = default;
-        NtStatus status;
-        using (GateClient.Use(Handle.Gate))
-            status = Ntdll.NtSetInformationFile(Handle.Value, &iosb, &information, (uint)sizeof(FILE_COMPLETION_INFORMATION),
-                FileInformationClass.FileCompletionInformation);
+        var status = Ntdll.NtSetInformationFile(Handle.Gate, Handle.Value, &iosb, &information, (uint)sizeof(FILE_COMPLETION_INFORMATION),
+            FileInformationClass.FileCompletionInformation);
         if (!status.IsSuccess)
         {
             Handle.Dispose();
@@ -93,15 +87,11 @@ public sealed unsafe class DeviceFile : IDisposable
     /// </summary>
     public ValueTask<IoResult> IoControlAsync(uint code, ReadOnlyMemory<byte> input, Memory<byte> output, CancellationToken cancellationToken = default)
     {
-        if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => IoControl(code, input.Span, output.Span), cancellationToken));
-        var io = AsyncIo.Rent(input, output, $"IOCTL 0x{code:X8} on {Name}");
+        if (!IsOverlapped) return IoControlOnPoolThread(code, input, output, cancellationToken);
+        var io = AsyncIo.Rent(input, output, IoOperation.Control(code, Name));
         io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
-        NtStatus status;
-        using (GateClient.Use(Handle.Gate))
-        {
-            status = Ntdll.NtDeviceIoControlFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, code, input.IsEmpty ? null : io.InputPointer,
-                (uint)input.Length, output.IsEmpty ? null : io.OutputPointer, (uint)output.Length, io.Completed);
-        }
+        var status = Ntdll.NtDeviceIoControlFile(Handle.Gate, Handle.Value, 0, 0, 0, io.IoStatusBlock, code, input.IsEmpty ? null : io.InputPointer,
+            (uint)input.Length, output.IsEmpty ? null : io.OutputPointer, (uint)output.Length, io.Completed);
         return io.Issued(status, cancellationToken);
     }
 
@@ -111,26 +101,35 @@ public sealed unsafe class DeviceFile : IDisposable
     /// <summary>ReadFile at <paramref name="offset"/>, awaited (an overlapped file has no position of its own).</summary>
     public ValueTask<IoResult> ReadAsync(Memory<byte> buffer, long offset = 0, CancellationToken cancellationToken = default)
     {
-        if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Read(buffer.Span)), cancellationToken));
-        var io = AsyncIo.Rent(default, buffer, $"reading {Name}");
+        if (!IsOverlapped) return ReadOnPoolThread(buffer, cancellationToken);
+        var io = AsyncIo.Rent(default, buffer, IoOperation.Read(Name));
         io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
-        NtStatus status;
-        using (GateClient.Use(Handle.Gate))
-            status = Ntdll.NtReadFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, io.OutputPointer, (uint)buffer.Length, &offset, null, io.Completed);
+        var status = Ntdll.NtReadFile(Handle.Gate, Handle.Value, 0, 0, 0, io.IoStatusBlock, io.OutputPointer, (uint)buffer.Length, &offset, null,
+            io.Completed);
         return io.Issued(status == NtStatus.STATUS_END_OF_FILE ? NtStatus.STATUS_SUCCESS : status, cancellationToken);
     }
 
     /// <summary>WriteFile at <paramref name="offset"/>, awaited.</summary>
     public ValueTask<IoResult> WriteAsync(ReadOnlyMemory<byte> buffer, long offset = 0, CancellationToken cancellationToken = default)
     {
-        if (!IsOverlapped) return new ValueTask<IoResult>(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Write(buffer.Span)), cancellationToken));
-        var io = AsyncIo.Rent(buffer, default, $"writing {Name}");
+        if (!IsOverlapped) return WriteOnPoolThread(buffer, cancellationToken);
+        var io = AsyncIo.Rent(buffer, default, IoOperation.Write(Name));
         io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
-        NtStatus status;
-        using (GateClient.Use(Handle.Gate))
-            status = Ntdll.NtWriteFile(Handle.Value, 0, 0, 0, io.IoStatusBlock, io.InputPointer, (uint)buffer.Length, &offset, null, io.Completed);
+        var status = Ntdll.NtWriteFile(Handle.Gate, Handle.Value, 0, 0, 0, io.IoStatusBlock, io.InputPointer, (uint)buffer.Length, &offset, null,
+            io.Completed);
         return io.Issued(status, cancellationToken);
     }
+
+    // A synchronous handle blocks: the *Async methods lend it a pool thread. (Separate methods, so the
+    // closures they need are not allocated on the overlapped path too.)
+    private ValueTask<IoResult> IoControlOnPoolThread(uint code, ReadOnlyMemory<byte> input, Memory<byte> output, CancellationToken cancellationToken) =>
+        new(Task.Run(() => IoControl(code, input.Span, output.Span), cancellationToken));
+
+    private ValueTask<IoResult> ReadOnPoolThread(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        new(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Read(buffer.Span)), cancellationToken));
+
+    private ValueTask<IoResult> WriteOnPoolThread(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+        new(Task.Run(() => new IoResult(NtStatus.STATUS_SUCCESS, Write(buffer.Span)), cancellationToken));
 
     /// <summary>
     /// A notification stream built on the inverted call: keeps one IOCTL pended in the driver and
@@ -162,12 +161,11 @@ public sealed unsafe class DeviceFile : IDisposable
         NtStatus status;
         fixed (byte* inPointer = input)
         fixed (byte* outPointer = output)
-        using (GateClient.Use(Handle.Gate))
         {
-            status = Ntdll.NtDeviceIoControlFile(Handle.Value, 0, 0, 0, &iosb, code, input.IsEmpty ? null : inPointer, (uint)input.Length,
-                output.IsEmpty ? null : outPointer, (uint)output.Length);
+            status = Ntdll.NtDeviceIoControlFile(Handle.Gate, Handle.Value, 0, 0, 0, &iosb, code, input.IsEmpty ? null : inPointer, (uint)input.Length,
+                output.IsEmpty ? null : outPointer, (uint)output.Length, null);
         }
-        NtStatusException.ThrowIfError(status, $"IOCTL 0x{code:X8} on {Name}");
+        IoOperation.Control(code, Name).ThrowIfError(status);
         return new IoResult(status, (int)iosb.Information);
     }
 
@@ -179,12 +177,9 @@ public sealed unsafe class DeviceFile : IDisposable
         IO_STATUS_BLOCK iosb = default;
         NtStatus status;
         fixed (byte* pointer = buffer)
-        using (GateClient.Use(Handle.Gate))
-        {
-            status = Ntdll.NtReadFile(Handle.Value, 0, 0, 0, &iosb, pointer, (uint)buffer.Length, null, null);
-        }
+            status = Ntdll.NtReadFile(Handle.Gate, Handle.Value, 0, 0, 0, &iosb, pointer, (uint)buffer.Length, null, null, null);
         if (status == NtStatus.STATUS_END_OF_FILE) return 0;
-        NtStatusException.ThrowIfError(status, $"reading {Name}");
+        IoOperation.Read(Name).ThrowIfError(status);
         return (int)iosb.Information;
     }
 
@@ -194,11 +189,8 @@ public sealed unsafe class DeviceFile : IDisposable
         IO_STATUS_BLOCK iosb = default;
         NtStatus status;
         fixed (byte* pointer = buffer)
-        using (GateClient.Use(Handle.Gate))
-        {
-            status = Ntdll.NtWriteFile(Handle.Value, 0, 0, 0, &iosb, pointer, (uint)buffer.Length, null, null);
-        }
-        NtStatusException.ThrowIfError(status, $"writing {Name}");
+            status = Ntdll.NtWriteFile(Handle.Gate, Handle.Value, 0, 0, 0, &iosb, pointer, (uint)buffer.Length, null, null, null);
+        IoOperation.Write(Name).ThrowIfError(status);
         return (int)iosb.Information;
     }
 
@@ -206,13 +198,9 @@ public sealed unsafe class DeviceFile : IDisposable
     public DeviceFile Duplicate()
     {
         nint target;
-        NtStatus status;
-        using (GateClient.Use(Handle.Gate))
-        {
-            status = Ntdll.NtDuplicateObject(PseudoHandles.CurrentProcess, Handle.Value, PseudoHandles.CurrentProcess, &target, 0, 0,
-                DuplicateOptions.DUPLICATE_SAME_ACCESS | DuplicateOptions.DUPLICATE_SAME_ATTRIBUTES);
-        }
-        NtStatusException.ThrowIfFailed(status, $"duplicating the handle to {Name}");
+        var status = Ntdll.NtDuplicateObject(Handle.Gate, PseudoHandles.CurrentProcess, Handle.Value, PseudoHandles.CurrentProcess, &target, 0, 0,
+            DuplicateOptions.DUPLICATE_SAME_ACCESS | DuplicateOptions.DUPLICATE_SAME_ATTRIBUTES);
+        if (!status.IsSuccess) throw new NtStatusException(status, $"duplicating the handle to {Name}");
         return new DeviceFile(new KernelHandle(target, Handle.Gate), Name);
     }
 

@@ -26,58 +26,43 @@ public static class KernelControl
     public static KernelState QueryState(GateClient? gate = null)
     {
         gate ??= GateClient.Current;
-        var status = gate.Call<KbQueryKernelStateRequest, KbKernelStateReply>(new KbQueryKernelStateRequest(0), default, default, out var reply, out var call);
-        try
+        using var answer = gate.CallWithData<KbQueryKernelStateRequest, KbKernelStateReply>(new KbQueryKernelStateRequest(0));
+        NtStatusException.ThrowIfFailed(answer.Status, "KbQueryKernelState");
+        var reply = answer.Reply;
+        var reader = new WireReader(answer.Data);
+        var types = new List<ObjectTypeCount>();
+        for (var i = 0; i < reply.TypeCount; i++)
         {
-            NtStatusException.ThrowIfFailed(status, "KbQueryKernelState");
-            var reader = new WireReader(GateClient.ReplyData<KbKernelStateReply>(call));
-            var types = new List<ObjectTypeCount>();
-            for (var i = 0; i < reply.TypeCount; i++)
-            {
-                var count = reader.Read<KbObjectTypeCount>("type count");
-                types.Add(new ObjectTypeCount(reader.TakeString(count.NameBytes, "type name"), (int)count.Objects, (int)count.Handles));
-            }
-            return new KernelState(reply.KernelProcessId, reply.ProtocolVersion, TimeSpan.FromMilliseconds(reply.UptimeMilliseconds),
-                (int)reply.Clients, (int)reply.Objects, (int)reply.Handles, (int)reply.Drivers, (int)reply.Devices, (int)reply.PendingIrps,
-                (reply.Flags & KernelStateFlags.Persistent) != 0, types) { AllocatedBytes = reply.AllocatedBytes };
+            var count = reader.Read<KbObjectTypeCount>("type count");
+            types.Add(new ObjectTypeCount(reader.TakeString(count.NameBytes, "type name"), (int)count.Objects, (int)count.Handles));
         }
-        finally
-        {
-            gate.Release(call);
-        }
+        return new KernelState(reply.KernelProcessId, reply.ProtocolVersion, TimeSpan.FromMilliseconds(reply.UptimeMilliseconds),
+            (int)reply.Clients, (int)reply.Objects, (int)reply.Handles, (int)reply.Drivers, (int)reply.Devices, (int)reply.PendingIrps,
+            (reply.Flags & KernelStateFlags.Persistent) != 0, types) { AllocatedBytes = reply.AllocatedBytes };
     }
 
     public static IReadOnlyList<DriverInfo> QueryDrivers(GateClient? gate = null)
     {
         gate ??= GateClient.Current;
-        var status = gate.Call<KbQueryDriversRequest, KbDriversReply>(new KbQueryDriversRequest(0), default, default, out var reply, out var call);
-        try
+        using var answer = gate.CallWithData<KbQueryDriversRequest, KbDriversReply>(new KbQueryDriversRequest(0));
+        NtStatusException.ThrowIfFailed(answer.Status, "KbQueryDrivers");
+        var reader = new WireReader(answer.Data);
+        var drivers = new List<DriverInfo>();
+        for (var i = 0; i < answer.Reply.Count; i++)
         {
-            NtStatusException.ThrowIfFailed(status, "KbQueryDrivers");
-            var reader = new WireReader(GateClient.ReplyData<KbDriversReply>(call));
-            var drivers = new List<DriverInfo>();
-            for (var i = 0; i < reply.Count; i++)
-            {
-                var record = reader.Read<KbDriverRecord>("driver");
-                drivers.Add(new DriverInfo(reader.TakeString(record.NameBytes, "name"), reader.TakeString(record.ImagePathBytes, "image"),
-                    (record.Flags & DriverRecordFlags.BuiltIn) != 0, (record.Flags & DriverRecordFlags.Faulted) != 0,
-                    (record.Flags & DriverRecordFlags.Unloadable) != 0, (int)record.DeviceCount));
-            }
-            return drivers;
+            var record = reader.Read<KbDriverRecord>("driver");
+            drivers.Add(new DriverInfo(reader.TakeString(record.NameBytes, "name"), reader.TakeString(record.ImagePathBytes, "image"),
+                (record.Flags & DriverRecordFlags.BuiltIn) != 0, (record.Flags & DriverRecordFlags.Faulted) != 0,
+                (record.Flags & DriverRecordFlags.Unloadable) != 0, (int)record.DeviceCount));
         }
-        finally
-        {
-            gate.Release(call);
-        }
+        return drivers;
     }
 
     /// <summary>Asks the kernel to stop. Its clients (this one included) are disconnected.</summary>
     public static NtStatus Shutdown(GateClient? gate = null)
     {
         gate ??= GateClient.Current;
-        var status = gate.Call<KbShutdownKernelRequest, EmptyReply>(new KbShutdownKernelRequest(0), default, default, out _, out var call);
-        gate.Release(call);
-        return status;
+        return gate.Call<KbShutdownKernelRequest, EmptyReply>(new KbShutdownKernelRequest(0), default, default, out _);
     }
 
     internal static int SizeOf<T>() where T : unmanaged => Unsafe.SizeOf<T>();

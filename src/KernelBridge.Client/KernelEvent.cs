@@ -1,5 +1,4 @@
 using KernelBridge.Abi;
-using KernelBridge.Abi.Protocol;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 using KernelBridge.Client.Win32;
@@ -21,12 +20,10 @@ public sealed class KernelEvent : IDisposable
     {
         gate ??= GateClient.Current;
         nint handle;
-        NtStatus status;
-        using (GateClient.Use(gate))
-            status = Ntdll.NtCreateEvent(&handle, AccessMask.EVENT_ALL_ACCESS,
-                new ObjectAttributes(Kernel32.NamedObjectPath(name), name is null ? 0 : ObjectAttributeFlags.OBJ_OPENIF),
-                manualReset ? EventType.NotificationEvent : EventType.SynchronizationEvent, initialState);
-        NtStatusException.ThrowIfError(status, $"creating event {name}");
+        var status = Ntdll.NtCreateEvent(gate, &handle, AccessMask.EVENT_ALL_ACCESS,
+            new ObjectAttributes(Kernel32.NamedObjectPath(name), name is null ? 0 : ObjectAttributeFlags.OBJ_OPENIF),
+            manualReset ? EventType.NotificationEvent : EventType.SynchronizationEvent, initialState);
+        if (status.IsError) throw new NtStatusException(status, $"creating event {name}");
         return new KernelEvent(new KernelHandle(handle, gate));
     }
 
@@ -35,26 +32,30 @@ public sealed class KernelEvent : IDisposable
     {
         gate ??= GateClient.Current;
         nint handle;
-        NtStatus status;
-        using (GateClient.Use(gate))
-            status = Ntdll.NtOpenEvent(&handle, desiredAccess, new ObjectAttributes(Kernel32.NamedObjectPath(name), 0));
-        NtStatusException.ThrowIfError(status, $"opening event {name}");
+        var status = Ntdll.NtOpenEvent(gate, &handle, desiredAccess, new ObjectAttributes(Kernel32.NamedObjectPath(name), 0));
+        if (status.IsError) throw new NtStatusException(status, $"opening event {name}");
         return new KernelEvent(new KernelHandle(handle, gate));
     }
 
     /// <summary>Signals; returns the previous state.</summary>
-    public unsafe bool Set() => Operate(h => { int previous; var s = Ntdll.NtSetEvent(h, &previous); return (s, previous); }, "SetEvent");
-
-    public unsafe bool Reset() => Operate(h => { int previous; var s = Ntdll.NtResetEvent(h, &previous); return (s, previous); }, "ResetEvent");
-
-    public unsafe bool Pulse() => Operate(h => { int previous; var s = Ntdll.NtPulseEvent(h, &previous); return (s, previous); }, "PulseEvent");
-
-    private bool Operate(Func<nint, (NtStatus, int)> operation, string name)
+    public unsafe bool Set()
     {
-        NtStatus status;
         int previous;
-        using (GateClient.Use(Handle.Gate)) (status, previous) = operation(Handle.Value);
-        NtStatusException.ThrowIfError(status, name);
+        NtStatusException.ThrowIfError(Ntdll.NtSetEvent(Handle.Gate, Handle.Value, &previous), "SetEvent");
+        return previous != 0;
+    }
+
+    public unsafe bool Reset()
+    {
+        int previous;
+        NtStatusException.ThrowIfError(Ntdll.NtResetEvent(Handle.Gate, Handle.Value, &previous), "ResetEvent");
+        return previous != 0;
+    }
+
+    public unsafe bool Pulse()
+    {
+        int previous;
+        NtStatusException.ThrowIfError(Ntdll.NtPulseEvent(Handle.Gate, Handle.Value, &previous), "PulseEvent");
         return previous != 0;
     }
 
@@ -62,9 +63,7 @@ public sealed class KernelEvent : IDisposable
     public unsafe bool Wait(TimeSpan? timeout = null)
     {
         long value = timeout is { } t ? -t.Ticks : 0;
-        NtStatus status;
-        using (GateClient.Use(Handle.Gate))
-            status = Ntdll.NtWaitForSingleObject(Handle.Value, false, timeout is null ? null : &value);
+        var status = Ntdll.NtWaitForSingleObject(Handle.Gate, Handle.Value, false, timeout is null ? null : &value);
         NtStatusException.ThrowIfError(status, "waiting for an event");
         return status != NtStatus.STATUS_TIMEOUT;
     }
@@ -76,18 +75,14 @@ public sealed class KernelEvent : IDisposable
     /// </summary>
     public async Task<bool> WaitAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var gate = Handle.Gate;
         var deadline = timeout is { } t ? DateTime.UtcNow + t : (DateTime?)null;
         while (true)
         {
             var left = deadline is { } d ? d - DateTime.UtcNow : (TimeSpan?)null;
             if (left is { } l && l < TimeSpan.Zero) left = TimeSpan.Zero;
-            var request = new NtWaitForSingleObjectRequest(Handle.Value, left is { } remaining ? -remaining.Ticks : 0, 0, left is null ? 0u : 1);
-            var call = gate.CallAsync<NtWaitForSingleObjectRequest, WaitReply>(request, default, out var sequence);
-            NtStatus status;
-            await using (cancellationToken.UnsafeRegister(_ => gate.CallAsync<KbCancelWaitRequest, EmptyReply>(new KbCancelWaitRequest(sequence, 0), default, out uint _), null))
-                (status, _) = await call.ConfigureAwait(false);
-            if (status == NtStatus.STATUS_THREAD_IS_TERMINATING && gate.IsConnected) continue;
+            var status = await Ntdll.NtWaitForSingleObjectAsync(Handle.Gate, Handle.Value, left is { } remaining ? -remaining.Ticks : null,
+                cancellationToken).ConfigureAwait(false);
+            if (status == NtStatus.STATUS_THREAD_IS_TERMINATING && Handle.Gate.IsConnected) continue;
             if (status == NtStatus.STATUS_CANCELLED) throw new OperationCanceledException(cancellationToken);
             NtStatusException.ThrowIfError(status, "waiting for an event");
             return status != NtStatus.STATUS_TIMEOUT;

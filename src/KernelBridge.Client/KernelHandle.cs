@@ -23,6 +23,6 @@ public sealed class KernelHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         if (!Gate.IsConnected) return true;
-        using (GateClient.Use(Gate)) return Ntdll.NtClose(handle).IsSuccess;
+        return Ntdll.NtClose(Gate, handle).IsSuccess;
     }
 }

@@ -16,9 +16,8 @@ public static unsafe class ObjectNamespace
     {
         ArgumentNullException.ThrowIfNull(directory);
         gate ??= GateClient.Current;
-        using var scope = GateClient.Use(gate);
         nint handle;
-        var status = Ntdll.NtOpenDirectoryObject(&handle, AccessMask.DIRECTORY_QUERY | AccessMask.DIRECTORY_TRAVERSE, new ObjectAttributes(directory));
+        var status = Ntdll.NtOpenDirectoryObject(gate, &handle, AccessMask.DIRECTORY_QUERY | AccessMask.DIRECTORY_TRAVERSE, new ObjectAttributes(directory));
         if (!status.IsSuccess && status != NtStatus.STATUS_PORT_CONNECTION_REFUSED) throw new NtStatusException(status, $"opening {directory}");
         if (!status.IsSuccess) throw new NtStatusException(status, $"opening {directory}", Ntdll.LastConnectionError ?? "");
         try
@@ -32,7 +31,7 @@ public static unsafe class ObjectNamespace
                 uint returned;
                 fixed (byte* pointer = buffer)
                 {
-                    status = Ntdll.NtQueryDirectoryObject(handle, pointer, (uint)buffer.Length, false, restart, &context, &returned);
+                    status = Ntdll.NtQueryDirectoryObject(gate, handle, pointer, (uint)buffer.Length, false, restart, &context, &returned);
                     if (status == NtStatus.STATUS_NO_MORE_ENTRIES) break;
                     NtStatusException.ThrowIfError(status, $"listing {directory}");
                     for (var entry = pointer; ; entry += 32)
@@ -41,7 +40,7 @@ public static unsafe class ObjectNamespace
                         var type = Ntdll.ReadUnicodeString(entry + 16);
                         if (name.Length == 0 && type.Length == 0) break;
                         var full = directory.TrimEnd('\\') + @"\" + name;
-                        entries.Add(new DirectoryEntry(name, type, type == "SymbolicLink" ? TryReadLink(full) : null));
+                        entries.Add(new DirectoryEntry(name, type, type == "SymbolicLink" ? TryReadLink(full, gate) : null));
                     }
                 }
                 restart = false;
@@ -52,37 +51,38 @@ public static unsafe class ObjectNamespace
         }
         finally
         {
-            Ntdll.NtClose(handle);
+            Ntdll.NtClose(gate, handle);
         }
     }
 
     /// <summary>A symbolic link's target, or null if it cannot be read.</summary>
-    public static string? TryReadLink(string linkName)
+    public static string? TryReadLink(string linkName, GateClient? gate = null)
     {
+        gate ??= GateClient.Current;
         nint handle;
-        if (!Ntdll.NtOpenSymbolicLinkObject(&handle, AccessMask.SYMBOLIC_LINK_QUERY, new ObjectAttributes(linkName)).IsSuccess) return null;
+        if (!Ntdll.NtOpenSymbolicLinkObject(gate, &handle, AccessMask.SYMBOLIC_LINK_QUERY, new ObjectAttributes(linkName)).IsSuccess) return null;
         try
         {
             var buffer = stackalloc char[1024];
             ushort length;
             uint returned;
-            return Ntdll.NtQuerySymbolicLinkObject(handle, buffer, 2048, &length, &returned).IsSuccess ? new string(buffer, 0, length / 2) : null;
+            return Ntdll.NtQuerySymbolicLinkObject(gate, handle, buffer, 2048, &length, &returned).IsSuccess ? new string(buffer, 0, length / 2) : null;
         }
         finally
         {
-            Ntdll.NtClose(handle);
+            Ntdll.NtClose(gate, handle);
         }
     }
 
     /// <summary>NtQueryObject(ObjectNameInformation) as a string.</summary>
     public static string QueryName(nint handle, GateClient? gate = null)
     {
-        using var scope = GateClient.Use(gate ?? GateClient.Current);
+        gate ??= GateClient.Current;
         var buffer = new byte[2048];
         fixed (byte* pointer = buffer)
         {
             uint returned;
-            var status = Ntdll.NtQueryObject(handle, ObjectInformationClass.ObjectNameInformation, pointer, (uint)buffer.Length, &returned);
+            var status = Ntdll.NtQueryObject(gate, handle, ObjectInformationClass.ObjectNameInformation, pointer, (uint)buffer.Length, &returned);
             NtStatusException.ThrowIfFailed(status, "NtQueryObject(ObjectNameInformation)");
             return Ntdll.ReadUnicodeString(pointer);
         }
@@ -91,12 +91,12 @@ public static unsafe class ObjectNamespace
     /// <summary>NtQueryObject(ObjectTypeInformation)'s type name.</summary>
     public static string QueryTypeName(nint handle, GateClient? gate = null)
     {
-        using var scope = GateClient.Use(gate ?? GateClient.Current);
+        gate ??= GateClient.Current;
         var buffer = new byte[512];
         fixed (byte* pointer = buffer)
         {
             uint returned;
-            var status = Ntdll.NtQueryObject(handle, ObjectInformationClass.ObjectTypeInformation, pointer, (uint)buffer.Length, &returned);
+            var status = Ntdll.NtQueryObject(gate, handle, ObjectInformationClass.ObjectTypeInformation, pointer, (uint)buffer.Length, &returned);
             NtStatusException.ThrowIfFailed(status, "NtQueryObject(ObjectTypeInformation)");
             return Ntdll.ReadUnicodeString(pointer);
         }

@@ -10,21 +10,25 @@ public static unsafe partial class Ntdll
     /// <summary>NtCreateFile. The handle and IOSB are written only on success.</summary>
     public static NtStatus NtCreateFile(nint* fileHandle, uint desiredAccess, in ObjectAttributes objectAttributes,
         IO_STATUS_BLOCK* ioStatusBlock, uint fileAttributes, ShareAccess shareAccess, CreateDisposition createDisposition,
+        CreateOptions createOptions) =>
+        NtCreateFile(null, fileHandle, desiredAccess, objectAttributes, ioStatusBlock, fileAttributes, shareAccess, createDisposition, createOptions);
+
+    internal static NtStatus NtCreateFile(GateClient? gate, nint* fileHandle, uint desiredAccess, in ObjectAttributes objectAttributes,
+        IO_STATUS_BLOCK* ioStatusBlock, uint fileAttributes, ShareAccess shareAccess, CreateDisposition createDisposition,
         CreateOptions createOptions)
     {
         if (fileHandle is null || ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
-        if (!TryGate(out var gate, out var status)) return status;
+        if (!TryGate(ref gate, out var status)) return status;
         var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
         status = gate.Call<NtCreateFileRequest, NtCreateFileReply>(
             new NtCreateFileRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, fileAttributes,
                 (uint)shareAccess, (uint)createDisposition, (uint)createOptions, (uint)name.Length, 0),
-            name, default, out var reply, out var call);
-        gate.Release(call);
+            name, default, out var reply);
         if ((reply.Flags & IoReplyFlags.IosbWritten) != 0) WriteIosb(ioStatusBlock, reply.IoStatus);
         if (status.IsSuccess)
         {
             *fileHandle = (nint)reply.Handle;
-            gate.RememberDeviceFlags((nint)reply.Handle, reply.DeviceFlags);
+            gate.Handles.RememberDeviceFlags((nint)reply.Handle, reply.DeviceFlags);
         }
         return status;
     }
@@ -37,44 +41,39 @@ public static unsafe partial class Ntdll
     /// <summary>NtReadFile into <paramref name="buffer"/>.</summary>
     public static NtStatus NtReadFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
         void* buffer, uint length, long* byteOffset, uint* key) =>
-        NtReadFile(fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
+        NtReadFile(null, fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
 
-    /// <summary>NtReadFile with a hook run (on the gate's reader thread) when a pended request completes.</summary>
-    internal static NtStatus NtReadFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
-        void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
+    /// <summary>NtReadFile, with a hook run (on the gate's reader thread) when a pended request completes.</summary>
+    internal static NtStatus NtReadFile(GateClient? gate, nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
+        IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
-        if (!TryGate(out var gate, out var status)) return status;
+        if (!TryGate(ref gate, out var status)) return status;
         // A device that is not buffered reads into the caller's own pages: the kernel needs them as they are.
-        var flags = gate.TryGetDeviceFlags(fileHandle, out var known) ? known : 0;
+        var flags = gate.Handles.TryGetDeviceFlags(fileHandle, out var known) ? known : 0;
         var current = new ReadOnlySpan<byte>(buffer, (int)NtReadFileRequest.BufferToSend(flags, (ulong)buffer, length));
         var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, (uint)current.Length);
-        status = gate.Call<NtReadFileRequest, IoTransferReply>(request, current, default, out _, out var call,
-            new IoTarget(ioStatusBlock, buffer, length, completed));
-        gate.Release(call);
-        return status;
+        return gate.Call<NtReadFileRequest, IoTransferReply>(request, current, default, out _, new IoTarget(ioStatusBlock, buffer, length, completed));
     }
 
     /// <summary>NtWriteFile from <paramref name="buffer"/>.</summary>
     public static NtStatus NtWriteFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
         void* buffer, uint length, long* byteOffset, uint* key) =>
-        NtWriteFile(fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
+        NtWriteFile(null, fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
 
-    internal static NtStatus NtWriteFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext, IO_STATUS_BLOCK* ioStatusBlock,
-        void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
+    internal static NtStatus NtWriteFile(GateClient? gate, nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
+        IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (buffer is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
-        if (!TryGate(out var gate, out var status)) return status;
+        if (!TryGate(ref gate, out var status)) return status;
         var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
-        status = gate.Call<NtWriteFileRequest, IoTransferReply>(request, new ReadOnlySpan<byte>(buffer, (int)length), default, out _, out var call,
+        return gate.Call<NtWriteFileRequest, IoTransferReply>(request, new ReadOnlySpan<byte>(buffer, (int)length), default, out _,
             new IoTarget(ioStatusBlock, null, 0, completed));
-        gate.Release(call);
-        return status;
     }
 
     /// <summary>
@@ -84,24 +83,22 @@ public static unsafe partial class Ntdll
     public static NtStatus NtDeviceIoControlFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
         IO_STATUS_BLOCK* ioStatusBlock, uint ioControlCode, void* inputBuffer, uint inputBufferLength,
         void* outputBuffer, uint outputBufferLength) =>
-        NtDeviceIoControlFile(fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, ioControlCode, inputBuffer, inputBufferLength,
+        NtDeviceIoControlFile(null, fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, ioControlCode, inputBuffer, inputBufferLength,
             outputBuffer, outputBufferLength, null);
 
-    internal static NtStatus NtDeviceIoControlFile(nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
+    internal static NtStatus NtDeviceIoControlFile(GateClient? gate, nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
         IO_STATUS_BLOCK* ioStatusBlock, uint ioControlCode, void* inputBuffer, uint inputBufferLength,
         void* outputBuffer, uint outputBufferLength, Action<NtStatus>? completed)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
-        if (!TryGate(out var gate, out var status)) return status;
+        if (!TryGate(ref gate, out var status)) return status;
         // The input travels unless its buffer is null; the output buffer as it stands only for direct and neither methods.
         var input = new ReadOnlySpan<byte>(inputBuffer, (int)NtDeviceIoControlFileRequest.InputToSend((ulong)inputBuffer, inputBufferLength));
         var current = new ReadOnlySpan<byte>(outputBuffer, (int)NtDeviceIoControlFileRequest.OutputToSend(ioControlCode, (ulong)outputBuffer, outputBufferLength));
         var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
             (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, (uint)input.Length, (uint)current.Length, 0);
-        status = gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out _, out var call,
+        return gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out _,
             new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed));
-        gate.Release(call);
-        return status;
     }
 
     /// <summary>NtQueryInformationFile.</summary>
@@ -109,12 +106,10 @@ public static unsafe partial class Ntdll
         FileInformationClass fileInformationClass)
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
-        if (!TryGate(out var gate, out var status)) return status;
-        status = gate.Call<NtQueryInformationFileRequest, IoTransferReply>(
+        if (!TryCurrentGate(out var gate, out var status)) return status;
+        return gate.Call<NtQueryInformationFileRequest, IoTransferReply>(
             new NtQueryInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (ulong)fileInformation, length, (uint)fileInformationClass),
-            default, default, out _, out var call, new IoTarget(ioStatusBlock, fileInformation, length));
-        gate.Release(call);
-        return status;
+            default, default, out _, new IoTarget(ioStatusBlock, fileInformation, length));
     }
 
     /// <summary>NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.</summary>
@@ -124,26 +119,22 @@ public static unsafe partial class Ntdll
     public static NtStatus NtLoadDriver(string driverServiceName, string imagePath, out string message)
     {
         message = "";
-        if (!TryGate(out var gate, out var status))
+        if (!TryCurrentGate(out var gate, out var status))
         {
             message = LastConnectionError ?? "";
             return status;
         }
         var name = Encoding.Unicode.GetBytes(driverServiceName);
         var image = Encoding.Unicode.GetBytes(Path.GetFullPath(imagePath));
-        status = gate.Call<NtLoadDriverRequest, NtLoadDriverReply>(new NtLoadDriverRequest((uint)name.Length, (uint)image.Length), name, image,
-            out _, out var call);
-        message = Utf8Message(GateClient.ReplyData<NtLoadDriverReply>(call));
-        gate.Release(call);
-        return status;
+        using var answer = gate.CallWithData<NtLoadDriverRequest, NtLoadDriverReply>(new NtLoadDriverRequest((uint)name.Length, (uint)image.Length), name, image);
+        message = Utf8Message(answer.Data);
+        return answer.Status;
     }
 
     public static NtStatus NtUnloadDriver(string driverServiceName)
     {
-        if (!TryGate(out var gate, out var status)) return status;
+        if (!TryCurrentGate(out var gate, out var status)) return status;
         var name = Encoding.Unicode.GetBytes(driverServiceName);
-        status = gate.Call<NtUnloadDriverRequest, EmptyReply>(new NtUnloadDriverRequest((uint)name.Length, 0), name, default, out _, out var call);
-        gate.Release(call);
-        return status;
+        return gate.Call<NtUnloadDriverRequest, EmptyReply>(new NtUnloadDriverRequest((uint)name.Length, 0), name, default, out _);
     }
 }

@@ -1,0 +1,141 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Platform;
+
+namespace KernelBridge.Client.Gate;
+
+/// <summary>
+/// The transport of one connection, after the handshake: the socket, the frames sent on it, and a
+/// reader thread that hands each Return frame to its call and each completion notice to its pended
+/// request, in arrival order. When the kernel goes, every call in flight and every pended request
+/// learns it (STATUS_PORT_DISCONNECTED), and every later call fails at once.
+/// </summary>
+internal sealed class GateConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly FrameSender _sender;
+    private readonly FrameReceiver _receiver = new();
+    private readonly Thread _reader;
+
+    public GateConnection(Socket socket)
+    {
+        _socket = socket;
+        _sender = new FrameSender(socket);
+        Calls = new CallTable(this);
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = "KernelBridge gate reader" };
+        _reader.Start();
+    }
+
+    public CallTable Calls { get; }
+
+    public OutstandingIo Outstanding { get; } = new();
+
+    /// <summary>False once the kernel has gone (stopped, killed, or it dropped us).</summary>
+    public bool IsConnected => !Calls.IsClosed;
+
+    /// <summary>
+    /// Starts a call: numbers it, enters it in the table and sends it. The call comes back in flight,
+    /// or already completed (the connection is gone, or the frame would be too long). A detached call
+    /// belongs to the pool once sent: the caller must not touch it.
+    /// </summary>
+    public GateCall Send<TRequest>(ushort number, in TRequest request, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2,
+        CallWaiter waiter, int keep, IoTarget? target) where TRequest : unmanaged
+    {
+        if (!Calls.TryStart(waiter, keep, target, out var call)) return call;
+        var length = FrameHeader.Size + Unsafe.SizeOf<TRequest>() + data1.Length + data2.Length;
+        if (length > WireProtocol.MaxFrameLength)
+        {
+            Calls.Fail(call, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
+            return call;
+        }
+        if (!_sender.Send(FrameKind.Call, number, call.Sequence, GateClient.CurrentThreadId, in request, data1, data2))
+            Break(NtStatus.STATUS_PORT_DISCONNECTED);
+        return call;
+    }
+
+    private void ReadLoop()
+    {
+        try
+        {
+            while (_receiver.Receive(_socket) is { } frame)
+            {
+                var span = frame.Span;
+                var header = MemoryMarshal.Read<FrameHeader>(span);
+                var payload = span[FrameHeader.Size..];
+                if (header.Kind == FrameKind.Return) OnReturn(header, payload);
+                else if (header.Kind == FrameKind.Notify) OnNotify(header, payload);
+                else throw new ProtocolViolationException($"unexpected {header.Kind} frame from the kernel");
+            }
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (ProtocolViolationException)
+        {
+        }
+        catch (ArgumentException)
+        {
+            // The connection was torn down under the reader (Dispose gave up waiting for it).
+        }
+        Break(NtStatus.STATUS_PORT_DISCONNECTED);
+    }
+
+    private void OnReturn(in FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (Calls.TryTake(header.Sequence) is not { } call) return;
+        var target = call.Target;
+        var orphaned = false;
+        if (target is { } io && payload.Length >= Unsafe.SizeOf<IoTransferReply>())
+        {
+            // The caller's memory is written here, once, before the caller can see the result; the
+            // call keeps only the fixed reply. A pended request's memory is written again on completion.
+            var transfer = MemoryMarshal.Read<IoTransferReply>(payload);
+            io.Apply(transfer, payload[Unsafe.SizeOf<IoTransferReply>()..]);
+            orphaned = (transfer.Flags & IoReplyFlags.CompletionFollows) != 0 && !Outstanding.TryAdd(header.Sequence, io);
+        }
+        call.Complete((NtStatus)header.Value, payload);
+        // Pended while the connection went: its completion will never come.
+        if (orphaned) target!.Value.Completed?.Invoke(Calls.ClosedWith);
+    }
+
+    private void OnNotify(in FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if ((NotificationKind)header.Code != NotificationKind.IoCompletion || payload.Length < Unsafe.SizeOf<IoTransferReply>())
+            throw new ProtocolViolationException($"unknown notification {header.Code} from the kernel");
+        if (!Outstanding.TryTake(header.Sequence, out var target)) return;
+        var transfer = MemoryMarshal.Read<IoTransferReply>(payload);
+        target.Apply(transfer, payload[Unsafe.SizeOf<IoTransferReply>()..]);
+        target.Completed?.Invoke((NtStatus)transfer.IoStatus.Status);
+    }
+
+    /// <summary>The kernel is gone: every waiting call and pended request fails now, every later call at once.</summary>
+    public void Break(NtStatus status)
+    {
+        Calls.Close(status);
+        Outstanding.Close(Calls.ClosedWith);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        _socket.Dispose();
+        // A reader that does not stop (stuck in a user callback) keeps its buffers: freeing them under it would crash it.
+        if (_reader.Join(TimeSpan.FromSeconds(5)) || !_reader.IsAlive)
+        {
+            _sender.Dispose();
+            _receiver.Dispose();
+        }
+    }
+}
