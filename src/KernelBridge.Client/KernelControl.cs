@@ -26,10 +26,10 @@ public static class KernelControl
     public static KernelState QueryState(GateClient? gate = null)
     {
         gate ??= GateClient.Current;
-        using var answer = gate.CallWithData<KbQueryKernelStateRequest, KbKernelStateReply>(new KbQueryKernelStateRequest(0));
+        using var answer = Syscalls.KbQueryKernelState(gate, new KbQueryKernelStateRequest(0));
         NtStatusException.ThrowIfFailed(answer.Status, "KbQueryKernelState");
         var reply = answer.Reply;
-        var reader = new WireReader(answer.Data);
+        var reader = new WireReader(KbKernelStateReply.ReadData(in reply, answer.Data).Types, "KbQueryKernelState");
         var types = new List<ObjectTypeCount>();
         for (var i = 0; i < reply.TypeCount; i++)
         {
@@ -44,11 +44,12 @@ public static class KernelControl
     public static IReadOnlyList<DriverInfo> QueryDrivers(GateClient? gate = null)
     {
         gate ??= GateClient.Current;
-        using var answer = gate.CallWithData<KbQueryDriversRequest, KbDriversReply>(new KbQueryDriversRequest(0));
+        using var answer = Syscalls.KbQueryDrivers(gate, new KbQueryDriversRequest(0));
         NtStatusException.ThrowIfFailed(answer.Status, "KbQueryDrivers");
-        var reader = new WireReader(answer.Data);
+        var reply = answer.Reply;
+        var reader = new WireReader(KbDriversReply.ReadData(in reply, answer.Data).Records, "KbQueryDrivers");
         var drivers = new List<DriverInfo>();
-        for (var i = 0; i < answer.Reply.Count; i++)
+        for (var i = 0; i < reply.Count; i++)
         {
             var record = reader.Read<KbDriverRecord>("driver");
             drivers.Add(new DriverInfo(reader.TakeString(record.NameBytes, "name"), reader.TakeString(record.ImagePathBytes, "image"),
@@ -62,7 +63,7 @@ public static class KernelControl
     public static NtStatus Shutdown(GateClient? gate = null)
     {
         gate ??= GateClient.Current;
-        return gate.Call<KbShutdownKernelRequest, EmptyReply>(new KbShutdownKernelRequest(0), default, default, out _);
+        return Syscalls.KbShutdownKernel(gate, new KbShutdownKernelRequest(0), out _);
     }
 
     internal static int SizeOf<T>() where T : unmanaged => Unsafe.SizeOf<T>();

@@ -32,7 +32,7 @@ public sealed partial class GateClient
     }
 
     /// <summary>As <see cref="Call{TRequest, TReply}"/>, keeping the reply's variable data for the caller to read until it disposes the answer.</summary>
-    internal CallAnswer<TReply> CallWithData<TRequest, TReply>(in TRequest request, ReadOnlySpan<byte> data1 = default, ReadOnlySpan<byte> data2 = default)
+    internal CallAnswer<TReply> CallWithData<TRequest, TReply>(scoped in TRequest request, scoped ReadOnlySpan<byte> data1 = default, scoped ReadOnlySpan<byte> data2 = default)
         where TRequest : unmanaged, IRequest<TReply>
         where TReply : unmanaged
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Client.Gate;
@@ -19,11 +18,10 @@ public static unsafe partial class Ntdll
     {
         if (fileHandle is null || ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
-        var name = Encoding.Unicode.GetBytes(objectAttributes.ObjectName ?? "");
-        status = gate.Call<NtCreateFileRequest, NtCreateFileReply>(
+        status = Syscalls.NtCreateFile(gate,
             new NtCreateFileRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, fileAttributes,
-                (uint)shareAccess, (uint)createDisposition, (uint)createOptions, (uint)name.Length, 0),
-            name, default, out var reply);
+                (uint)shareAccess, (uint)createDisposition, (uint)createOptions, 0, 0),
+            new(NameOf(objectAttributes)), out var reply);
         if ((reply.Flags & IoReplyFlags.IosbWritten) != 0) WriteIosb(ioStatusBlock, reply.IoStatus);
         if (status.IsSuccess)
         {
@@ -54,8 +52,8 @@ public static unsafe partial class Ntdll
         var current = new ReadOnlySpan<byte>(buffer, (int)NtReadFileRequest.BufferToSend(flags, (ulong)buffer, length));
         var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
-            byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, (uint)current.Length);
-        return gate.Call<NtReadFileRequest, IoTransferReply>(request, current, default, out _, new IoTarget(ioStatusBlock, buffer, length, completed));
+            byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
+        return Syscalls.NtReadFile(gate, request, new(current), new IoTarget(ioStatusBlock, buffer, length, completed));
     }
 
     /// <summary>NtWriteFile from <paramref name="buffer"/>.</summary>
@@ -69,11 +67,11 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (buffer is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
+        // The length travels as the data's length (the declaration's rule): Length bytes follow.
         var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
-            byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
+            byteOffset is null ? 0 : *byteOffset, 0, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
-        return gate.Call<NtWriteFileRequest, IoTransferReply>(request, new ReadOnlySpan<byte>(buffer, (int)length), default, out _,
-            new IoTarget(ioStatusBlock, null, 0, completed));
+        return Syscalls.NtWriteFile(gate, request, new(new ReadOnlySpan<byte>(buffer, (int)length)), new IoTarget(ioStatusBlock, null, 0, completed));
     }
 
     /// <summary>
@@ -96,9 +94,8 @@ public static unsafe partial class Ntdll
         var input = new ReadOnlySpan<byte>(inputBuffer, (int)NtDeviceIoControlFileRequest.InputToSend((ulong)inputBuffer, inputBufferLength));
         var current = new ReadOnlySpan<byte>(outputBuffer, (int)NtDeviceIoControlFileRequest.OutputToSend(ioControlCode, (ulong)outputBuffer, outputBufferLength));
         var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
-            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, (uint)input.Length, (uint)current.Length, 0);
-        return gate.Call<NtDeviceIoControlFileRequest, IoTransferReply>(request, input, current, out _,
-            new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed));
+            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, 0, 0, 0);
+        return Syscalls.NtDeviceIoControlFile(gate, request, new(input, current), new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed));
     }
 
     /// <summary>NtQueryInformationFile.</summary>
@@ -107,9 +104,9 @@ public static unsafe partial class Ntdll
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<NtQueryInformationFileRequest, IoTransferReply>(
+        return Syscalls.NtQueryInformationFile(gate,
             new NtQueryInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (ulong)fileInformation, length, (uint)fileInformationClass),
-            default, default, out _, new IoTarget(ioStatusBlock, fileInformation, length));
+            new IoTarget(ioStatusBlock, fileInformation, length));
     }
 
     /// <summary>NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.</summary>
@@ -124,17 +121,15 @@ public static unsafe partial class Ntdll
             message = LastConnectionError ?? "";
             return status;
         }
-        var name = Encoding.Unicode.GetBytes(driverServiceName);
-        var image = Encoding.Unicode.GetBytes(Path.GetFullPath(imagePath));
-        using var answer = gate.CallWithData<NtLoadDriverRequest, NtLoadDriverReply>(new NtLoadDriverRequest((uint)name.Length, (uint)image.Length), name, image);
-        message = Utf8Message(answer.Data);
+        using var answer = Syscalls.NtLoadDriver(gate, new NtLoadDriverRequest(0, 0), new(driverServiceName, Path.GetFullPath(imagePath)));
+        var reply = answer.Reply;
+        message = Utf8Message(NtLoadDriverReply.ReadData(in reply, answer.Data).Message);
         return answer.Status;
     }
 
     public static NtStatus NtUnloadDriver(string driverServiceName)
     {
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        var name = Encoding.Unicode.GetBytes(driverServiceName);
-        return gate.Call<NtUnloadDriverRequest, EmptyReply>(new NtUnloadDriverRequest((uint)name.Length, 0), name, default, out _);
+        return Syscalls.NtUnloadDriver(gate, new NtUnloadDriverRequest(0, 0), new(driverServiceName), out _);
     }
 }

@@ -30,24 +30,27 @@ public static unsafe partial class Ntdll
     internal static NtStatus NtCreateIoCompletion(GateClient? gate, nint* ioCompletionHandle, uint desiredAccess, ObjectAttributes objectAttributes,
         uint numberOfConcurrentThreads)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(gate, ioCompletionHandle, new NtCreateIoCompletionRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            numberOfConcurrentThreads, (uint)name.Length), name);
+        if (!BeginOpen(ref gate, ioCompletionHandle, out var status)) return status;
+        status = Syscalls.NtCreateIoCompletion(gate, new NtCreateIoCompletionRequest(objectAttributes.RootDirectory, desiredAccess,
+            (uint)objectAttributes.Attributes, numberOfConcurrentThreads, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(ioCompletionHandle, status, reply);
     }
 
     public static NtStatus NtOpenIoCompletion(nint* ioCompletionHandle, uint desiredAccess, ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, ioCompletionHandle, new NtOpenIoCompletionRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            (uint)name.Length, 0), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, ioCompletionHandle, out var status)) return status;
+        status = Syscalls.NtOpenIoCompletion(gate, new NtOpenIoCompletionRequest(objectAttributes.RootDirectory, desiredAccess,
+            (uint)objectAttributes.Attributes, 0, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(ioCompletionHandle, status, reply);
     }
 
     /// <summary>NtSetIoCompletion: queues a packet {key, apcContext, status, information}.</summary>
     public static NtStatus NtSetIoCompletion(nint ioCompletionHandle, nint keyContext, nint apcContext, NtStatus ioStatus, nuint ioStatusInformation)
     {
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<NtSetIoCompletionRequest, EmptyReply>(new NtSetIoCompletionRequest(ioCompletionHandle, (ulong)keyContext, (ulong)apcContext,
-            ioStatus, 0, (long)ioStatusInformation), default, default, out _);
+        return Syscalls.NtSetIoCompletion(gate, new NtSetIoCompletionRequest(ioCompletionHandle, (ulong)keyContext, (ulong)apcContext,
+            ioStatus, 0, (long)ioStatusInformation), out _);
     }
 
     /// <summary>NtRemoveIoCompletion: one packet, STATUS_TIMEOUT, or STATUS_ABANDONED_WAIT_0 if the port closes under the wait.</summary>
@@ -74,11 +77,11 @@ public static unsafe partial class Ntdll
     {
         if (information is null || count == 0) return NtStatus.STATUS_INVALID_PARAMETER;
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        using var answer = gate.CallWithData<NtRemoveIoCompletionRequest, RemoveIoCompletionReply>(new NtRemoveIoCompletionRequest(port, count,
+        using var answer = Syscalls.NtRemoveIoCompletion(gate, new NtRemoveIoCompletionRequest(port, count,
             alertable ? 1u : 0, timeout is null ? 0u : 1, 0, timeout is null ? 0 : *timeout));
         var reply = answer.Reply;
-        var packetBytes = (int)reply.Count * Marshal.SizeOf<CompletionPacket>();
-        var packets = MemoryMarshal.Cast<byte, CompletionPacket>(answer.Data[..packetBytes]);
+        var data = RemoveIoCompletionReply.ReadData(in reply, answer.Data);
+        var packets = data.Packets;
         for (var i = 0; i < packets.Length; i++)
         {
             information[i].KeyContext = (nint)packets[i].KeyContext;
@@ -87,7 +90,7 @@ public static unsafe partial class Ntdll
             information[i].IoStatusBlock.Status = packets[i].Status;
         }
         if (removed is not null) *removed = (uint)packets.Length;
-        RunApcs(MemoryMarshal.Cast<byte, ApcRecord>(answer.Data[packetBytes..])[..(int)reply.ApcCount]);
+        RunApcs(data.Apcs);
         return answer.Status;
     }
 
@@ -96,7 +99,7 @@ public static unsafe partial class Ntdll
     {
         depth = 0;
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        status = gate.Call<NtQueryIoCompletionRequest, StateReply>(new NtQueryIoCompletionRequest(ioCompletionHandle), default, default, out var reply);
+        status = Syscalls.NtQueryIoCompletion(gate, new NtQueryIoCompletionRequest(ioCompletionHandle), out var reply);
         depth = reply.State;
         return status;
     }
@@ -112,9 +115,8 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (fileInformation is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
-        return gate.Call<NtSetInformationFileRequest, IoTransferReply>(new NtSetInformationFileRequest(fileHandle, (ulong)ioStatusBlock,
-            (uint)fileInformationClass, length), new ReadOnlySpan<byte>(fileInformation, (int)length), default, out _,
-            new IoTarget(ioStatusBlock, null, 0));
+        return Syscalls.NtSetInformationFile(gate, new NtSetInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (uint)fileInformationClass, 0),
+            new(new ReadOnlySpan<byte>(fileInformation, (int)length)), new IoTarget(ioStatusBlock, null, 0));
     }
 
     /// <summary>NtCancelIoFile: this thread's I/O on the file; returns once it has completed.</summary>
@@ -122,8 +124,7 @@ public static unsafe partial class Ntdll
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<NtCancelIoFileRequest, IoTransferReply>(new NtCancelIoFileRequest(fileHandle), default, default, out _,
-            new IoTarget(ioStatusBlock, null, 0));
+        return Syscalls.NtCancelIoFile(gate, new NtCancelIoFileRequest(fileHandle), new IoTarget(ioStatusBlock, null, 0));
     }
 
     /// <summary>NtCancelIoFileEx: the process's I/O on the file issued with <paramref name="ioRequestToCancel"/> (or all); STATUS_NOT_FOUND if none.</summary>
@@ -134,8 +135,7 @@ public static unsafe partial class Ntdll
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
-        return gate.Call<NtCancelIoFileExRequest, IoTransferReply>(new NtCancelIoFileExRequest(fileHandle, (ulong)ioRequestToCancel), default, default,
-            out _, new IoTarget(ioStatusBlock, null, 0));
+        return Syscalls.NtCancelIoFileEx(gate, new NtCancelIoFileExRequest(fileHandle, (ulong)ioRequestToCancel), new IoTarget(ioStatusBlock, null, 0));
     }
 
     /// <summary>NtCancelSynchronousIoFile: the synchronous I/O the thread is blocked in; STATUS_NOT_FOUND if none.</summary>
@@ -143,7 +143,7 @@ public static unsafe partial class Ntdll
     {
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<NtCancelSynchronousIoFileRequest, IoTransferReply>(new NtCancelSynchronousIoFileRequest(threadHandle, (ulong)ioRequestToCancel),
-            default, default, out _, new IoTarget(ioStatusBlock, null, 0));
+        return Syscalls.NtCancelSynchronousIoFile(gate, new NtCancelSynchronousIoFileRequest(threadHandle, (ulong)ioRequestToCancel),
+            new IoTarget(ioStatusBlock, null, 0));
     }
 }

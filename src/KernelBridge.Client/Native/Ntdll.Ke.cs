@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text;
+using System.Diagnostics.CodeAnalysis;
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Client.Gate;
@@ -23,9 +23,10 @@ public static unsafe partial class Ntdll
     internal static NtStatus NtCreateEvent(GateClient? gate, nint* eventHandle, uint desiredAccess, ObjectAttributes objectAttributes, EventType eventType,
         bool initialState)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(gate, eventHandle, new NtCreateEventRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            (uint)eventType, initialState ? 1u : 0, (uint)name.Length, 0), name);
+        if (!BeginOpen(ref gate, eventHandle, out var status)) return status;
+        status = Syscalls.NtCreateEvent(gate, new NtCreateEventRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
+            (uint)eventType, initialState ? 1u : 0, 0, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(eventHandle, status, reply);
     }
 
     public static NtStatus NtOpenEvent(nint* eventHandle, uint desiredAccess, ObjectAttributes objectAttributes) =>
@@ -33,29 +34,32 @@ public static unsafe partial class Ntdll
 
     internal static NtStatus NtOpenEvent(GateClient? gate, nint* eventHandle, uint desiredAccess, ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(gate, eventHandle, new NtOpenEventRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
+        if (!BeginOpen(ref gate, eventHandle, out var status)) return status;
+        status = Syscalls.NtOpenEvent(gate, new NtOpenEventRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, 0, 0),
+            new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(eventHandle, status, reply);
     }
 
     public static NtStatus NtSetEvent(nint eventHandle, int* previousState) => NtSetEvent(null, eventHandle, previousState);
 
     internal static NtStatus NtSetEvent(GateClient? gate, nint eventHandle, int* previousState) =>
-        StateCall(gate, new NtSetEventRequest(eventHandle), previousState);
+        TryGate(ref gate, out var status) ? StateOut(previousState, Syscalls.NtSetEvent(gate, new NtSetEventRequest(eventHandle), out var reply), reply) : status;
 
     public static NtStatus NtResetEvent(nint eventHandle, int* previousState) => NtResetEvent(null, eventHandle, previousState);
 
     internal static NtStatus NtResetEvent(GateClient? gate, nint eventHandle, int* previousState) =>
-        StateCall(gate, new NtResetEventRequest(eventHandle), previousState);
+        TryGate(ref gate, out var status) ? StateOut(previousState, Syscalls.NtResetEvent(gate, new NtResetEventRequest(eventHandle), out var reply), reply) : status;
 
     public static NtStatus NtPulseEvent(nint eventHandle, int* previousState) => NtPulseEvent(null, eventHandle, previousState);
 
     internal static NtStatus NtPulseEvent(GateClient? gate, nint eventHandle, int* previousState) =>
-        StateCall(gate, new NtPulseEventRequest(eventHandle), previousState);
+        TryGate(ref gate, out var status) ? StateOut(previousState, Syscalls.NtPulseEvent(gate, new NtPulseEventRequest(eventHandle), out var reply), reply) : status;
 
     /// <summary>NtQueryEvent(EventBasicInformation): the event's type and state.</summary>
     public static NtStatus NtQueryEvent(nint eventHandle, out EventType eventType, out int state)
     {
-        var status = QueryCall(new NtQueryEventRequest(eventHandle), out var reply);
+        QueryStateReply reply = default;
+        var status = TryCurrentGate(out var gate, out var failure) ? Syscalls.NtQueryEvent(gate, new NtQueryEventRequest(eventHandle), out reply) : failure;
         eventType = (EventType)reply.Value1;
         state = reply.Value2;
         return status;
@@ -65,23 +69,31 @@ public static unsafe partial class Ntdll
 
     public static NtStatus NtCreateSemaphore(nint* semaphoreHandle, uint desiredAccess, ObjectAttributes objectAttributes, int initialCount, int maximumCount)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, semaphoreHandle, new NtCreateSemaphoreRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            initialCount, maximumCount, (uint)name.Length, 0), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, semaphoreHandle, out var status)) return status;
+        status = Syscalls.NtCreateSemaphore(gate, new NtCreateSemaphoreRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
+            initialCount, maximumCount, 0, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(semaphoreHandle, status, reply);
     }
 
     public static NtStatus NtOpenSemaphore(nint* semaphoreHandle, uint desiredAccess, ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, semaphoreHandle, new NtOpenSemaphoreRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, semaphoreHandle, out var status)) return status;
+        status = Syscalls.NtOpenSemaphore(gate, new NtOpenSemaphoreRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, 0, 0),
+            new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(semaphoreHandle, status, reply);
     }
 
     public static NtStatus NtReleaseSemaphore(nint semaphoreHandle, int releaseCount, int* previousCount) =>
-        StateCall(null, new NtReleaseSemaphoreRequest(semaphoreHandle, releaseCount, 0), previousCount);
+        TryCurrentGate(out var gate, out var status)
+            ? StateOut(previousCount, Syscalls.NtReleaseSemaphore(gate, new NtReleaseSemaphoreRequest(semaphoreHandle, releaseCount, 0), out var reply), reply)
+            : status;
 
     public static NtStatus NtQuerySemaphore(nint semaphoreHandle, out int currentCount, out int maximumCount)
     {
-        var status = QueryCall(new NtQuerySemaphoreRequest(semaphoreHandle), out var reply);
+        QueryStateReply reply = default;
+        var status = TryCurrentGate(out var gate, out var failure) ? Syscalls.NtQuerySemaphore(gate, new NtQuerySemaphoreRequest(semaphoreHandle), out reply) : failure;
         currentCount = reply.Value1;
         maximumCount = reply.Value2;
         return status;
@@ -91,23 +103,32 @@ public static unsafe partial class Ntdll
 
     public static NtStatus NtCreateMutant(nint* mutantHandle, uint desiredAccess, ObjectAttributes objectAttributes, bool initialOwner)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, mutantHandle, new NtCreateMutantRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            initialOwner ? 1u : 0, (uint)name.Length), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, mutantHandle, out var status)) return status;
+        status = Syscalls.NtCreateMutant(gate, new NtCreateMutantRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
+            initialOwner ? 1u : 0, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(mutantHandle, status, reply);
     }
 
     public static NtStatus NtOpenMutant(nint* mutantHandle, uint desiredAccess, ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, mutantHandle, new NtOpenMutantRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, mutantHandle, out var status)) return status;
+        status = Syscalls.NtOpenMutant(gate, new NtOpenMutantRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, 0, 0),
+            new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(mutantHandle, status, reply);
     }
 
-    public static NtStatus NtReleaseMutant(nint mutantHandle, int* previousCount) => StateCall(null, new NtReleaseMutantRequest(mutantHandle), previousCount);
+    public static NtStatus NtReleaseMutant(nint mutantHandle, int* previousCount) =>
+        TryCurrentGate(out var gate, out var status)
+            ? StateOut(previousCount, Syscalls.NtReleaseMutant(gate, new NtReleaseMutantRequest(mutantHandle), out var reply), reply)
+            : status;
 
     /// <summary>NtQueryMutant(MutantBasicInformation): CurrentCount (1 free, 0 owned once, -1 twice...), OwnedByCaller, AbandonedState.</summary>
     public static NtStatus NtQueryMutant(nint mutantHandle, out int currentCount, out bool ownedByCaller, out bool abandonedState)
     {
-        var status = QueryCall(new NtQueryMutantRequest(mutantHandle), out var reply);
+        QueryStateReply reply = default;
+        var status = TryCurrentGate(out var gate, out var failure) ? Syscalls.NtQueryMutant(gate, new NtQueryMutantRequest(mutantHandle), out reply) : failure;
         currentCount = reply.Value1;
         ownedByCaller = reply.Value2 != 0;
         abandonedState = reply.Value3 != 0;
@@ -118,33 +139,49 @@ public static unsafe partial class Ntdll
 
     public static NtStatus NtCreateTimer(nint* timerHandle, uint desiredAccess, ObjectAttributes objectAttributes, TimerType timerType)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, timerHandle, new NtCreateTimerRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            (uint)timerType, (uint)name.Length), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, timerHandle, out var status)) return status;
+        status = Syscalls.NtCreateTimer(gate, new NtCreateTimerRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
+            (uint)timerType, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(timerHandle, status, reply);
     }
 
     public static NtStatus NtOpenTimer(nint* timerHandle, uint desiredAccess, ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(null, timerHandle, new NtOpenTimerRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
+        GateClient? gate = null;
+        if (!BeginOpen(ref gate, timerHandle, out var status)) return status;
+        status = Syscalls.NtOpenTimer(gate, new NtOpenTimerRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes, 0, 0),
+            new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(timerHandle, status, reply);
     }
 
     /// <summary>NtSetTimer: due time in 100 ns units (negative relative), an optional APC for this thread, a period in ms.</summary>
     public static NtStatus NtSetTimer(nint timerHandle, long* dueTime, nint timerApcRoutine, nint timerContext, bool resumeTimer, int period, int* previousState)
     {
         if (dueTime is null) return NtStatus.STATUS_ACCESS_VIOLATION;
-        return StateCall(null, new NtSetTimerRequest(timerHandle, *dueTime, (ulong)timerApcRoutine, (ulong)timerContext, period, resumeTimer ? 1u : 0), previousState);
+        if (!TryCurrentGate(out var gate, out var status)) return status;
+        status = Syscalls.NtSetTimer(gate, new NtSetTimerRequest(timerHandle, *dueTime, (ulong)timerApcRoutine, (ulong)timerContext, period, resumeTimer ? 1u : 0),
+            out var reply);
+        return StateOut(previousState, status, reply);
     }
 
-    public static NtStatus NtCancelTimer(nint timerHandle, int* currentState) => StateCall(null, new NtCancelTimerRequest(timerHandle), currentState);
+    public static NtStatus NtCancelTimer(nint timerHandle, int* currentState) =>
+        TryCurrentGate(out var gate, out var status)
+            ? StateOut(currentState, Syscalls.NtCancelTimer(gate, new NtCancelTimerRequest(timerHandle), out var reply), reply)
+            : status;
 
     // ---- Waits and APCs ----
 
     /// <summary>NtWaitForSingleObject; timeout in 100 ns units (negative relative), null forever. Alertable waits run queued APCs and return STATUS_USER_APC.</summary>
     public static NtStatus NtWaitForSingleObject(nint handle, bool alertable, long* timeout) => NtWaitForSingleObject(null, handle, alertable, timeout);
 
-    internal static NtStatus NtWaitForSingleObject(GateClient? gate, nint handle, bool alertable, long* timeout) =>
-        WaitCall(gate, new NtWaitForSingleObjectRequest(handle, timeout is null ? 0 : *timeout, alertable ? 1u : 0, timeout is null ? 0u : 1), default);
+    internal static NtStatus NtWaitForSingleObject(GateClient? gate, nint handle, bool alertable, long* timeout)
+    {
+        if (!TryGate(ref gate, out var status)) return status;
+        using var answer = Syscalls.NtWaitForSingleObject(gate,
+            new NtWaitForSingleObjectRequest(handle, timeout is null ? 0 : *timeout, alertable ? 1u : 0, timeout is null ? 0u : 1));
+        return AfterWait(answer);
+    }
 
     /// <summary>
     /// NtWaitForSingleObject without a thread (non-alertable): the task ends with the wait's status;
@@ -158,84 +195,89 @@ public static unsafe partial class Ntdll
     public static NtStatus NtWaitForMultipleObjects(uint count, nint* handles, WaitType waitType, bool alertable, long* timeout)
     {
         if (handles is null && count != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryCurrentGate(out var gate, out var status)) return status;
         // Send at most one more than the limit: the kernel answers STATUS_INVALID_PARAMETER_1 for too many.
-        var sent = NtWaitForMultipleObjectsRequest.HandlesToSend(count);
-        Span<long> wire = stackalloc long[(int)sent];
+        Span<long> wire = stackalloc long[(int)NtWaitForMultipleObjectsRequest.HandlesToSend(count)];
         for (var i = 0; i < wire.Length; i++) wire[i] = handles[i];
-        return WaitCall(null, new NtWaitForMultipleObjectsRequest(count, (uint)waitType, alertable ? 1u : 0, timeout is null ? 0u : 1, timeout is null ? 0 : *timeout,
-            sent, 0), MemoryMarshal.AsBytes(wire));
+        using var answer = Syscalls.NtWaitForMultipleObjects(gate, new NtWaitForMultipleObjectsRequest(count, (uint)waitType, alertable ? 1u : 0,
+            timeout is null ? 0u : 1, timeout is null ? 0 : *timeout, 0, 0), new(wire));
+        return AfterWait(answer);
     }
 
     /// <summary>NtDelayExecution: sleeps (alertably, if asked); STATUS_SUCCESS, or STATUS_USER_APC after running APCs.</summary>
-    public static NtStatus NtDelayExecution(bool alertable, long* delayInterval) =>
-        WaitCall(null, new NtDelayExecutionRequest(alertable ? 1u : 0, delayInterval is null ? 0u : 1, delayInterval is null ? 0 : *delayInterval), default);
-
-    /// <summary>NtTestAlert: runs this thread's queued user APCs now.</summary>
-    public static NtStatus NtTestAlert() => WaitCall(null, new NtTestAlertRequest(0), default);
-
-    /// <summary>NtQueueApcThread: routine(argument1, argument2, argument3) on the thread's next alertable wait.</summary>
-    public static NtStatus NtQueueApcThread(nint threadHandle, nint apcRoutine, nint argument1, nint argument2, nint argument3)
+    public static NtStatus NtDelayExecution(bool alertable, long* delayInterval)
     {
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<NtQueueApcThreadRequest, EmptyReply>(new NtQueueApcThreadRequest(threadHandle, (ulong)apcRoutine, (ulong)argument1,
-            (ulong)argument2, (ulong)argument3), default, default, out _);
+        using var answer = Syscalls.NtDelayExecution(gate,
+            new NtDelayExecutionRequest(alertable ? 1u : 0, delayInterval is null ? 0u : 1, delayInterval is null ? 0 : *delayInterval));
+        return AfterWait(answer);
     }
+
+    /// <summary>NtTestAlert: runs this thread's queued user APCs now.</summary>
+    public static NtStatus NtTestAlert()
+    {
+        if (!TryCurrentGate(out var gate, out var status)) return status;
+        using var answer = Syscalls.NtTestAlert(gate, new NtTestAlertRequest(0));
+        return AfterWait(answer);
+    }
+
+    /// <summary>NtQueueApcThread: routine(argument1, argument2, argument3) on the thread's next alertable wait.</summary>
+    public static NtStatus NtQueueApcThread(nint threadHandle, nint apcRoutine, nint argument1, nint argument2, nint argument3) =>
+        TryCurrentGate(out var gate, out var status)
+            ? Syscalls.NtQueueApcThread(gate, new NtQueueApcThreadRequest(threadHandle, (ulong)apcRoutine, (ulong)argument1, (ulong)argument2, (ulong)argument3), out _)
+            : status;
 
     /// <summary>NtOpenThread by thread id (a thread of this process the kernel has seen).</summary>
     public static NtStatus NtOpenThread(nint* threadHandle, uint desiredAccess, ObjectAttributes objectAttributes, long threadId)
     {
         if (!TryCurrentGate(out var gate, out var status)) return status;
-        status = gate.Call<NtOpenThreadRequest, HandleReply>(new NtOpenThreadRequest(desiredAccess, (uint)objectAttributes.Attributes, threadId),
-            default, default, out var reply);
+        status = Syscalls.NtOpenThread(gate, new NtOpenThreadRequest(desiredAccess, (uint)objectAttributes.Attributes, threadId), out var reply);
         if (threadHandle is not null) *threadHandle = status.IsSuccess ? (nint)reply.Handle : 0;
         return status;
     }
 
     /// <summary>NtSetInformationObject(ObjectHandleFlagInformation): the handle's inherit and protect-from-close flags.</summary>
-    public static NtStatus NtSetInformationObject(nint handle, bool inherit, bool protectFromClose)
-    {
-        if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<NtSetInformationObjectRequest, EmptyReply>(new NtSetInformationObjectRequest(handle,
-            (uint)ObjectInformationClass.ObjectHandleFlagInformation, inherit ? 1u : 0, protectFromClose ? 1u : 0, 0), default, default, out _);
-    }
+    public static NtStatus NtSetInformationObject(nint handle, bool inherit, bool protectFromClose) =>
+        TryCurrentGate(out var gate, out var status)
+            ? Syscalls.NtSetInformationObject(gate, new NtSetInformationObjectRequest(handle, (uint)ObjectInformationClass.ObjectHandleFlagInformation,
+                inherit ? 1u : 0, protectFromClose ? 1u : 0, 0), out _)
+            : status;
 
     // ---- Shared shapes ----
 
-    private static byte[] NameBytes(in ObjectAttributes objectAttributes) =>
-        objectAttributes.ObjectName is null ? [] : Encoding.Unicode.GetBytes(objectAttributes.ObjectName);
+    /// <summary>An object name as it travels (UTF-16, the string's own characters; none for an unnamed object).</summary>
+    private static ReadOnlySpan<char> NameOf(in ObjectAttributes objectAttributes) => objectAttributes.ObjectName;
 
-    private static NtStatus OpenOrCreate<TRequest>(GateClient? gate, nint* handle, in TRequest request, byte[] name)
-        where TRequest : unmanaged, IRequest<HandleReply>
+    /// <summary>The checks every create and open makes before the call: somewhere to put the handle, and a connection.</summary>
+    private static bool BeginOpen([NotNullWhen(true)] ref GateClient? gate, nint* handle, out NtStatus status)
     {
-        if (handle is null) return NtStatus.STATUS_ACCESS_VIOLATION;
-        if (!TryGate(ref gate, out var status)) return status;
-        status = gate.Call<TRequest, HandleReply>(request, name, default, out var reply);
+        if (handle is null)
+        {
+            status = NtStatus.STATUS_ACCESS_VIOLATION;
+            return false;
+        }
+        return TryGate(ref gate, out status);
+    }
+
+    /// <summary>Writes the new handle (0 on failure), as the Nt create and open calls do.</summary>
+    private static NtStatus HandleOut(nint* handle, NtStatus status, in HandleReply reply)
+    {
         *handle = status.IsSuccess ? (nint)reply.Handle : 0;
         return status;
     }
 
-    private static NtStatus StateCall<TRequest>(GateClient? gate, in TRequest request, int* state) where TRequest : unmanaged, IRequest<StateReply>
+    /// <summary>Writes the previous (or current) state an operation reports, when asked for and only on success.</summary>
+    private static NtStatus StateOut(int* state, NtStatus status, in StateReply reply)
     {
-        if (!TryGate(ref gate, out var status)) return status;
-        status = gate.Call<TRequest, StateReply>(request, default, default, out var reply);
         if (state is not null && status.IsSuccess) *state = reply.State;
         return status;
     }
 
-    private static NtStatus QueryCall<TRequest>(in TRequest request, out QueryStateReply reply) where TRequest : unmanaged, IRequest<QueryStateReply>
+    /// <summary>After a wait: the user APCs an alertable one brings back run on this thread before it returns.</summary>
+    private static NtStatus AfterWait(in CallAnswer<WaitReply> answer)
     {
-        reply = default;
-        if (!TryCurrentGate(out var gate, out var status)) return status;
-        return gate.Call<TRequest, QueryStateReply>(request, default, default, out reply);
-    }
-
-    /// <summary>A wait: the user APCs an alertable one brings back run on this thread before it returns.</summary>
-    private static NtStatus WaitCall<TRequest>(GateClient? gate, in TRequest request, ReadOnlySpan<byte> data) where TRequest : unmanaged, IRequest<WaitReply>
-    {
-        if (!TryGate(ref gate, out var status)) return status;
-        using var answer = gate.CallWithData<TRequest, WaitReply>(request, data);
-        var apcCount = (int)answer.Reply.ApcCount;
-        if (apcCount > 0) RunApcs(MemoryMarshal.Cast<byte, ApcRecord>(answer.Data)[..apcCount]);
+        var reply = answer.Reply;
+        if (reply.ApcCount > 0) RunApcs(WaitReply.ReadData(in reply, answer.Data).Apcs);
         return answer.Status;
     }
 

@@ -13,7 +13,7 @@ public static unsafe partial class Ntdll
     internal static NtStatus NtClose(GateClient? gate, nint handle)
     {
         if (!TryGate(ref gate, out var status)) return status;
-        status = gate.Call<NtCloseRequest, EmptyReply>(new NtCloseRequest(handle), default, default, out _);
+        status = Syscalls.NtClose(gate, new NtCloseRequest(handle), out _);
         if (status.IsSuccess) gate.Handles.Forget(handle);
         return status;
     }
@@ -27,9 +27,8 @@ public static unsafe partial class Ntdll
         nint* targetHandle, uint desiredAccess, uint handleAttributes, DuplicateOptions options)
     {
         if (!TryGate(ref gate, out var status)) return status;
-        status = gate.Call<NtDuplicateObjectRequest, NtDuplicateObjectReply>(
-            new NtDuplicateObjectRequest(sourceProcessHandle, sourceHandle, targetProcessHandle, desiredAccess, handleAttributes, (uint)options, 0),
-            default, default, out var reply);
+        status = Syscalls.NtDuplicateObject(gate,
+            new NtDuplicateObjectRequest(sourceProcessHandle, sourceHandle, targetProcessHandle, desiredAccess, handleAttributes, (uint)options, 0), out var reply);
         if (targetHandle is not null) *targetHandle = (nint)reply.TargetHandle;
         if (status.IsSuccess) gate.Handles.Copy(sourceHandle, (nint)reply.TargetHandle);
         if ((options & DuplicateOptions.DUPLICATE_CLOSE_SOURCE) != 0) gate.Handles.Forget(sourceHandle);
@@ -44,12 +43,11 @@ public static unsafe partial class Ntdll
         uint* returnLength)
     {
         if (!TryGate(ref gate, out var status)) return status;
-        using var answer = gate.CallWithData<NtQueryObjectRequest, NtQueryObjectReply>(
-            new NtQueryObjectRequest(handle, (ulong)buffer, (uint)informationClass, length));
+        using var answer = Syscalls.NtQueryObject(gate, new NtQueryObjectRequest(handle, (ulong)buffer, (uint)informationClass, length));
         var reply = answer.Reply;
         status = answer.Status;
-        if (reply.DataBytes > 0 && buffer is not null)
-            answer.Data[..(int)Math.Min(reply.DataBytes, length)].CopyTo(new Span<byte>(buffer, (int)length));
+        var information = NtQueryObjectReply.ReadData(in reply, answer.Data).Information;
+        if (buffer is not null) information[..Math.Min(information.Length, (int)length)].CopyTo(new Span<byte>(buffer, (int)length));
         if (returnLength is not null && (status.IsSuccess || status.IsWarning || status == NtStatus.STATUS_INFO_LENGTH_MISMATCH))
             *returnLength = reply.ReturnLength;
         return status;
@@ -65,12 +63,12 @@ public static unsafe partial class Ntdll
     {
         if (context is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
-        using var answer = gate.CallWithData<NtQueryDirectoryObjectRequest, NtQueryDirectoryObjectReply>(
+        using var answer = Syscalls.NtQueryDirectoryObject(gate,
             new NtQueryDirectoryObjectRequest(directoryHandle, (ulong)buffer, length, returnSingleEntry ? 1u : 0, restartScan ? 1u : 0, *context));
         var reply = answer.Reply;
         status = answer.Status;
-        if (reply.DataBytes > 0 && buffer is not null)
-            answer.Data[..(int)Math.Min(reply.DataBytes, length)].CopyTo(new Span<byte>(buffer, (int)length));
+        var information = NtQueryDirectoryObjectReply.ReadData(in reply, answer.Data).Information;
+        if (buffer is not null) information[..Math.Min(information.Length, (int)length)].CopyTo(new Span<byte>(buffer, (int)length));
         if (status != NtStatus.STATUS_INVALID_HANDLE && status != NtStatus.STATUS_OBJECT_TYPE_MISMATCH && status != NtStatus.STATUS_ACCESS_DENIED)
         {
             *context = reply.Context;
@@ -84,9 +82,10 @@ public static unsafe partial class Ntdll
 
     internal static NtStatus NtOpenDirectoryObject(GateClient? gate, nint* directoryHandle, uint desiredAccess, in ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(gate, directoryHandle, new NtOpenDirectoryObjectRequest(objectAttributes.RootDirectory, desiredAccess,
-            (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
+        if (!BeginOpen(ref gate, directoryHandle, out var status)) return status;
+        status = Syscalls.NtOpenDirectoryObject(gate, new NtOpenDirectoryObjectRequest(objectAttributes.RootDirectory, desiredAccess,
+            (uint)objectAttributes.Attributes, 0, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(directoryHandle, status, reply);
     }
 
     public static NtStatus NtOpenSymbolicLinkObject(nint* linkHandle, uint desiredAccess, in ObjectAttributes objectAttributes) =>
@@ -94,9 +93,10 @@ public static unsafe partial class Ntdll
 
     internal static NtStatus NtOpenSymbolicLinkObject(GateClient? gate, nint* linkHandle, uint desiredAccess, in ObjectAttributes objectAttributes)
     {
-        var name = NameBytes(objectAttributes);
-        return OpenOrCreate(gate, linkHandle, new NtOpenSymbolicLinkObjectRequest(objectAttributes.RootDirectory, desiredAccess,
-            (uint)objectAttributes.Attributes, (uint)name.Length, 0), name);
+        if (!BeginOpen(ref gate, linkHandle, out var status)) return status;
+        status = Syscalls.NtOpenSymbolicLinkObject(gate, new NtOpenSymbolicLinkObjectRequest(objectAttributes.RootDirectory, desiredAccess,
+            (uint)objectAttributes.Attributes, 0, 0), new(NameOf(objectAttributes)), out var reply);
+        return HandleOut(linkHandle, status, reply);
     }
 
     /// <summary>NtQuerySymbolicLinkObject into a caller buffer of <paramref name="maximumLength"/> bytes; the target is NUL-terminated if it fits.</summary>
@@ -107,13 +107,12 @@ public static unsafe partial class Ntdll
         uint* returnedLength)
     {
         if (!TryGate(ref gate, out var status)) return status;
-        using var answer = gate.CallWithData<NtQuerySymbolicLinkObjectRequest, NtQuerySymbolicLinkObjectReply>(
-            new NtQuerySymbolicLinkObjectRequest(linkHandle, maximumLength, 0));
+        using var answer = Syscalls.NtQuerySymbolicLinkObject(gate, new NtQuerySymbolicLinkObjectRequest(linkHandle, maximumLength, 0));
         var reply = answer.Reply;
         status = answer.Status;
         if (status.IsSuccess)
         {
-            answer.Data[..(int)reply.TargetBytes].CopyTo(new Span<byte>(target, maximumLength));
+            NtQuerySymbolicLinkObjectReply.ReadData(in reply, answer.Data).Target.CopyTo(new Span<char>(target, maximumLength / 2));
             if (reply.TargetBytes + 2 <= maximumLength) target[reply.TargetBytes / 2] = '\0';
             if (length is not null) *length = (ushort)reply.TargetBytes;
         }
@@ -130,6 +129,4 @@ public static unsafe partial class Ntdll
     }
 
     internal static string Utf8Message(ReadOnlySpan<byte> data) => data.IsEmpty ? "" : Encoding.UTF8.GetString(data);
-
-    internal static ReadOnlySpan<byte> AsBytes(string s) => MemoryMarshal.AsBytes(s.AsSpan());
 }
