@@ -51,6 +51,18 @@ public static unsafe partial class Kernel32
         return 0;
     }
 
+    /// <summary>Open{Event,Semaphore,Mutex,WaitableTimer}: a null name is ERROR_INVALID_PARAMETER; else the handle, or 0 with the last error.</summary>
+    private static nint OpenNamed(delegate*<nint*, uint, ObjectAttributes, NtStatus> open, uint desiredAccess, bool inheritHandle, string name)
+    {
+        if (name is null)
+        {
+            SetLastError(Win32Error.ERROR_INVALID_PARAMETER);
+            return 0;
+        }
+        nint handle;
+        return Opened(open(&handle, desiredAccess, Named(name, inheritHandle, openIf: false)), handle);
+    }
+
     private static ObjectAttributes Named(string? name, bool inherit, bool openIf) =>
         new(NamedObjectPath(name), (openIf && name is not null ? ObjectAttributeFlags.OBJ_OPENIF : 0) | (inherit ? ObjectAttributeFlags.OBJ_INHERIT : 0));
 
@@ -67,16 +79,7 @@ public static unsafe partial class Kernel32
         return Created(status, handle);
     }
 
-    public static nint OpenEvent(uint desiredAccess, bool inheritHandle, string name)
-    {
-        if (name is null)
-        {
-            SetLastError(Win32Error.ERROR_INVALID_PARAMETER);
-            return 0;
-        }
-        nint handle;
-        return Opened(Ntdll.NtOpenEvent(&handle, desiredAccess, Named(name, inheritHandle, openIf: false)), handle);
-    }
+    public static nint OpenEvent(uint desiredAccess, bool inheritHandle, string name) => OpenNamed(&Ntdll.NtOpenEvent, desiredAccess, inheritHandle, name);
 
     public static bool SetEvent(nint handle) => Check(Ntdll.NtSetEvent(handle, null));
 
@@ -95,16 +98,7 @@ public static unsafe partial class Kernel32
         return Created(Ntdll.NtCreateSemaphore(&handle, AccessMask.SEMAPHORE_ALL_ACCESS, Named(name, false, openIf: true), initialCount, maximumCount), handle);
     }
 
-    public static nint OpenSemaphore(uint desiredAccess, bool inheritHandle, string name)
-    {
-        if (name is null)
-        {
-            SetLastError(Win32Error.ERROR_INVALID_PARAMETER);
-            return 0;
-        }
-        nint handle;
-        return Opened(Ntdll.NtOpenSemaphore(&handle, desiredAccess, Named(name, inheritHandle, openIf: false)), handle);
-    }
+    public static nint OpenSemaphore(uint desiredAccess, bool inheritHandle, string name) => OpenNamed(&Ntdll.NtOpenSemaphore, desiredAccess, inheritHandle, name);
 
     /// <summary>ReleaseSemaphore: past the maximum is FALSE with ERROR_TOO_MANY_POSTS, and nothing changes.</summary>
     public static bool ReleaseSemaphore(nint handle, int releaseCount, int* previousCount) =>
@@ -117,16 +111,7 @@ public static unsafe partial class Kernel32
         return Created(Ntdll.NtCreateMutant(&handle, AccessMask.MUTANT_ALL_ACCESS, Named(name, false, openIf: true), initialOwner), handle);
     }
 
-    public static nint OpenMutex(uint desiredAccess, bool inheritHandle, string name)
-    {
-        if (name is null)
-        {
-            SetLastError(Win32Error.ERROR_INVALID_PARAMETER);
-            return 0;
-        }
-        nint handle;
-        return Opened(Ntdll.NtOpenMutant(&handle, desiredAccess, Named(name, inheritHandle, openIf: false)), handle);
-    }
+    public static nint OpenMutex(uint desiredAccess, bool inheritHandle, string name) => OpenNamed(&Ntdll.NtOpenMutant, desiredAccess, inheritHandle, name);
 
     /// <summary>ReleaseMutex: by a thread that does not own it, FALSE with ERROR_NOT_OWNER.</summary>
     public static bool ReleaseMutex(nint handle) => Check(Ntdll.NtReleaseMutant(handle, null));
@@ -141,16 +126,7 @@ public static unsafe partial class Kernel32
             manualReset ? TimerType.NotificationTimer : TimerType.SynchronizationTimer), handle);
     }
 
-    public static nint OpenWaitableTimer(uint desiredAccess, bool inheritHandle, string name)
-    {
-        if (name is null)
-        {
-            SetLastError(Win32Error.ERROR_INVALID_PARAMETER);
-            return 0;
-        }
-        nint handle;
-        return Opened(Ntdll.NtOpenTimer(&handle, desiredAccess, Named(name, inheritHandle, openIf: false)), handle);
-    }
+    public static nint OpenWaitableTimer(uint desiredAccess, bool inheritHandle, string name) => OpenNamed(&Ntdll.NtOpenTimer, desiredAccess, inheritHandle, name);
 
     /// <summary>
     /// SetWaitableTimer: due time in 100 ns units (negative relative, positive absolute FILETIME),

@@ -17,27 +17,14 @@ internal readonly record struct CompletionRequest(long Event, ulong ApcRoutine, 
 
 internal sealed partial class IoManager
 {
-    private readonly Stack<IoRequest> _requestPool = new();
-
     public IoRequest RentRequest(IoRequestKind kind)
     {
-        IoRequest? request = null;
-        lock (_requestPool)
-        {
-            if (_requestPool.Count > 0) request = _requestPool.Pop();
-        }
-        request ??= new IoRequest(this);
+        var request = _requests.Allocate();
         request.Kind = kind;
         return request;
     }
 
-    public void ReturnRequest(IoRequest request)
-    {
-        lock (_requestPool)
-        {
-            if (_requestPool.Count < 256) _requestPool.Push(request);
-        }
-    }
+    public void ReturnRequest(IoRequest request) => _requests.Free(request);
 
     /// <summary>Builds an IRP for a file object: a stack as deep as the device's, the file in the first location.</summary>
     public Irp BuildFileIrp(FileObject file, IrpMajorFunction major, ThreadObject? thread, out DeviceObject top)

@@ -19,7 +19,8 @@ internal sealed partial class IoManager
     private readonly ILogger _logger;
     private readonly Lock _cancelLock = new();
     private readonly Lock _stackLock = new();
-    private readonly Stack<Irp> _irpLookaside = new();
+    private readonly LookasideList<Irp> _irps = new(static () => new Irp(1), depth: 256);
+    private readonly LookasideList<IoRequest> _requests;
     private int _outstandingIrps;
 
     public IoManager(ObjectManager ob, Ke.Dispatcher dispatcher, BugCheck bugCheck, ILogger logger)
@@ -28,6 +29,7 @@ internal sealed partial class IoManager
         Dispatcher = dispatcher;
         _bugCheck = bugCheck;
         _logger = logger;
+        _requests = new LookasideList<IoRequest>(() => new IoRequest(this), depth: 256);
         ob.SetProcedures(ObjectTypes.File, new FileObjectProcedures(this));
         ob.SetProcedures(ObjectTypes.Device, new DeviceObjectProcedures());
         ob.SetProcedures(ObjectTypes.IoCompletion, new IoCompletionProcedures(dispatcher));
@@ -145,13 +147,8 @@ internal sealed partial class IoManager
     /// <summary>IoAllocateIrp from the lookaside list.</summary>
     public Irp AllocateIrp(int stackSize)
     {
-        Irp? irp = null;
-        lock (_irpLookaside)
-        {
-            if (_irpLookaside.Count > 0) irp = _irpLookaside.Pop();
-        }
-        if (irp is null) irp = new Irp(stackSize);
-        else irp.Reinitialize(stackSize);
+        var irp = _irps.Allocate();
+        irp.Reinitialize(stackSize);
         irp.Runtime = Runtime;
         Interlocked.Increment(ref _outstandingIrps);
         return irp;
@@ -163,10 +160,7 @@ internal sealed partial class IoManager
         Interlocked.Decrement(ref _outstandingIrps);
         irp.CompletionSink = null;
         irp.OriginalFileObject = null;
-        lock (_irpLookaside)
-        {
-            if (_irpLookaside.Count < 256) _irpLookaside.Push(irp);
-        }
+        _irps.Free(irp);
     }
 
     /// <summary>IoCallDriver.</summary>

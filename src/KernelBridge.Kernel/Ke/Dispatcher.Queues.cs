@@ -1,16 +1,15 @@
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ex;
 
 namespace KernelBridge.Kernel.Ke;
 
 internal sealed partial class Dispatcher
 {
-    private KQueueWait RentQueueWait()
+    private readonly LookasideList<KQueueWait> _queueWaits;
+
+    private KQueueWait NewQueueWait()
     {
-        lock (_poolLock)
-        {
-            if (_queueWaitPool.TryPop(out var wait)) return wait;
-        }
         var made = new KQueueWait();
         made.Clock = new Timer(static state =>
         {
@@ -26,10 +25,7 @@ internal sealed partial class Dispatcher
         wait.Port = null!;
         wait.Thread = null!;
         wait.PacketCount = 0;
-        lock (_poolLock)
-        {
-            if (_queueWaitPool.Count < PoolLimit) _queueWaitPool.Push(wait);
-        }
+        _queueWaits.Free(wait);
     }
 
     /// <summary>KeInsertQueue: FIFO packets; the most recently arrived waiter gets one first (LIFO release).</summary>
@@ -113,7 +109,7 @@ internal sealed partial class Dispatcher
     /// </summary>
     public void RemoveQueue(KQueue port, KThread thread, int maxCount, bool alertable, long deadline, IKQueueWaitCompletion completion)
     {
-        var wait = RentQueueWait();
+        var wait = _queueWaits.Allocate();
         wait.Port = port;
         wait.Thread = thread;
         wait.MaxCount = maxCount;

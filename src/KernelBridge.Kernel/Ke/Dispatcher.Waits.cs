@@ -1,5 +1,6 @@
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ex;
 
 namespace KernelBridge.Kernel.Ke;
 
@@ -8,17 +9,10 @@ internal readonly record struct KWaitRef(KWait Wait, int Generation);
 
 internal sealed partial class Dispatcher
 {
-    private readonly Lock _poolLock = new();
-    private readonly Stack<KWait> _waitPool = new();
-    private readonly Stack<KQueueWait> _queueWaitPool = new();
-    private const int PoolLimit = 1024;
+    private readonly LookasideList<KWait> _waits;
 
-    private KWait RentWait()
+    private KWait NewWait()
     {
-        lock (_poolLock)
-        {
-            if (_waitPool.TryPop(out var wait)) return wait;
-        }
         var made = new KWait();
         made.Clock = new Timer(static state =>
         {
@@ -33,10 +27,7 @@ internal sealed partial class Dispatcher
         wait.Completion = null;
         wait.Thread = null;
         for (var i = 0; i < wait.Count; i++) wait.Block(i).Object = null!;
-        lock (_poolLock)
-        {
-            if (_waitPool.Count < PoolLimit) _waitPool.Push(wait);
-        }
+        _waits.Free(wait);
     }
 
     /// <summary>
@@ -47,7 +38,7 @@ internal sealed partial class Dispatcher
     public KWaitRef BeginWait(ReadOnlySpan<DispatcherObject> objects, bool waitAll, bool alertable, long deadline, KThread? thread,
         KThread owner, IKWaitCompletion completion)
     {
-        var wait = RentWait();
+        var wait = _waits.Allocate();
         wait.Prepare(objects.Length);
         for (var i = 0; i < objects.Length; i++) wait.Block(i).Object = objects[i];
         wait.WaitAll = waitAll;

@@ -1,5 +1,6 @@
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ex;
 
 namespace KernelBridge.Kernel.Ke;
 
@@ -12,6 +13,12 @@ namespace KernelBridge.Kernel.Ke;
 internal sealed partial class Dispatcher
 {
     private readonly Lock _lock = new();
+
+    public Dispatcher()
+    {
+        _waits = new LookasideList<KWait>(NewWait);
+        _queueWaits = new LookasideList<KQueueWait>(NewQueueWait);
+    }
 
     /// <summary>Waits ended under the lock, completed in order after it (a completion may call back in).</summary>
     private ref struct Wakes

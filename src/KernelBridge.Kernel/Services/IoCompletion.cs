@@ -8,7 +8,7 @@ namespace KernelBridge.Kernel.Services;
 /// <summary>NtCreateIoCompletion, NtOpenIoCompletion, NtSetIoCompletion, NtRemoveIoCompletion(Ex), NtQueryIoCompletion.</summary>
 internal sealed partial class SystemServices
 {
-    private readonly RemoveCompletionCall.Pool _removeCalls;
+    private readonly Ex.LookasideList<RemoveCompletionCall> _removeCalls;
 
     public void NtCreateIoCompletion(in SyscallContext context, in NtCreateIoCompletionRequest request, NtCreateIoCompletionRequest.Data data)
     {
@@ -42,7 +42,7 @@ internal sealed partial class SystemServices
             context.Reply.Send(port.Status, new RemoveIoCompletionReply());
             return;
         }
-        _removeCalls.Rent().Start(context, port.Share(), (int)Math.Min(request.Count, RemoveIoCompletionReply.MaxPackets), request.Alertable != 0,
+        _removeCalls.Allocate().Start(context, port.Share(), (int)Math.Min(request.Count, RemoveIoCompletionReply.MaxPackets), request.Alertable != 0,
             request.HasTimeout != 0 ? request.Timeout : null);
     }
 

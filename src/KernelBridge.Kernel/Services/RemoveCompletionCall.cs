@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ex;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Ke;
 using KernelBridge.Kernel.Ob;
@@ -12,29 +13,14 @@ namespace KernelBridge.Kernel.Services;
 /// An NtRemoveIoCompletion in progress: the port it holds referenced and where its reply goes.
 /// Pooled: it answers the caller (packets, then any APCs) and goes back to the pool when the wait ends.
 /// </summary>
-internal sealed class RemoveCompletionCall(Dispatcher dispatcher, ObjectManager ob, RemoveCompletionCall.Pool pool) : IKQueueWaitCompletion
+internal sealed class RemoveCompletionCall(Dispatcher dispatcher, ObjectManager ob, LookasideList<RemoveCompletionCall> pool) : IKQueueWaitCompletion
 {
     /// <summary>The free calls of one kernel.</summary>
-    internal sealed class Pool(Dispatcher dispatcher, ObjectManager ob)
+    public static LookasideList<RemoveCompletionCall> NewPool(Dispatcher dispatcher, ObjectManager ob)
     {
-        private readonly Stack<RemoveCompletionCall> _free = new();
-
-        public RemoveCompletionCall Rent()
-        {
-            lock (_free)
-            {
-                if (_free.TryPop(out var call)) return call;
-            }
-            return new RemoveCompletionCall(dispatcher, ob, this);
-        }
-
-        public void Return(RemoveCompletionCall call)
-        {
-            lock (_free)
-            {
-                if (_free.Count < 1024) _free.Push(call);
-            }
-        }
+        LookasideList<RemoveCompletionCall>? pool = null;
+        pool = new LookasideList<RemoveCompletionCall>(() => new RemoveCompletionCall(dispatcher, ob, pool!));
+        return pool;
     }
 
     private CompletionPacket[] _packets = new CompletionPacket[4];
@@ -64,6 +50,6 @@ internal sealed class RemoveCompletionCall(Dispatcher dispatcher, ObjectManager 
         _reply = default;
         _thread = null!;
         _port = null!;
-        pool.Return(this);
+        pool.Free(this);
     }
 }

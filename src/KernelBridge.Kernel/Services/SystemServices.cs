@@ -31,8 +31,8 @@ internal sealed partial class SystemServices : ISyscallHandlers<SyscallContext>
         _io = host.IoManager;
         _dispatcher = host.Dispatcher;
         _drivers = host.DriverLoader;
-        _waitCalls = new WaitCall.Pool(_dispatcher, _ob);
-        _removeCalls = new RemoveCompletionCall.Pool(_dispatcher, _ob);
+        _waitCalls = WaitCall.NewPool(_dispatcher, _ob);
+        _removeCalls = RemoveCompletionCall.NewPool(_dispatcher, _ob);
     }
 
     /// <summary>The caller's handle to an object of <paramref name="type"/> with <paramref name="access"/>, for the scope of the call.</summary>

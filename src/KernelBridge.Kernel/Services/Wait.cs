@@ -12,7 +12,7 @@ namespace KernelBridge.Kernel.Services;
 /// </summary>
 internal sealed partial class SystemServices
 {
-    private readonly WaitCall.Pool _waitCalls;
+    private readonly Ex.LookasideList<WaitCall> _waitCalls;
 
     /// <summary>What waiting on an object waits for: the object itself, or a file's event.</summary>
     private static DispatcherObject? WaitableOf(KernelObject obj) => obj switch
@@ -33,7 +33,7 @@ internal sealed partial class SystemServices
             context.Reply.Send(status, new WaitReply());
             return;
         }
-        var call = _waitCalls.Rent();
+        var call = _waitCalls.Allocate();
         call.Add(obj.Share(), waitable!);
         call.Start(context, waitAll: false, request.Alertable != 0, request.HasTimeout != 0 ? request.Timeout : null, delay: false);
     }
@@ -53,7 +53,7 @@ internal sealed partial class SystemServices
             return;
         }
         var waitAll = request.WaitType == 0;
-        var call = _waitCalls.Rent();
+        var call = _waitCalls.Allocate();
         var status = NtStatus.STATUS_SUCCESS;
         var repeated = false;
         foreach (var handle in data.Handles)
@@ -81,7 +81,7 @@ internal sealed partial class SystemServices
     }
 
     public void NtDelayExecution(in SyscallContext context, in NtDelayExecutionRequest request) =>
-        _waitCalls.Rent().Start(context, waitAll: false, request.Alertable != 0, request.HasInterval != 0 ? request.Interval : null, delay: true);
+        _waitCalls.Allocate().Start(context, waitAll: false, request.Alertable != 0, request.HasInterval != 0 ? request.Interval : null, delay: true);
 
     public void NtTestAlert(in SyscallContext context, in NtTestAlertRequest request)
     {

@@ -1,6 +1,7 @@
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
+using KernelBridge.Kernel.Ex;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Ke;
 using KernelBridge.Kernel.Ob;
@@ -11,29 +12,14 @@ namespace KernelBridge.Kernel.Services;
 /// A user wait in progress (NtWaitFor*, NtDelayExecution): the objects it holds referenced and
 /// where its reply goes. Pooled: it answers the caller and goes back to the pool when the wait ends.
 /// </summary>
-internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, WaitCall.Pool pool) : IKWaitCompletion
+internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, LookasideList<WaitCall> pool) : IKWaitCompletion
 {
     /// <summary>The free calls of one kernel.</summary>
-    internal sealed class Pool(Dispatcher dispatcher, ObjectManager ob)
+    public static LookasideList<WaitCall> NewPool(Dispatcher dispatcher, ObjectManager ob)
     {
-        private readonly Stack<WaitCall> _free = new();
-
-        public WaitCall Rent()
-        {
-            lock (_free)
-            {
-                if (_free.TryPop(out var call)) return call;
-            }
-            return new WaitCall(dispatcher, ob, this);
-        }
-
-        public void Return(WaitCall call)
-        {
-            lock (_free)
-            {
-                if (_free.Count < 1024) _free.Push(call);
-            }
-        }
+        LookasideList<WaitCall>? pool = null;
+        pool = new LookasideList<WaitCall>(() => new WaitCall(dispatcher, ob, pool!));
+        return pool;
     }
 
     private KernelObject[] _objects = new KernelObject[4];
@@ -81,7 +67,7 @@ internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, WaitCall
     public void Abandon()
     {
         ReleaseObjects();
-        pool.Return(this);
+        pool.Free(this);
     }
 
     public void WaitEnded(NtStatus status)
@@ -94,7 +80,7 @@ internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, WaitCall
         _reply = default;
         _process = null!;
         _thread = null!;
-        pool.Return(this);
+        pool.Free(this);
         var apcs = status == NtStatus.STATUS_USER_APC ? dispatcher.DrainUserApcs(thread) : [];
         reply.Send(status, new WaitReply((uint)apcs.Length, 0), SystemServices.ApcBytes(apcs));
     }
