@@ -10,13 +10,17 @@ namespace KernelBridge.Cli.Commands;
 /// `kbridge kernel --persistent` on an instance that a kernel which is not persistent serves (one a
 /// client started, or one run with an idle timeout): that kernel would go when idle, so this one
 /// takes its place. It waits until the other kernel has no client but this one (nobody loses a
-/// handle), stops it, and starts. Clients that come meanwhile find the old kernel, or no socket
-/// and then this one (a client's own start of a kernel loses the instance lock to it and waits for
-/// its socket). A persistent kernel is left alone.
+/// handle), takes its socket out of the way, stops it, and starts. Clients that come meanwhile find
+/// the old kernel, or no socket and then this one (a client's own start of a kernel loses the
+/// instance lock to it and waits for its socket). A persistent kernel is left alone.
 /// </summary>
 internal static partial class KernelTakeover
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long the socket stays out of the way for clients already in to leave, and how often we look.</summary>
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How long a kernel may hold the instance without answering (booting, stopping) before this gives up.</summary>
     private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(30);
@@ -102,10 +106,11 @@ internal static partial class KernelTakeover
                 }
                 if (state.Persistent) return Outcome.Persistent;
                 var others = state.Clients - 1;
-                if (others <= 0)
+                if (others <= 0 && await DrainAsync(instance, gate, cancellationToken).ConfigureAwait(false))
                 {
                     LogStoppingIdleKernel(logger, gate.KernelProcessId, instance.Instance);
                     KernelStopCommand.StopAndWait(gate, instance);
+                    File.Delete(DrainingPath(instance));
                     return Outcome.Stopped;
                 }
                 if (others != reportedClients) LogWaitingForClients(logger, instance.Instance, gate.KernelProcessId, others);
@@ -122,6 +127,61 @@ internal static partial class KernelTakeover
         }
         return Outcome.Cancelled;
     }
+
+    /// <summary>
+    /// Takes the idle kernel's socket out of the way (a rename: its listener is untouched), so that
+    /// no client can reach it between our look and its stop; clients that come now find no socket
+    /// and wait for the next kernel, as after any stop. Then looks again until the clients that got
+    /// in just before (or were on their way) have left: drained (true); if one stays longer than a
+    /// moment, the socket is put back (false) and we wait for it as for any other.
+    /// </summary>
+    private static async Task<bool> DrainAsync(InstanceDirectory instance, GateClient gate, CancellationToken cancellationToken)
+    {
+        var draining = DrainingPath(instance);
+        try
+        {
+            File.Move(instance.SocketPath, draining, overwrite: true);
+        }
+        catch (IOException)
+        {
+            return false; // its socket went: it is stopping by itself
+        }
+        var drained = false;
+        try
+        {
+            // No client can come in now, so the ones there (or just accepted) can only leave: give them a moment.
+            var until = DateTime.UtcNow + DrainLimit;
+            do
+            {
+                await Task.Delay(DrainPoll, cancellationToken).ConfigureAwait(false);
+                drained = KernelControl.QueryState(gate).Clients <= 1;
+            }
+            while (!drained && DateTime.UtcNow < until);
+            return drained;
+        }
+        catch (NtStatusException)
+        {
+            return false; // it went meanwhile; the caller looks again
+        }
+        finally
+        {
+            if (!drained) PutBack(draining, instance.SocketPath);
+        }
+    }
+
+    private static void PutBack(string draining, string socketPath)
+    {
+        try
+        {
+            File.Move(draining, socketPath, overwrite: false);
+        }
+        catch (IOException)
+        {
+            // Only a kernel that went (and so left nothing to reach) would have let another bind the path.
+        }
+    }
+
+    private static string DrainingPath(InstanceDirectory instance) => instance.SocketPath + ".draining";
 
     /// <summary>True if no process holds the instance lock. Taken and let go at once: the caller starts its kernel next.</summary>
     private static bool LockIsFree(InstanceDirectory instance)

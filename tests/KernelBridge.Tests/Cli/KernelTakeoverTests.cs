@@ -45,8 +45,8 @@ public sealed class KernelTakeoverTests
             Assert.Equal(0, lingering.Process.Process.ExitCode);
             Assert.True(KbTest.Eventually(() => Serving(instance) is { Persistent: true } state && state.KernelProcessId == persistent.Id, Bound),
                 $"the persistent kernel did not take over; its output:{Environment.NewLine}{persistent.Output}");
-            Assert.Contains($"stopping the idle kernel that is not persistent (pid {lingering.Process.Id}) to take over instance '{instance}'",
-                persistent.Output, StringComparison.Ordinal);
+            Assert.True(persistent.WaitForLine($"stopping the idle kernel that is not persistent (pid {lingering.Process.Id}) to take over instance '{instance}'", Bound),
+                $"the persistent kernel did not say whom it stopped:{Environment.NewLine}{persistent.Output}");
         }
         finally
         {
@@ -84,6 +84,64 @@ public sealed class KernelTakeoverTests
             Kbridge.Run("kernel", "stop", "--instance", instance);
             persistent?.WaitForExit(TimeSpan.FromSeconds(15));
             persistent?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Clients that keep coming while the persistent kernel takes over are each served, by the old
+    /// kernel or the new one: none is cut off by the stop (the old kernel's socket is taken out of
+    /// the way before it is stopped, and put back if a client came in meanwhile).
+    /// </summary>
+    [Fact]
+    public void Clients_that_come_during_a_takeover_are_all_served()
+    {
+        var instance = KernelProcess.NewInstanceName("takeover-traffic");
+        using var lingering = KernelProcess.Start(instance, "--idle-timeout", "120");
+        ChildProcess? persistent = null;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var served = 0;
+        var takenOver = new ManualResetEventSlim();
+        try
+        {
+            persistent = StartPersistent(instance);
+            var newPid = persistent.Id;
+            // Two clients in a loop until a second after the takeover (bounded): connect, ask, leave.
+            // Each may start a kernel when it finds none, as any client would.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            var clients = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+            {
+                DateTime? until = null;
+                while (DateTime.UtcNow < (until ?? deadline))
+                {
+                    try
+                    {
+                        using var gate = GateClient.Connect(instance);
+                        var state = KernelControl.QueryState(gate);
+                        Interlocked.Increment(ref served);
+                        if (state.KernelProcessId == newPid) takenOver.Set();
+                    }
+                    catch (Exception e) when (e is KernelUnavailableException or NtStatusException)
+                    {
+                        failures.Add(e.Message);
+                    }
+                    if (takenOver.IsSet) until ??= DateTime.UtcNow.AddSeconds(1);
+                    Thread.Sleep(Random.Shared.Next(0, 8));
+                }
+            })).ToList();
+            clients.ForEach(t => t.Start());
+            clients.ForEach(t => Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a client thread hung"));
+            Assert.True(failures.IsEmpty, $"{failures.Count} of {served + failures.Count} clients were not served: {string.Join(" | ", failures.Distinct())}");
+            Assert.True(KbTest.Eventually(() => Serving(instance) is { Persistent: true } state && state.KernelProcessId == newPid, Bound),
+                $"the persistent kernel did not take over; its output:{Environment.NewLine}{persistent.Output}");
+            Assert.True(lingering.Process.WaitForExit(Bound), "the kernel that is not persistent still runs");
+        }
+        finally
+        {
+            Kbridge.Run("kernel", "stop", "--instance", instance);
+            persistent?.WaitForExit(TimeSpan.FromSeconds(15));
+            persistent?.Dispose();
+            Posix.StopKernel(instance, 0);
+            takenOver.Dispose();
         }
     }
 
