@@ -81,8 +81,11 @@ public sealed partial class KernelHost : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        // Checked before anything exists: a bad value must not leave a half-started kernel (or its pid file) behind.
+        if (options.IdleTimeout < TimeSpan.Zero || options.IdleTimeout > KernelOptions.MaxIdleTimeout)
+            throw new ArgumentOutOfRangeException(nameof(options), $"the idle timeout must be 0 to {KernelOptions.MaxIdleTimeout.TotalSeconds} seconds, not {options.IdleTimeout.TotalSeconds}");
         var instance = InstanceDirectory.Open(options.Instance, create: true);
-        using var kernelLock = FileLock.TryAcquire(instance.LockPath);
+        using var kernelLock = options.LockWait > TimeSpan.Zero ? FileLock.Acquire(instance.LockPath, options.LockWait) : FileLock.TryAcquire(instance.LockPath);
         var logger = loggerFactory.CreateLogger("KernelBridge.Kernel");
         if (kernelLock is null)
         {

@@ -15,8 +15,14 @@ public sealed record KernelOptions
     /// <summary>Keep running when the last client leaves.</summary>
     public bool Persistent { get; init; }
 
-    /// <summary>How long a non-persistent kernel lingers after its last client.</summary>
+    /// <summary>The longest <see cref="IdleTimeout"/>: 30 days (a kernel meant to stay longer is persistent).</summary>
+    public static TimeSpan MaxIdleTimeout { get; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long a non-persistent kernel lingers after its last client: 0 to <see cref="MaxIdleTimeout"/>.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long to wait for the instance's lock (a kernel taking over waits for the one it stopped); 0: not at all.</summary>
+    public TimeSpan LockWait { get; init; }
 
     public IReadOnlyList<BuiltInDriver> BuiltInDrivers { get; init; } = [];
 

@@ -21,8 +21,8 @@ internal static unsafe class BenchCommand
 
     public static Command Create()
     {
-        var batches = new Option<int>("--batches") { Description = "Batches per measurement (median reported)", DefaultValueFactory = _ => 15 };
-        var perBatch = new Option<int>("--per-batch") { Description = "Operations per batch", DefaultValueFactory = _ => 2000 };
+        var batches = CheckedOptions.WholeNumber("--batches", "Batches per measurement, the median reported", 3, 1_000, 15);
+        var perBatch = CheckedOptions.WholeNumber("--per-batch", "Operations per batch", 10, 10_000_000, 2000);
         var json = CommonOptions.Json();
         var command = new Command("bench", "Measure an IOCTL round trip against a real ioctl, a Unix-socket round trip and memcpy (ratios, one run)");
         command.Options.Add(batches);
@@ -30,7 +30,7 @@ internal static unsafe class BenchCommand
         command.Options.Add(json);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
-            var (b, n) = (Math.Max(3, parse.GetValue(batches)), Math.Max(10, parse.GetValue(perBatch)));
+            var (b, n) = (parse.GetValue(batches), parse.GetValue(perBatch));
             using var gate = CommonOptions.Connect(parse);
             using var scope = GateClient.Use(gate);
             var results = new List<(string Name, double NanosPerOp, double BytesPerOp)>

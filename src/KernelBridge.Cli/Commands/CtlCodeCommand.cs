@@ -12,10 +12,10 @@ internal static class CtlCodeCommand
         var code = new Argument<string?>("CODE") { Description = "A code to decode (hex or decimal)", Arity = ArgumentArity.ZeroOrOne };
         var type = new Option<string?>("--type") { Description = "Device type to encode (e.g. 0x22)" };
         var function = new Option<string?>("--function") { Description = "Function number to encode (0x800 and up for vendors)" };
-        var method = new Option<string>("--method") { Description = "buffered | in-direct | out-direct | neither", DefaultValueFactory = _ => "buffered" };
-        method.AcceptOnlyFromAmong("buffered", "in-direct", "out-direct", "neither");
-        var access = new Option<string>("--access") { Description = "any | read | write | read-write", DefaultValueFactory = _ => "any" };
-        access.AcceptOnlyFromAmong("any", "read", "write", "read-write", "rw");
+        var method = new Option<string>("--method") { Description = "The transfer method (default buffered)", DefaultValueFactory = _ => "buffered" }
+            .OneOf("buffered", "in-direct", "out-direct", "neither");
+        var access = new Option<string>("--access") { Description = "The required access (default any)", DefaultValueFactory = _ => "any" }
+            .OneOf("any", "read", "write", "read-write", "rw");
         var json = CommonOptions.Json();
         var command = new Command("ctl-code", "Decode an I/O control code, or encode one from its parts (CTL_CODE)");
         command.Arguments.Add(code);

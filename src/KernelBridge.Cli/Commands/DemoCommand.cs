@@ -28,28 +28,41 @@ internal sealed record DemoStep(string Title, string Call, NtStatus Status, long
 
 /// <summary>
 /// kbridge demo: a guided tour through a real kernel process. Starts (or finds) the kernel, opens
-/// Echo, and shows each transfer method, an overflow, an access denial and a bad path.
+/// Echo, and shows each transfer method, an overflow, an access denial, a bad path and the event
+/// sample's inverted call. A kernel the tour started, it stops at the end (unless others use it),
+/// so that what the reader runs next — `kbridge kernel --persistent`, say — finds the instance free.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
         var json = CommonOptions.Json();
-        var command = new Command("demo", "The tour: the kernel, Echo's four transfer methods, an overflow, an access denial and a bad path");
+        var command = new Command("demo", "The tour, in 12 steps: the kernel, opening Echo, Echo's four transfer methods, an overflow, an access denial, "
+            + "a bad path, and the event sample's inverted call (IRP-based, cancelled with CancelIoEx, event-based). Stops a kernel it started.");
         command.Options.Add(json);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
-            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: true);
-            var wasRunning = File.Exists(instance.SocketPath);
+            var instance = InstanceDirectory.Open(CommonOptions.InstanceName(parse), create: true);
+            var wasRunning = File.Exists(instance.SocketPath) && !KernelPresence.IsStaleSocket(instance.SocketPath);
             using var gate = GateClient.Connect(instance.Instance);
             using var scope = GateClient.Use(gate);
-            var steps = Run(gate, instance.Instance, wasRunning);
+            List<DemoStep> steps;
+            var stopped = false;
+            try
+            {
+                steps = Run(gate, instance.Instance, wasRunning);
+            }
+            finally
+            {
+                if (!wasRunning) stopped = StopIfOnlyClient(gate, instance);
+            }
             if (parse.GetValue(json))
             {
-                CommonOptions.PrintJson(new { instance = instance.Instance, kernelPid = gate.KernelProcessId, steps = steps.Select(s => s.ToJson()) });
+                CommonOptions.PrintJson(new { instance = instance.Instance, kernelPid = gate.KernelProcessId, kernelStopped = stopped, steps = steps.Select(s => s.ToJson()) });
                 return 0;
             }
             foreach (var (step, index) in steps.Select((s, i) => (s, i + 1))) Print(step, index);
+            if (stopped) AnsiConsole.MarkupLine($"The tour stopped the kernel it started (pid {gate.KernelProcessId}).");
             return 0;
         }));
         return command;
@@ -60,7 +73,7 @@ internal static class DemoCommand
         var steps = new List<DemoStep>();
         var state = KernelControl.QueryState(gate);
         steps.Add(new DemoStep("The kernel", $"connect to instance '{instance}'", NtStatus.STATUS_SUCCESS, 0, [],
-            (wasRunning ? "A kernel was already running" : "No kernel was running, so this client started one (as Wine starts wineserver)")
+            (wasRunning ? "A kernel was already running" : "No kernel was running, so this client started one (as Wine starts wineserver; the tour stops it at the end)")
             + $": pid {state.KernelProcessId}, {state.Drivers} drivers, {state.Objects} objects. This process is now a client with its own handle table; "
             + "every call below crosses a Unix socket into that process."));
 
@@ -106,6 +119,20 @@ internal static class DemoCommand
         }
         steps.AddRange(InvertedCall.Run(gate));
         return steps;
+    }
+
+    /// <summary>Stops the kernel the tour started, unless it became persistent or others use it now; true if it stopped.</summary>
+    private static bool StopIfOnlyClient(GateClient gate, InstanceDirectory instance)
+    {
+        try
+        {
+            var state = KernelControl.QueryState(gate);
+            return !state.Persistent && state.Clients == 1 && KernelStopCommand.StopAndWait(gate, instance);
+        }
+        catch (NtStatusException)
+        {
+            return false; // gone already
+        }
     }
 
     private static DemoStep Ioctl(DeviceFile device, CtlCode code, byte[] input, int outputSize, string title, string explanation) =>

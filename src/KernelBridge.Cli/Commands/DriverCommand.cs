@@ -96,7 +96,7 @@ internal static class DriverCommand
 
     private static Command CreateList()
     {
-        var json = CommonOptions.Json();
+        var json = CommonOptions.Json("a JSON array (one object per driver)");
         var command = new Command("list", "List loaded drivers");
         command.Options.Add(json);
         command.SetAction(parse => CommonOptions.Guard(() =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 using KernelBridge.Client.Win32;
@@ -14,9 +15,8 @@ internal static unsafe class IoctlCommand
         var device = new Argument<string>("DEVICE") { Description = @"\\.\Echo, Echo, or an NT name such as \Device\Echo" };
         var code = new Argument<string>("CODE") { Description = "The control code, hex (0x222000) or decimal" };
         var input = new Option<string?>("--in") { Description = "Input bytes as hex (\"68 69\" or 6869)" };
-        var outSize = new Option<uint>("--out-size") { Description = "Output buffer size in bytes (default 256)", DefaultValueFactory = _ => 256 };
-        var access = new Option<string>("--access") { Description = "Open the device for r, w or rw (default rw)", DefaultValueFactory = _ => "rw" };
-        access.AcceptOnlyFromAmong("r", "w", "rw");
+        var outSize = CheckedOptions.WholeNumber("--out-size", "Output buffer size in bytes, 0 for none", 0, WireProtocol.MaxTransferLength, 256);
+        var access = new Option<string>("--access") { Description = "Open the device for r, w or rw (default rw)", DefaultValueFactory = _ => "rw" }.OneOf("r", "w", "rw");
         var json = CommonOptions.Json();
         var command = new Command("ioctl", "Send one DeviceIoControl and show status, Win32 error, bytes returned and output");
         command.Arguments.Add(device);
@@ -46,7 +46,7 @@ internal static unsafe class IoctlCommand
             };
             using var gate = CommonOptions.Connect(parse);
             using var scope = GateClient.Use(gate);
-            var result = Send(NormalizeDevice(parse.GetValue(device)!), desired, controlCode, inputBytes, (int)parse.GetValue(outSize));
+            var result = Send(NormalizeDevice(parse.GetValue(device)!), desired, controlCode, inputBytes, parse.GetValue(outSize));
             if (parse.GetValue(json)) CommonOptions.PrintJson(result.ToJson());
             else result.Print(Console.Out);
             return result.Status.IsSuccess ? 0 : 1;

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using KernelBridge.Client;
 using KernelBridge.Drivers.Echo;
 using KernelBridge.Drivers.EventSample;
 using KernelBridge.Drivers.Null;
@@ -10,7 +8,6 @@ using KernelBridge.Platform;
 using KernelBridge.Platform.Interop;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using Spectre.Console;
 
 namespace KernelBridge.Cli.Commands;
 
@@ -28,11 +25,7 @@ internal static class KernelCommand
     public static Command Create()
     {
         var persistent = new Option<bool>("--persistent") { Description = "Keep running after the last client leaves" };
-        var idle = new Option<double>("--idle-timeout")
-        {
-            Description = "Seconds to linger after the last client (default 5, or $KBRIDGE_IDLE_TIMEOUT)",
-            DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("KBRIDGE_IDLE_TIMEOUT"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : 5,
-        };
+        var idle = IdleTimeoutSetting.CreateOption();
         var drivers = new Option<string[]>("--driver") { Description = "Load a driver assembly at boot (repeatable)", AllowMultipleArgumentsPerToken = false };
         var trace = new Option<bool>("--trace") { Description = "Log every system call and its result" };
         var halt = new Option<bool>("--halt-on-fault") { Description = "A driver fault halts the kernel (a real bug check), instead of isolating the driver" };
@@ -47,6 +40,12 @@ internal static class KernelCommand
         command.Options.Add(detached);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Refused before anything starts, naming the option or the variable the value came from.
+            if (!IdleTimeoutSetting.TryResolve(parse.GetValue(idle), out var idleTimeout, out var idleProblem))
+            {
+                await Console.Error.WriteLineAsync($"kbridge: {idleProblem}").ConfigureAwait(false);
+                return ParseErrors.ExitCode;
+            }
             if (parse.GetValue(detached)) Libc.StartSession();
             using var loggers = LoggerFactory.Create(builder => builder
                 .SetMinimumLevel(LogLevel.Information)
@@ -58,9 +57,8 @@ internal static class KernelCommand
                 }));
             var options = new KernelOptions
             {
-                Instance = parse.GetValue(CommonOptions.Instance),
                 Persistent = parse.GetValue(persistent),
-                IdleTimeout = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(idle))),
+                IdleTimeout = idleTimeout,
                 BuiltInDrivers = BuiltInDrivers,
                 BootDrivers = parse.GetValue(drivers) ?? [],
                 Trace = parse.GetValue(trace),
@@ -68,7 +66,12 @@ internal static class KernelCommand
             };
             try
             {
-                var exit = await KernelHost.RunAsync(options, loggers, cancellationToken).ConfigureAwait(false);
+                // Here, inside the try: a bad $KERNELBRIDGE_INSTANCE is reported as a bad --instance is.
+                options = options with { Instance = CommonOptions.InstanceName(parse) };
+                // A persistent kernel asked for by hand takes the place of one that would go when idle (see KernelTakeover).
+                var exit = options.Persistent && !parse.GetValue(detached)
+                    ? await KernelTakeover.RunAsync(options, loggers, cancellationToken).ConfigureAwait(false)
+                    : await KernelHost.RunAsync(options, loggers, cancellationToken).ConfigureAwait(false);
                 if (exit == KernelExit.AlreadyRunning)
                     await Console.Error.WriteLineAsync($"kbridge: a kernel already serves instance '{InstanceDirectory.ResolveName(options.Instance)}'").ConfigureAwait(false);
                 return (int)exit;
@@ -80,75 +83,12 @@ internal static class KernelCommand
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync($"kbridge: {e.Message}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"kbridge: {CommonOptions.Sentence(e)}").ConfigureAwait(false);
                 return 2;
             }
         });
-        command.Subcommands.Add(CreateStatus());
-        command.Subcommands.Add(CreateStop());
-        return command;
-    }
-
-    private static Command CreateStatus()
-    {
-        var json = CommonOptions.Json();
-        var command = new Command("status", "Show whether a kernel runs for the instance, and what it holds");
-        command.Options.Add(json);
-        command.SetAction(parse => CommonOptions.Guard(() =>
-        {
-            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: false);
-            if (!File.Exists(instance.SocketPath))
-            {
-                if (parse.GetValue(json)) CommonOptions.PrintJson(new { instance = instance.Instance, running = false });
-                else Console.Out.WriteLine($"no kernel is running for instance '{instance.Instance}'");
-                return 3;
-            }
-            using var gate = CommonOptions.Connect(parse, autoStart: false);
-            var state = KernelControl.QueryState(gate);
-            if (parse.GetValue(json))
-            {
-                CommonOptions.PrintJson(new
-                {
-                    instance = instance.Instance, running = true, pid = state.KernelProcessId, protocol = state.ProtocolVersion,
-                    uptimeSeconds = Math.Round(state.Uptime.TotalSeconds, 1), clients = state.Clients, objects = state.Objects,
-                    handles = state.Handles, drivers = state.Drivers, devices = state.Devices, pendingIrps = state.PendingIrps,
-                    persistent = state.Persistent,
-                    types = state.Types.Select(t => new { name = t.Name, objects = t.Objects, handles = t.Handles }),
-                });
-                return 0;
-            }
-            AnsiConsole.MarkupLine($"kernel for instance [bold]{Markup.Escape(instance.Instance)}[/]: pid {state.KernelProcessId}, up {state.Uptime:hh\\:mm\\:ss}, protocol v{state.ProtocolVersion}{(state.Persistent ? ", persistent" : "")}");
-            AnsiConsole.MarkupLine($"{state.Clients} clients (this one included), {state.Objects} objects, {state.Handles} handles, {state.Drivers} drivers, {state.Devices} devices, {state.PendingIrps} IRPs in flight");
-            var table = new Table().AddColumn("type").AddColumn(new TableColumn("objects").RightAligned()).AddColumn(new TableColumn("handles").RightAligned());
-            foreach (var type in state.Types) table.AddRow(type.Name, type.Objects.ToString(CultureInfo.InvariantCulture), type.Handles.ToString(CultureInfo.InvariantCulture));
-            AnsiConsole.Write(table);
-            return 0;
-        }));
-        return command;
-    }
-
-    private static Command CreateStop()
-    {
-        var command = new Command("stop", "Stop the instance's kernel (its clients get STATUS_PORT_DISCONNECTED)");
-        command.SetAction(parse => CommonOptions.Guard(() =>
-        {
-            var instance = InstanceDirectory.Open(parse.GetValue(CommonOptions.Instance), create: false);
-            if (!File.Exists(instance.SocketPath))
-            {
-                Console.Out.WriteLine($"no kernel is running for instance '{instance.Instance}'");
-                return 0;
-            }
-            using var gate = CommonOptions.Connect(parse, autoStart: false);
-            var pid = gate.KernelProcessId;
-            KernelControl.Shutdown(gate);
-            // Wait (bounded) until the kernel has let go of its instance.
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (File.Exists(instance.SocketPath) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Console.Out.WriteLine(File.Exists(instance.SocketPath)
-                ? $"asked the kernel (pid {pid}) to stop; it has not finished yet"
-                : $"stopped the kernel of instance '{instance.Instance}' (pid {pid})");
-            return 0;
-        }));
+        command.Subcommands.Add(KernelStatusCommand.Create());
+        command.Subcommands.Add(KernelStopCommand.Create());
         return command;
     }
 }

@@ -32,9 +32,13 @@ internal static class Kbridge
 
     public static CliResult Run(params string[] arguments) => RunWith(null, null, arguments);
 
-    public static CliResult RunWith(IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
+    public static CliResult RunWith(IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments) =>
+        RunDll(Dll, prefix, environment, arguments);
+
+    /// <summary>Runs `dotnet <paramref name="dll"/> arguments...` (any .NET program, not only kbridge) the same way.</summary>
+    public static CliResult RunDll(string dll, IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
     {
-        using var process = Start(prefix, environment, arguments);
+        using var process = StartDll(dll, prefix, environment, arguments);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(Timeout))
@@ -47,14 +51,17 @@ internal static class Kbridge
             {
             }
             process.WaitForExit(TimeSpan.FromSeconds(10));
-            Assert.Fail($"kbridge {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds} s");
+            Assert.Fail($"{Path.GetFileNameWithoutExtension(dll)} {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds} s");
         }
         Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
         return new CliResult(process.ExitCode, stdout.IsCompletedSuccessfully ? stdout.Result : "", stderr.IsCompletedSuccessfully ? stderr.Result : "");
     }
 
     /// <summary>Starts kbridge (through <paramref name="prefix"/> if given) with stdout/stderr redirected.</summary>
-    public static Process Start(IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
+    public static Process Start(IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments) =>
+        StartDll(Dll, prefix, environment, arguments);
+
+    private static Process StartDll(string dll, IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, string[] arguments)
     {
         var program = prefix is { Count: > 0 } ? prefix[0] : KernelLauncher.DotnetHost();
         var start = new ProcessStartInfo(program)
@@ -69,7 +76,7 @@ internal static class Kbridge
             foreach (var part in prefix.Skip(1)) start.ArgumentList.Add(part);
             start.ArgumentList.Add(KernelLauncher.DotnetHost());
         }
-        start.ArgumentList.Add(Dll);
+        start.ArgumentList.Add(dll);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (environment is not null)
             foreach (var (key, value) in environment)
@@ -77,6 +84,6 @@ internal static class Kbridge
                 if (value is null) start.Environment.Remove(key);
                 else start.Environment[key] = value;
             }
-        return Process.Start(start) ?? throw new InvalidOperationException("could not start kbridge");
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}");
     }
 }
