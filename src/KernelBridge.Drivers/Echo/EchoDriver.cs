@@ -12,8 +12,20 @@ public sealed class EchoDriver : IDriver
     /// <summary>What each open of the device owns (FsContext).</summary>
     private sealed class OpenState
     {
-        public byte[] Message = [];
+        private byte[] _message = [];
+        private int _length;
+
         public byte[] Prefix = [];
+
+        /// <summary>The last message written (or sent with IN_DIRECT), kept in a buffer that is reused when it fits.</summary>
+        public ReadOnlySpan<byte> Message => _message.AsSpan(0, _length);
+
+        public void Keep(ReadOnlySpan<byte> message)
+        {
+            if (_message.Length < message.Length) _message = new byte[message.Length];
+            message.CopyTo(_message);
+            _length = message.Length;
+        }
     }
 
     public static NtStatus DriverEntry(DriverObject driverObject, string registryPath)
@@ -76,7 +88,7 @@ public sealed class EchoDriver : IDriver
     private static NtStatus Write(DeviceObject device, Irp irp)
     {
         var stack = Io.GetCurrentIrpStackLocation(irp);
-        StateOf(stack).Message = irp.SystemBuffer.Span[..stack.Parameters.Write.Length].ToArray();
+        StateOf(stack).Keep(irp.SystemBuffer.Span[..stack.Parameters.Write.Length]);
         return Complete(irp, NtStatus.STATUS_SUCCESS, stack.Parameters.Write.Length);
     }
 
@@ -101,7 +113,7 @@ public sealed class EchoDriver : IDriver
         }
         if (code == EchoInterface.IOCTL_ECHO_IN_DIRECT.Value)
         {
-            state.Message = irp.MdlAddress is { } mdl ? Mm.GetSystemAddressForMdlSafe(mdl).Span.ToArray() : [];
+            state.Keep(irp.MdlAddress is { } mdl ? Mm.GetSystemAddressForMdlSafe(mdl).Span : []);
             return Complete(irp, NtStatus.STATUS_SUCCESS, state.Message.Length);
         }
         if (code == EchoInterface.IOCTL_ECHO_OUT_DIRECT.Value)
