@@ -23,6 +23,7 @@ internal sealed class KQueue(int concurrency) : DispatcherObject(ObjectTypes.IoC
 
     internal void PushWaiter(KQueueWait wait)
     {
+        System.Diagnostics.Debug.Assert(!wait.Linked && !wait.Done, "a port wait is parked once, while it is going");
         wait.Next = FirstWaiter;
         wait.Previous = null;
         if (FirstWaiter is not null) FirstWaiter.Previous = wait;

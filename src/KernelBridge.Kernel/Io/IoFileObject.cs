@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KernelBridge.Ddk;
 
 namespace KernelBridge.Kernel.Io;
@@ -71,6 +70,7 @@ internal sealed class IoFileObject(DeviceObject device, string fileName, uint gr
     /// <summary>Lets the next queued request go (on a worker thread: never inside a driver's IoCompleteRequest).</summary>
     public void ReleaseExclusive()
     {
+        System.Diagnostics.Debug.Assert(_busy, "only the holder of the file lock lets it go");
         (IoRequest? Request, Action? Action) next;
         lock (_waiters)
         {
@@ -100,12 +100,5 @@ internal sealed class IoFileObject(DeviceObject device, string fileName, uint gr
             }));
             return true;
         }
-    }
-
-    /// <summary>The I/O manager's view of a file object a driver hands back (every file object is one of these).</summary>
-    public static IoFileObject Of(FileObject file)
-    {
-        Debug.Assert(file is IoFileObject, "every file object is made by the I/O manager");
-        return (IoFileObject)file;
     }
 }

@@ -139,6 +139,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
 
     public void OnIrpCompleted(Irp irp)
     {
+        Debug.Assert(ReferenceEquals(irp, Irp), "an IRP completes to the request that sent it");
         _pendingReturned = irp.PendingReturned;
         if (Interlocked.Decrement(ref _stage) == 0) Finish();
     }
@@ -152,6 +153,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
 
     private void Finish()
     {
+        Debug.Assert(Volatile.Read(ref _stage) == 0, "a request finishes once both the dispatch has returned and the IRP has completed");
         var status = Irp.IoStatus.Status;
         var information = Math.Max(0, Irp.IoStatus.Information);
         var pended = _dispatchStatus == NtStatus.STATUS_PENDING || _pendingReturned;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
@@ -56,6 +57,7 @@ internal sealed partial class Dispatcher
     /// <summary>Hands up to MaxCount packets to the wait; its thread now runs for the port.</summary>
     private static void TakePacketsUnsynchronized(KQueue port, KQueueWait wait)
     {
+        Debug.Assert(port.Packets.Count > 0 && port.Active < port.Concurrency, "packets go out only when there are some and a slot is free");
         var count = Math.Min(wait.MaxCount, port.Packets.Count);
         var buffer = wait.PacketBuffer(count);
         for (var i = 0; i < count; i++) buffer[i] = port.Packets.Dequeue();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
@@ -80,6 +81,7 @@ internal sealed partial class Dispatcher
     private static void EndWaitUnsynchronized(KWait wait, NtStatus status, ref Wakes wakes)
     {
         if (wait.Done) return;
+        Debug.Assert(wait.Completion is not null, "a wait in progress knows who hears its end");
         wait.Done = true;
         wait.Generation++;
         for (var i = 0; i < wait.Count; i++)

@@ -40,6 +40,7 @@ internal static class Timeouts
     /// <summary>Arms <paramref name="clock"/> for the deadline, or for as long as a timer can wait (it re-arms then).</summary>
     public static void Arm(Timer clock, long deadline)
     {
+        Debug.Assert(deadline != Never, "an endless wait has no clock");
         var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
         if (left < TimeSpan.Zero) left = TimeSpan.Zero;
         clock.Change(left > LongestArm ? LongestArm : left, Timeout.InfiniteTimeSpan);

@@ -324,6 +324,7 @@ internal sealed partial class ObjectManager
     public void ReleaseHandle(ProcessObject process, in HandleEntry entry)
     {
         var obj = entry.Object;
+        System.Diagnostics.Debug.Assert(Volatile.Read(ref obj.Header.HandleCount) > 0, "a handle being released was counted");
         var remaining = Interlocked.Decrement(ref obj.Header.HandleCount);
         Interlocked.Decrement(ref InfoOf(obj.ObjectType).Handles);
         Interlocked.Decrement(ref _totalHandles);

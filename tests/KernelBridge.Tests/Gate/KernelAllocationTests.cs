@@ -24,7 +24,15 @@ public sealed class KernelAllocationTests(PlainKernelFixture fixture) : IClassFi
 
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    // A Debug build compiles every async method's state machine as a class (the frame receiver's
+    // among them: one per frame), so only an optimised kernel says anything about the request path.
+#if DEBUG
+    private const string Release = "measured on Release builds only";
+#else
+    private const string? Release = null;
+#endif
+
+    [Fact(Skip = Release)]
     public async Task A_synchronous_IOCTL_allocates_nothing_per_call_in_the_kernel()
     {
         using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: fixture.Gate);
@@ -34,7 +42,7 @@ public sealed class KernelAllocationTests(PlainKernelFixture fixture) : IClassFi
         Assert.True(bytes <= Slack, $"{Calls} synchronous IOCTLs made the kernel allocate {bytes} bytes ({bytes / (double)Calls:F1} per call)");
     }
 
-    [Fact]
+    [Fact(Skip = Release)]
     public async Task A_read_and_a_write_allocate_nothing_per_call_in_the_kernel()
     {
         using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: fixture.Gate);
@@ -48,7 +56,7 @@ public sealed class KernelAllocationTests(PlainKernelFixture fixture) : IClassFi
         Assert.True(bytes <= Slack, $"{Calls} writes and reads made the kernel allocate {bytes} bytes ({bytes / (double)Calls:F1} per pair)");
     }
 
-    [Fact]
+    [Fact(Skip = Release)]
     public async Task A_wait_allocates_nothing_per_call_in_the_kernel()
     {
         using var signalled = KernelEvent.Create(manualReset: true, initialState: true, gate: fixture.Gate);
