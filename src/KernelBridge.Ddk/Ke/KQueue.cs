@@ -49,7 +49,7 @@ internal interface IKQueueWaitCompletion
 }
 
 /// <summary>A thread waiting on a completion port (KeRemoveQueue) for up to MaxCount packets. Pooled by the dispatcher.</summary>
-internal sealed class KQueueWait
+internal sealed class KQueueWait : KTimedWait
 {
     private KQueuePacket[] _packets = [];
 
@@ -58,10 +58,6 @@ internal sealed class KQueueWait
     internal int MaxCount;
     internal bool Alertable;
     internal IKQueueWaitCompletion? Completion;
-    internal bool Done;
-    internal int Generation;
-    internal long Deadline;
-    internal Timer? Clock;
 
     // On the port's waiter list.
     internal KQueueWait? Next;

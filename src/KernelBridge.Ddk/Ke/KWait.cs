@@ -13,7 +13,7 @@ internal interface IKWaitCompletion
 /// blocks: the completion runs when the wait ends. Pooled by the dispatcher; <see cref="Generation"/>
 /// tells a wait from a later use of the same object. Guarded by the dispatcher lock.
 /// </summary>
-internal sealed class KWait
+internal sealed class KWait : KTimedWait
 {
     private KWaitBlock[] _blocks = [];
 
@@ -28,12 +28,6 @@ internal sealed class KWait
     internal KThread Owner = null!;
 
     internal IKWaitCompletion? Completion;
-    internal bool Done;
-    internal int Generation;
-
-    /// <summary>When the wait times out (Stopwatch ticks); long.MaxValue for never. The clock fires at or before it.</summary>
-    internal long Deadline;
-    internal Timer? Clock;
 
     /// <summary>The waiting thread gave up its completion port's running slot while it blocks here.</summary>
     internal bool SuspendedQueue;

@@ -8,6 +8,14 @@ internal sealed class LookasideList<T>(Func<T> allocate, int depth = 1024) where
 {
     private readonly Stack<T> _free = new();
 
+    /// <summary>A list whose objects go back to it themselves (they are made knowing their list).</summary>
+    public static LookasideList<T> OfSelfFreeing(Func<LookasideList<T>, T> allocate)
+    {
+        LookasideList<T>? list = null;
+        list = new LookasideList<T>(() => allocate(list!));
+        return list;
+    }
+
     public T Allocate()
     {
         lock (_free)

@@ -9,16 +9,7 @@ internal sealed partial class Dispatcher
 {
     private readonly LookasideList<KQueueWait> _queueWaits;
 
-    private KQueueWait NewQueueWait()
-    {
-        var made = new KQueueWait();
-        made.Clock = new Timer(static state =>
-        {
-            var (dispatcher, wait) = ((Dispatcher, KQueueWait))state!;
-            dispatcher.OnQueueClock(wait);
-        }, (this, made), Timeout.Infinite, Timeout.Infinite);
-        return made;
-    }
+    private KQueueWait NewQueueWait() => WithClock(new KQueueWait());
 
     private void Recycle(KQueueWait wait)
     {
@@ -168,23 +159,6 @@ internal sealed partial class Dispatcher
         {
             completion.QueueWaitEnded(status, wait.TakenPackets);
             Recycle(wait);
-        }
-        Complete(wakes);
-    }
-
-    private void OnQueueClock(KQueueWait wait)
-    {
-        var wakes = new Wakes();
-        lock (_lock)
-        {
-            if (wait.Done || wait.Deadline == Timeouts.Never) return;
-            if (!Timeouts.HasPassed(wait.Deadline))
-            {
-                Timeouts.Arm(wait.Clock!, wait.Deadline);
-                return;
-            }
-            wait.Port.RemoveWaiter(wait);
-            EndQueueWaitUnsynchronized(wait, NtStatus.STATUS_TIMEOUT, resume: true, ref wakes);
         }
         Complete(wakes);
     }

@@ -12,15 +12,17 @@ internal sealed partial class Dispatcher
 {
     private readonly LookasideList<KWait> _waits;
 
-    private KWait NewWait()
+    private KWait NewWait() => WithClock(new KWait());
+
+    /// <summary>Gives a pooled wait the clock it keeps for all its uses.</summary>
+    private T WithClock<T>(T wait) where T : KTimedWait
     {
-        var made = new KWait();
-        made.Clock = new Timer(static state =>
+        wait.Clock = new Timer(static state =>
         {
-            var (dispatcher, wait) = ((Dispatcher, KWait))state!;
-            dispatcher.OnWaitClock(wait);
-        }, (this, made), Timeout.Infinite, Timeout.Infinite);
-        return made;
+            var (dispatcher, timed) = ((Dispatcher, KTimedWait))state!;
+            dispatcher.OnClock(timed);
+        }, (this, (KTimedWait)wait), Timeout.Infinite, Timeout.Infinite);
+        return wait;
     }
 
     private void Recycle(KWait wait)
@@ -98,19 +100,29 @@ internal sealed partial class Dispatcher
         wakes.Add(wait, status);
     }
 
-    private void OnWaitClock(KWait wait)
+    /// <summary>A wait's clock ticked: it times out if its deadline has come.</summary>
+    private void OnClock(KTimedWait timed)
     {
         var wakes = new Wakes();
         lock (_lock)
         {
             // A late tick from an earlier use of this wait finds it done, or its deadline not reached.
-            if (wait.Done || wait.Deadline == Timeouts.Never) return;
-            if (!Timeouts.HasPassed(wait.Deadline))
+            if (timed.Done || timed.Deadline == Timeouts.Never) return;
+            if (!Timeouts.HasPassed(timed.Deadline))
             {
-                Timeouts.Arm(wait.Clock!, wait.Deadline);
+                Timeouts.Arm(timed.Clock!, timed.Deadline);
                 return;
             }
-            EndWaitUnsynchronized(wait, NtStatus.STATUS_TIMEOUT, ref wakes);
+            switch (timed)
+            {
+                case KWait wait:
+                    EndWaitUnsynchronized(wait, NtStatus.STATUS_TIMEOUT, ref wakes);
+                    break;
+                case KQueueWait queueWait:
+                    queueWait.Port.RemoveWaiter(queueWait);
+                    EndQueueWaitUnsynchronized(queueWait, NtStatus.STATUS_TIMEOUT, resume: true, ref wakes);
+                    break;
+            }
         }
         Complete(wakes);
     }

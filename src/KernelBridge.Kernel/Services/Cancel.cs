@@ -19,11 +19,7 @@ internal sealed partial class SystemServices
         IoFileObject target;
         using (var file = Reference<IoFileObject>(context, request.Handle, 0, ObjectTypes.File))
         {
-            if (!file.Status.IsSuccess)
-            {
-                FailIo(context, file.Status);
-                return;
-            }
+            if (RefusedIo(context, file.Status)) return;
             target = file.Value;
         }
         var thread = context.Thread;
@@ -62,11 +58,7 @@ internal sealed partial class SystemServices
         IoFileObject target;
         using (var file = Reference<IoFileObject>(context, request.Handle, 0, ObjectTypes.File))
         {
-            if (!file.Status.IsSuccess)
-            {
-                FailIo(context, file.Status);
-                return;
-            }
+            if (RefusedIo(context, file.Status)) return;
             target = file.Value;
         }
         var iosb = request.IoRequestToCancel;
@@ -82,11 +74,7 @@ internal sealed partial class SystemServices
         ThreadObject target;
         using (var thread = Reference<ThreadObject>(context, request.Thread, AccessMask.THREAD_TERMINATE, ObjectTypes.Thread))
         {
-            if (!thread.Status.IsSuccess)
-            {
-                FailIo(context, thread.Status);
-                return;
-            }
+            if (RefusedIo(context, thread.Status)) return;
             target = thread.Value;
         }
         var iosb = request.IoRequestToCancel;

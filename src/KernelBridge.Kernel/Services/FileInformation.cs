@@ -53,11 +53,7 @@ internal sealed partial class SystemServices
         var access = informationClass is FileInformationClass.FileBasicInformation or FileInformationClass.FileAllInformation
             ? AccessMask.FILE_READ_ATTRIBUTES : 0;
         using var file = Reference<IoFileObject>(context, request.Handle, access, ObjectTypes.File);
-        if (!file.Status.IsSuccess)
-        {
-            FailIo(context, file.Status);
-            return;
-        }
+        if (RefusedIo(context, file.Status)) return;
 
         Span<byte> answer = stackalloc byte[8];
         var answered = informationClass switch

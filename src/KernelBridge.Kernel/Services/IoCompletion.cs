@@ -37,11 +37,7 @@ internal sealed partial class SystemServices
             return;
         }
         using var port = Reference<KQueue>(context, request.Port, AccessMask.IO_COMPLETION_MODIFY_STATE, ObjectTypes.IoCompletion);
-        if (!port.Status.IsSuccess)
-        {
-            context.Reply.Send(port.Status, new RemoveIoCompletionReply());
-            return;
-        }
+        if (Refused(context, port.Status, new RemoveIoCompletionReply())) return;
         _removeCalls.Allocate().Start(context, port.Share(), (int)Math.Min(request.Count, RemoveIoCompletionReply.MaxPackets), request.Alertable != 0,
             request.HasTimeout != 0 ? request.Timeout : null);
     }

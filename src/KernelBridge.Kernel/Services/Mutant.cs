@@ -31,11 +31,7 @@ internal sealed partial class SystemServices
     public void NtQueryMutant(in SyscallContext context, in NtQueryMutantRequest request)
     {
         using var mutant = Reference<KMutant>(context, request.Handle, AccessMask.MUTANT_QUERY_STATE, ObjectTypes.Mutant);
-        if (!mutant.Status.IsSuccess)
-        {
-            context.Reply.Send(mutant.Status, default(QueryStateReply));
-            return;
-        }
+        if (Refused(context, mutant.Status, default(QueryStateReply))) return;
         var (count, owned, abandoned) = _dispatcher.QueryMutant(mutant.Value, context.Thread);
         context.Reply.Send(NtStatus.STATUS_SUCCESS, new QueryStateReply(count, owned ? 1 : 0, abandoned ? 1 : 0, 0));
     }

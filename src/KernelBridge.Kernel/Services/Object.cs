@@ -42,11 +42,7 @@ internal sealed partial class SystemServices
             return;
         }
         using var source = Reference<ProcessObject>(context, request.SourceProcessHandle, AccessMask.PROCESS_DUP_HANDLE, ObjectTypes.Process);
-        if (!source.Status.IsSuccess)
-        {
-            context.Reply.Send(source.Status, new NtDuplicateObjectReply(0));
-            return;
-        }
+        if (Refused(context, source.Status, new NtDuplicateObjectReply(0))) return;
         // DUPLICATE_CLOSE_SOURCE with no target process only closes.
         var hasTarget = request.TargetProcessHandle != 0 || (request.Options & (uint)DuplicateOptions.DUPLICATE_CLOSE_SOURCE) == 0;
         using var target = hasTarget ? Reference<ProcessObject>(context, request.TargetProcessHandle, AccessMask.PROCESS_DUP_HANDLE, ObjectTypes.Process) : default;
@@ -73,11 +69,7 @@ internal sealed partial class SystemServices
         string target;
         using (var link = Reference<SymbolicLinkObject>(context, request.Handle, AccessMask.SYMBOLIC_LINK_QUERY, ObjectTypes.SymbolicLink))
         {
-            if (!link.Status.IsSuccess)
-            {
-                context.Reply.Send(link.Status, new NtQuerySymbolicLinkObjectReply(0, 0));
-                return;
-            }
+            if (Refused(context, link.Status, new NtQuerySymbolicLinkObjectReply(0, 0))) return;
             target = link.Value.Target;
         }
         var bytes = (uint)target.Length * 2;

@@ -25,11 +25,7 @@ internal sealed partial class SystemServices
     public void NtQueryObject(in SyscallContext context, in NtQueryObjectRequest request)
     {
         using var referenced = _ob.ReferenceByHandle<KernelObject>(context.Process, context.Thread, request.Handle, 0, null, ProcessorMode.KernelMode);
-        if (!referenced.Status.IsSuccess)
-        {
-            context.Reply.Send(referenced.Status, new NtQueryObjectReply(0, 0));
-            return;
-        }
+        if (Refused(context, referenced.Status, new NtQueryObjectReply(0, 0))) return;
         var obj = referenced.Value;
         var granted = referenced.GrantedAccess;
         context.Process.Handles.TryGet(request.Handle, out var entry);
@@ -159,11 +155,7 @@ internal sealed partial class SystemServices
         List<(string Name, string TypeName)> entries;
         using (var directory = Reference<DirectoryObject>(context, request.Handle, AccessMask.DIRECTORY_QUERY, ObjectTypes.Directory))
         {
-            if (!directory.Status.IsSuccess)
-            {
-                context.Reply.Send(directory.Status, new NtQueryDirectoryObjectReply(request.Context, 0, 0, 0));
-                return;
-            }
+            if (Refused(context, directory.Status, new NtQueryDirectoryObjectReply(request.Context, 0, 0, 0))) return;
             entries = _ob.EnumerateDirectory(directory.Value, start);
         }
 

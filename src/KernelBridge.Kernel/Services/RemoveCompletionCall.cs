@@ -16,12 +16,8 @@ namespace KernelBridge.Kernel.Services;
 internal sealed class RemoveCompletionCall(Dispatcher dispatcher, ObjectManager ob, LookasideList<RemoveCompletionCall> pool) : IKQueueWaitCompletion
 {
     /// <summary>The free calls of one kernel.</summary>
-    public static LookasideList<RemoveCompletionCall> NewPool(Dispatcher dispatcher, ObjectManager ob)
-    {
-        LookasideList<RemoveCompletionCall>? pool = null;
-        pool = new LookasideList<RemoveCompletionCall>(() => new RemoveCompletionCall(dispatcher, ob, pool!));
-        return pool;
-    }
+    public static LookasideList<RemoveCompletionCall> NewPool(Dispatcher dispatcher, ObjectManager ob) =>
+        LookasideList<RemoveCompletionCall>.OfSelfFreeing(pool => new RemoveCompletionCall(dispatcher, ob, pool));
 
     private CompletionPacket[] _packets = new CompletionPacket[4];
     private ReplyTarget _reply;

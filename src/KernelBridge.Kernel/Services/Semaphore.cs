@@ -25,11 +25,7 @@ internal sealed partial class SystemServices
     public void NtReleaseSemaphore(in SyscallContext context, in NtReleaseSemaphoreRequest request)
     {
         using var semaphore = Reference<KSemaphore>(context, request.Handle, AccessMask.SEMAPHORE_MODIFY_STATE, ObjectTypes.Semaphore);
-        if (!semaphore.Status.IsSuccess)
-        {
-            context.Reply.Send(semaphore.Status, default(StateReply));
-            return;
-        }
+        if (Refused(context, semaphore.Status, default(StateReply))) return;
         if (request.ReleaseCount <= 0)
         {
             context.Reply.Send(NtStatus.STATUS_INVALID_PARAMETER, default(StateReply));

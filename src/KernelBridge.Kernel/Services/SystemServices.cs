@@ -62,6 +62,22 @@ internal sealed partial class SystemServices : ISyscallHandlers<SyscallContext>
         return MemoryMarshal.AsBytes(records.AsSpan()).ToArray();
     }
 
+    /// <summary>Answers a failure with <paramref name="reply"/> (the reply's zero value by default); true if it did, so the handler returns.</summary>
+    private static bool Refused<TReply>(in SyscallContext context, NtStatus status, TReply reply) where TReply : unmanaged
+    {
+        if (status.IsSuccess) return false;
+        context.Reply.Send(status, reply);
+        return true;
+    }
+
+    /// <summary>As <see cref="Refused{TReply}"/>, for an I/O service: nothing is written to the caller.</summary>
+    private static bool RefusedIo(in SyscallContext context, NtStatus status)
+    {
+        if (status.IsSuccess) return false;
+        FailIo(context, status);
+        return true;
+    }
+
     /// <summary>An I/O service that fails before any IRP: the status, nothing written to the caller.</summary>
     private static void FailIo(in SyscallContext context, NtStatus status) =>
         context.Reply.Send(status, new IoTransferReply(default, IoReplyFlags.None, 0));

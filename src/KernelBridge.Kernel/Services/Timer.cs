@@ -25,11 +25,7 @@ internal sealed partial class SystemServices
     public void NtSetTimer(in SyscallContext context, in NtSetTimerRequest request)
     {
         using var timer = Reference<KTimer>(context, request.Handle, AccessMask.TIMER_MODIFY_STATE, ObjectTypes.Timer);
-        if (!timer.Status.IsSuccess)
-        {
-            context.Reply.Send(timer.Status, default(StateReply));
-            return;
-        }
+        if (Refused(context, timer.Status, default(StateReply))) return;
         if (request.Period < 0)
         {
             context.Reply.Send(NtStatus.STATUS_INVALID_PARAMETER_6, default(StateReply));
@@ -43,11 +39,7 @@ internal sealed partial class SystemServices
     public void NtCancelTimer(in SyscallContext context, in NtCancelTimerRequest request)
     {
         using var timer = Reference<KTimer>(context, request.Handle, AccessMask.TIMER_MODIFY_STATE, ObjectTypes.Timer);
-        if (!timer.Status.IsSuccess)
-        {
-            context.Reply.Send(timer.Status, default(StateReply));
-            return;
-        }
+        if (Refused(context, timer.Status, default(StateReply))) return;
         _dispatcher.CancelTimer(timer.Value);
         context.Reply.Send(NtStatus.STATUS_SUCCESS, new StateReply(_dispatcher.ReadState(timer.Value), 0));
     }

@@ -15,12 +15,8 @@ namespace KernelBridge.Kernel.Services;
 internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, LookasideList<WaitCall> pool) : IKWaitCompletion
 {
     /// <summary>The free calls of one kernel.</summary>
-    public static LookasideList<WaitCall> NewPool(Dispatcher dispatcher, ObjectManager ob)
-    {
-        LookasideList<WaitCall>? pool = null;
-        pool = new LookasideList<WaitCall>(() => new WaitCall(dispatcher, ob, pool!));
-        return pool;
-    }
+    public static LookasideList<WaitCall> NewPool(Dispatcher dispatcher, ObjectManager ob) =>
+        LookasideList<WaitCall>.OfSelfFreeing(pool => new WaitCall(dispatcher, ob, pool));
 
     private KernelObject[] _objects = new KernelObject[4];
     private DispatcherObject[] _waitables = new DispatcherObject[4];
