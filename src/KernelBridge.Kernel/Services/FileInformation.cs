@@ -73,34 +73,53 @@ internal sealed partial class SystemServices
         };
         if (answered > 0)
         {
-            var iosb = new IoStatusWire(NtStatus.STATUS_SUCCESS, 0, answered);
-            context.Reply.Send(NtStatus.STATUS_SUCCESS, new IoTransferReply(iosb, IoReplyFlags.IosbWritten | IoReplyFlags.OutputWritten, (uint)answered),
-                answer[..answered]);
+            AnswerIo(context, answer[..answered], answered);
             return;
         }
 
-        var irp = _io.BuildFileIrp(file.Value, IrpMajorFunction.IRP_MJ_QUERY_INFORMATION, context.Thread, out var top);
-        var pending = _io.RentRequest(IoRequestKind.QueryInformation);
+        var parameters = new StackParameters { QueryFile = new QueryFileParameters { Length = (int)request.Length, FileInformationClass = informationClass } };
+        StartWaitedRequest(context, file.Share(), IrpMajorFunction.IRP_MJ_QUERY_INFORMATION, (int)request.Length, default, request.Buffer, parameters,
+            context.Reply.IoSink, context.Reply.IoTag);
+    }
+
+    /// <summary>An I/O service the I/O manager answers itself: success, <paramref name="output"/> into the caller's buffer, the IOSB {0, Information}.</summary>
+    private static void AnswerIo(in SyscallContext context, ReadOnlySpan<byte> output, long information)
+    {
+        var iosb = new IoStatusWire(NtStatus.STATUS_SUCCESS, 0, information);
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new IoTransferReply(iosb, IoReplyFlags.IosbWritten | IoReplyFlags.OutputWritten, (uint)output.Length),
+            output);
+    }
+
+    /// <summary>
+    /// A buffered query or set the I/O manager waits for on any file (IopQueryXxxInformation,
+    /// NtQueryVolumeInformationFile, NtSetVolumeInformationFile), IRP_SYNCHRONOUS_API on an
+    /// overlapped one: a zeroed system buffer of <paramref name="length"/> bytes starting with
+    /// <paramref name="input"/>. A query (IRP_INPUT_OPERATION) copies Information bytes back unless
+    /// the status is an error. The request takes over <paramref name="file"/>'s reference.
+    /// </summary>
+    private void StartWaitedRequest(in SyscallContext context, IoFileObject file, IrpMajorFunction major, int length, ReadOnlySpan<byte> input,
+        ulong userBuffer, in StackParameters parameters, IIoCompletionTarget target, ulong tag)
+    {
+        var query = major is IrpMajorFunction.IRP_MJ_QUERY_INFORMATION or IrpMajorFunction.IRP_MJ_QUERY_VOLUME_INFORMATION;
+        var irp = _io.BuildFileIrp(file, major, context.Thread, out var top);
+        var pending = _io.RentRequest(query ? IoRequestKind.QueryInformation : IoRequestKind.SetInformation);
         pending.Process = context.Process;
         pending.Thread = context.Thread;
-        pending.File = file.Share();
+        pending.File = file;
         pending.Irp = irp;
         pending.Top = top;
-        pending.Target = context.Reply.IoSink;
-        pending.Tag = context.Reply.IoTag;
-        pending.RentBuffer((int)request.Length);
-        irp.SystemBuffer = pending.Region(0, (int)request.Length);
-        irp.UserBufferAddress = request.Buffer;
-        irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | IrpFlags.IRP_INPUT_OPERATION;
-        // The I/O manager waits for a query on an overlapped file too, and says so on the IRP.
-        if (!pending.File.IsSynchronous) irp.Flags |= IrpFlags.IRP_SYNCHRONOUS_API;
-        pending.BufferedCopyBack = true;
-        pending.OutputLength = (int)request.Length;
-        irp.StackAt(irp.CurrentLocation - 1).Parameters.QueryFile = new QueryFileParameters
-        {
-            Length = (int)request.Length,
-            FileInformationClass = informationClass,
-        };
+        pending.Target = target;
+        pending.Tag = tag;
+        pending.RentBuffer(length);
+        input.CopyTo(pending.Rented);
+        irp.SystemBuffer = length == 0 ? default : pending.Region(0, length);
+        irp.UserBufferAddress = userBuffer;
+        irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | (query ? IrpFlags.IRP_INPUT_OPERATION : IrpFlags.None);
+        // The I/O manager waits on an overlapped file too, and says so on the IRP.
+        if (!file.IsSynchronous) irp.Flags |= IrpFlags.IRP_SYNCHRONOUS_API;
+        pending.BufferedCopyBack = query;
+        pending.OutputLength = query ? length : 0;
+        irp.StackAt(irp.CurrentLocation - 1).Parameters = parameters;
         pending.Start();
     }
 
