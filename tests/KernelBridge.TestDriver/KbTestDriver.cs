@@ -246,10 +246,12 @@ public sealed partial class KbTestDriver : IDriver
         if (code == KbTestInterface.IOCTL_KBTEST_NEEDS_READ || code == KbTestInterface.IOCTL_KBTEST_NEEDS_WRITE
             || code == KbTestInterface.IOCTL_KBTEST_NEEDS_READ_WRITE)
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
-        if (code == KbTestInterface.IOCTL_KBTEST_SET_RW)
+        if (code == KbTestInterface.IOCTL_KBTEST_SET_RW || code == KbTestInterface.IOCTL_KBTEST_SET_VOLUME)
         {
             if (input.Length < Marshal.SizeOf<ReturnRequest>()) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
-            state.ReadWrite = MemoryMarshal.Read<ReturnRequest>(input);
+            var answer = MemoryMarshal.Read<ReturnRequest>(input);
+            if (code == KbTestInterface.IOCTL_KBTEST_SET_RW) state.ReadWrite = answer;
+            else state.Volume = answer;
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
         }
         if (code == KbTestInterface.IOCTL_KBTEST_SET_NAME)
@@ -257,12 +259,6 @@ public sealed partial class KbTestDriver : IDriver
             var size = Marshal.SizeOf<NameAnswer>();
             if (input.Length < size) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
             context.Name = (MemoryMarshal.Read<NameAnswer>(input), new string(MemoryMarshal.Cast<byte, char>(input[size..])));
-            return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
-        }
-        if (code == KbTestInterface.IOCTL_KBTEST_SET_VOLUME)
-        {
-            if (input.Length < Marshal.SizeOf<ReturnRequest>()) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
-            state.Volume = MemoryMarshal.Read<ReturnRequest>(input);
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
         }
         if (code == KbTestInterface.IOCTL_KBTEST_LAST_SET_VOLUME)

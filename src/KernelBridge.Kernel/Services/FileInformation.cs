@@ -34,19 +34,10 @@ internal sealed partial class SystemServices
     {
         var informationClass = (FileInformationClass)request.FileInformationClass;
         var minimum = request.FileInformationClass >= (uint)FileInformationClass.FileMaximumInformation ? 0 : MinimumQueryLength(informationClass);
-        if (minimum == 0)
+        var checkedStatus = CheckInformationLength(minimum, request.Length);
+        if (!checkedStatus.IsSuccess)
         {
-            FailIo(context, NtStatus.STATUS_INVALID_INFO_CLASS);
-            return;
-        }
-        if (request.Length < minimum)
-        {
-            FailIo(context, NtStatus.STATUS_INFO_LENGTH_MISMATCH);
-            return;
-        }
-        if (request.Length > WireProtocol.MaxTransferLength)
-        {
-            FailIo(context, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
+            FailIo(context, checkedStatus);
             return;
         }
         // IopQueryOperationAccess: basic (and all) information needs FILE_READ_ATTRIBUTES.
@@ -123,6 +114,17 @@ internal sealed partial class SystemServices
         pending.Start();
     }
 
+    /// <summary>
+    /// The checks every information service starts with, before the handle: the class is one it
+    /// knows (a nonzero <paramref name="minimum"/>, else STATUS_INVALID_INFO_CLASS), the buffer
+    /// holds the class's structure (else STATUS_INFO_LENGTH_MISMATCH), and a transfer can carry it.
+    /// </summary>
+    private static NtStatus CheckInformationLength(int minimum, uint length) =>
+        minimum == 0 ? NtStatus.STATUS_INVALID_INFO_CLASS
+        : length < minimum ? NtStatus.STATUS_INFO_LENGTH_MISMATCH
+        : length > WireProtocol.MaxTransferLength ? NtStatus.STATUS_INSUFFICIENT_RESOURCES
+        : NtStatus.STATUS_SUCCESS;
+
     private static int Write<T>(Span<byte> destination, T value) where T : unmanaged
     {
         MemoryMarshal.Write(destination, in value);
@@ -145,14 +147,10 @@ internal sealed partial class SystemServices
             FileInformationClass.FilePositionInformation => 8,
             _ => 0,
         };
-        if (minimum == 0)
+        var checkedStatus = CheckInformationLength(minimum, (uint)information.Length);
+        if (!checkedStatus.IsSuccess)
         {
-            FailIo(context, NtStatus.STATUS_INVALID_INFO_CLASS);
-            return;
-        }
-        if (information.Length < minimum)
-        {
-            FailIo(context, NtStatus.STATUS_INFO_LENGTH_MISMATCH);
+            FailIo(context, checkedStatus);
             return;
         }
         using var file = Reference<IoFileObject>(context, request.Handle, 0, ObjectTypes.File);

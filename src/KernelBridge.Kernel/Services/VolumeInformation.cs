@@ -46,20 +46,10 @@ internal sealed partial class SystemServices
         if (!request.InputFollowsRule)
             throw new ProtocolViolationException($"NtQueryVolumeInformationFile: {request.InputDataBytes} bytes of input sent for class {request.FsInformationClass}");
         var informationClass = (FsInformationClass)request.FsInformationClass;
-        var minimum = MinimumFsQueryLength(informationClass);
-        if (minimum == 0)
+        var checkedStatus = CheckInformationLength(MinimumFsQueryLength(informationClass), request.Length);
+        if (!checkedStatus.IsSuccess)
         {
-            FailIo(context, NtStatus.STATUS_INVALID_INFO_CLASS);
-            return;
-        }
-        if (request.Length < minimum)
-        {
-            FailIo(context, NtStatus.STATUS_INFO_LENGTH_MISMATCH);
-            return;
-        }
-        if (request.Length > WireProtocol.MaxTransferLength)
-        {
-            FailIo(context, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
+            FailIo(context, checkedStatus);
             return;
         }
         // IopQueryFsOperationAccess: the quota control information needs read access to the volume; the rest, any handle.
@@ -133,15 +123,10 @@ internal sealed partial class SystemServices
     {
         var information = data.Information;
         var informationClass = (FsInformationClass)request.FsInformationClass;
-        var minimum = MinimumFsSetLength(informationClass);
-        if (minimum == 0)
+        var checkedStatus = CheckInformationLength(MinimumFsSetLength(informationClass), (uint)information.Length);
+        if (!checkedStatus.IsSuccess)
         {
-            FailIo(context, NtStatus.STATUS_INVALID_INFO_CLASS);
-            return;
-        }
-        if (information.Length < minimum)
-        {
-            FailIo(context, NtStatus.STATUS_INFO_LENGTH_MISMATCH);
+            FailIo(context, checkedStatus);
             return;
         }
         // IopSetFsOperationAccess: every set class needs write access to the volume.
