@@ -12,12 +12,15 @@ namespace KernelBridge.TestDriver;
 /// tests and killed processes can be checked afterwards. Device names follow the service name, so
 /// the assembly can be loaded twice (say, once to crash).
 /// </summary>
-public sealed class KbTestDriver : IDriver
+public sealed partial class KbTestDriver : IDriver
 {
     private sealed class TagState
     {
         public int Creates, Cleanups, Closes, Reads, Writes, DeviceControls, QueryInformation, Cancels, OpenFiles;
-        public ReturnRequest? ReadWrite;
+        public int QueryVolume, SetVolume, LastFsInformationClass, LastFsLength;
+        public uint LastIrpFlags;
+        public ReturnRequest? ReadWrite, Volume;
+        public byte[] LastSetVolume = [];
         public readonly List<Irp> Parked = [];
     }
 
@@ -26,6 +29,7 @@ public sealed class KbTestDriver : IDriver
         public long Id { get; } = id;
         public string Tag { get; } = tag;
         public byte[] Stored = [];
+        public (NameAnswer Answer, string Name)? Name;
     }
 
     private static readonly ConcurrentDictionary<string, TagState> Tags = new();
@@ -56,6 +60,8 @@ public sealed class KbTestDriver : IDriver
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_WRITE] = ReadWrite;
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_DEVICE_CONTROL] = DeviceControl;
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_QUERY_INFORMATION] = QueryInformation;
+        driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_QUERY_VOLUME_INFORMATION] = VolumeInformation;
+        driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_SET_VOLUME_INFORMATION] = VolumeInformation;
         driverObject.DriverUnload = d =>
         {
             foreach (var variant in KbTestInterface.Variants) Io.DeleteSymbolicLink($@"\??\{d.ServiceKeyName}{variant}");
@@ -208,7 +214,8 @@ public sealed class KbTestDriver : IDriver
             int parked;
             lock (seen.Parked) parked = seen.Parked.Count;
             var counters = new KbTestCounters(seen.Creates, seen.Cleanups, seen.Closes, seen.Reads, seen.Writes, seen.DeviceControls,
-                seen.QueryInformation, seen.Cancels, seen.OpenFiles, parked);
+                seen.QueryInformation, seen.Cancels, seen.OpenFiles, parked, seen.QueryVolume, seen.SetVolume, seen.LastFsInformationClass,
+                seen.LastFsLength, seen.LastIrpFlags);
             MemoryMarshal.Write(irp.SystemBuffer.Span, in counters);
             return Complete(irp, NtStatus.STATUS_SUCCESS, size);
         }
@@ -239,11 +246,27 @@ public sealed class KbTestDriver : IDriver
         if (code == KbTestInterface.IOCTL_KBTEST_NEEDS_READ || code == KbTestInterface.IOCTL_KBTEST_NEEDS_WRITE
             || code == KbTestInterface.IOCTL_KBTEST_NEEDS_READ_WRITE)
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
-        if (code == KbTestInterface.IOCTL_KBTEST_SET_RW)
+        if (code == KbTestInterface.IOCTL_KBTEST_SET_RW || code == KbTestInterface.IOCTL_KBTEST_SET_VOLUME)
         {
             if (input.Length < Marshal.SizeOf<ReturnRequest>()) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
-            state.ReadWrite = MemoryMarshal.Read<ReturnRequest>(input);
+            var answer = MemoryMarshal.Read<ReturnRequest>(input);
+            if (code == KbTestInterface.IOCTL_KBTEST_SET_RW) state.ReadWrite = answer;
+            else state.Volume = answer;
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
+        }
+        if (code == KbTestInterface.IOCTL_KBTEST_SET_NAME)
+        {
+            var size = Marshal.SizeOf<NameAnswer>();
+            if (input.Length < size) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
+            context.Name = (MemoryMarshal.Read<NameAnswer>(input), new string(MemoryMarshal.Cast<byte, char>(input[size..])));
+            return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
+        }
+        if (code == KbTestInterface.IOCTL_KBTEST_LAST_SET_VOLUME)
+        {
+            var seen = state.LastSetVolume;
+            var count = Math.Min(seen.Length, parameters.OutputBufferLength);
+            seen.AsSpan(0, count).CopyTo(irp.SystemBuffer.Span);
+            return Complete(irp, count < seen.Length ? NtStatus.STATUS_BUFFER_OVERFLOW : NtStatus.STATUS_SUCCESS, count);
         }
         if (code == KbTestInterface.IOCTL_KBTEST_CRASH)
         {
@@ -251,21 +274,5 @@ public sealed class KbTestDriver : IDriver
             return (NtStatus)nothing!.GetHashCode();
         }
         return Complete(irp, NtStatus.STATUS_INVALID_DEVICE_REQUEST, 0);
-    }
-
-    /// <summary>FileNameInformation: the name under the device; what does not fit is cut (STATUS_BUFFER_OVERFLOW).</summary>
-    private static NtStatus QueryInformation(DeviceObject device, Irp irp)
-    {
-        var stack = Io.GetCurrentIrpStackLocation(irp);
-        Interlocked.Increment(ref StateOf(ContextOf(stack).Tag).QueryInformation);
-        if (stack.Parameters.QueryFile.FileInformationClass != FileInformationClass.FileNameInformation)
-            return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
-        var name = MemoryMarshal.AsBytes(stack.FileObject!.FileName.AsSpan());
-        var buffer = irp.SystemBuffer.Span[..stack.Parameters.QueryFile.Length];
-        var nameLength = name.Length;
-        MemoryMarshal.Write(buffer, in nameLength);
-        var fits = Math.Min(name.Length, buffer.Length - 4) & ~1;
-        name[..fits].CopyTo(buffer[4..]);
-        return Complete(irp, fits < name.Length ? NtStatus.STATUS_BUFFER_OVERFLOW : NtStatus.STATUS_SUCCESS, 4 + fits);
     }
 }

@@ -20,10 +20,23 @@ public enum PendMode
 [StructLayout(LayoutKind.Sequential)]
 public record struct ReturnRequest(int DispatchStatus, int IosbStatus, long Information, PendMode Pend, int DelayMs, uint FillByte, int FillLength);
 
-/// <summary>What the driver saw for one tag (the file name under the device).</summary>
+/// <summary>
+/// The input of SET_NAME, followed by a name (UTF-16): how this file object's FileNameInformation
+/// queries answer. An error Status completes with it and nothing written; otherwise the name is
+/// written (cut, with STATUS_BUFFER_OVERFLOW, if it does not fit) and Status returned. Park waits
+/// for IOCTL_KBTEST_RELEASE, whose status and Information the IRP then completes with.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public record struct NameAnswer(int Status, PendMode Pend, int DelayMs, int Reserved);
+
+/// <summary>
+/// What the driver saw for one tag (the file name under the device). The Last* fields describe the
+/// last IRP_MJ_QUERY_VOLUME_INFORMATION or IRP_MJ_SET_VOLUME_INFORMATION: Parameters.QueryVolume or
+/// Parameters.SetVolume, and the IRP's flags.
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public record struct KbTestCounters(int Creates, int Cleanups, int Closes, int Reads, int Writes, int DeviceControls, int QueryInformation,
-    int Cancels, int OpenFiles, int Parked);
+    int Cancels, int OpenFiles, int Parked, int QueryVolume, int SetVolume, int LastFsInformationClass, int LastFsLength, uint LastIrpFlags);
 
 /// <summary>The test driver's names and control codes.</summary>
 public static class KbTestInterface
@@ -50,8 +63,22 @@ public static class KbTestInterface
         RequiredAccess.FILE_READ_ACCESS | RequiredAccess.FILE_WRITE_ACCESS);
     /// <summary>Input: <see cref="ReturnRequest"/>; the tag's reads and writes answer that way from now on.</summary>
     public static readonly CtlCode IOCTL_KBTEST_SET_RW = Code(0x916, TransferMethod.METHOD_BUFFERED);
+    /// <summary>Input: <see cref="NameAnswer"/> and a name; this file object's FileNameInformation queries answer that way from now on.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_SET_NAME = Code(0x917, TransferMethod.METHOD_BUFFERED);
+    /// <summary>Input: <see cref="ReturnRequest"/>; the tag's volume queries and sets answer that way from now on (fill, Information, statuses, pending).</summary>
+    public static readonly CtlCode IOCTL_KBTEST_SET_VOLUME = Code(0x918, TransferMethod.METHOD_BUFFERED);
+    /// <summary>Output: the system buffer of the tag's last IRP_MJ_SET_VOLUME_INFORMATION, as the driver saw it.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_LAST_SET_VOLUME = Code(0x919, TransferMethod.METHOD_BUFFERED);
     /// <summary>The dispatch routine throws (a driver bug): the driver is marked faulted.</summary>
     public static readonly CtlCode IOCTL_KBTEST_CRASH = Code(0x920, TransferMethod.METHOD_BUFFERED);
+
+    /// <summary>What the driver answers to FileFsVolumeInformation and FileFsAttributeInformation unless told otherwise.</summary>
+    public const string VolumeLabel = "KbTest";
+    public const uint VolumeSerialNumber = 0xDEADBEEF;
+    public const string FileSystemName = "KbTestFs";
+    /// <summary>FILE_CASE_SENSITIVE_SEARCH | FILE_CASE_PRESERVED_NAMES | FILE_UNICODE_ON_DISK.</summary>
+    public const uint FileSystemAttributes = 0x7;
+    public const int MaximumComponentNameLength = 255;
 
     public static string Device(string service, string variant = "") => $@"\Device\{service}{variant}";
     public static string Win32(string service, string variant = "") => $@"\\.\{service}{variant}";

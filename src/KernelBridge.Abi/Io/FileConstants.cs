@@ -90,6 +90,24 @@ public enum FileInformationClass : uint
     FileMaximumInformation = 76,
 }
 
+/// <summary>
+/// FS_INFORMATION_CLASS: what NtQueryVolumeInformationFile and NtSetVolumeInformationFile ask
+/// about, with Windows' numbers. The I/O manager knows the classes of the WRK's tables (1 to 9);
+/// later ones are STATUS_INVALID_INFO_CLASS here.
+/// </summary>
+public enum FsInformationClass : uint
+{
+    FileFsVolumeInformation = 1,
+    FileFsLabelInformation = 2,
+    FileFsSizeInformation = 3,
+    FileFsDeviceInformation = 4,
+    FileFsAttributeInformation = 5,
+    FileFsControlInformation = 6,
+    FileFsFullSizeInformation = 7,
+    FileFsObjectIdInformation = 8,
+    FileFsDriverPathInformation = 9,
+}
+
 /// <summary>OBJECT_INFORMATION_CLASS values for NtQueryObject.</summary>
 public enum ObjectInformationClass : uint
 {

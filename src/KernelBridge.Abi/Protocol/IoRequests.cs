@@ -77,6 +77,22 @@ public partial record struct IoTransferReply(IoStatusWire IoStatus, IoReplyFlags
 public partial record struct NtQueryInformationFileRequest(long Handle, ulong IoStatusBlock, ulong Buffer, uint Length, uint FileInformationClass) : IRequest<IoTransferReply>;
 
 /// <summary>
+/// NtQueryVolumeInformationFile. Followed by the caller's buffer as it stands only for
+/// FileFsDriverPathInformation, a question the I/O manager reads from that buffer (see <see cref="InputToSend"/>).
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+[Syscall(56)]
+public partial record struct NtQueryVolumeInformationFileRequest(
+    long Handle, ulong IoStatusBlock, ulong Buffer, uint Length, uint FsInformationClass, [Data("Input")] uint InputDataBytes, uint Reserved)
+    : IRequest<IoTransferReply>;
+
+/// <summary>NtSetVolumeInformationFile; followed by Length bytes of the information.</summary>
+[StructLayout(LayoutKind.Sequential)]
+[Syscall(57)]
+public partial record struct NtSetVolumeInformationFileRequest(
+    long Handle, ulong IoStatusBlock, uint FsInformationClass, [Data("Information")] uint Length) : IRequest<IoTransferReply>;
+
+/// <summary>
 /// NtLoadDriver; followed by the service name (\Registry\Machine\System\CurrentControlSet\Services\NAME)
 /// and the image path. KernelBridge has no registry, so the ImagePath value Windows would read from
 /// the service key travels beside the name.
@@ -127,4 +143,21 @@ public partial record struct NtDeviceIoControlFileRequest
     /// <summary>Whether the data lengths are the ones the two rules give (the kernel's check of what came).</summary>
     public readonly bool DataFollowsRules =>
         InputDataBytes == InputToSend(InputBuffer, InputBufferLength) && OutputDataBytes == OutputToSend(IoControlCode, OutputBuffer, OutputBufferLength);
+}
+
+public partial record struct NtQueryVolumeInformationFileRequest
+{
+    /// <summary>FILE_FS_DRIVER_PATH_INFORMATION: DriverInPath, DriverNameLength, then the name (at most a UNICODE_STRING's worth).</summary>
+    public const int DriverPathInputLimit = 8 + ushort.MaxValue;
+
+    /// <summary>
+    /// How much of the caller's buffer travels: for FileFsDriverPathInformation the buffer holds the
+    /// question (the driver's name), so it travels, up to what the question can hold; for every
+    /// other class the buffer is only written, so nothing does.
+    /// </summary>
+    public static uint InputToSend(uint fsInformationClass, ulong buffer, uint length) =>
+        fsInformationClass == (uint)Abi.FsInformationClass.FileFsDriverPathInformation && buffer != 0 ? Math.Min(length, DriverPathInputLimit) : 0;
+
+    /// <summary>Whether the request carries the input the rule gives (the kernel's check of what came).</summary>
+    public readonly bool InputFollowsRule => InputDataBytes == InputToSend(FsInformationClass, Buffer, Length);
 }

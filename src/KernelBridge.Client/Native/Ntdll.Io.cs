@@ -109,6 +109,32 @@ public static unsafe partial class Ntdll
             new IoTarget(ioStatusBlock, fileInformation, length));
     }
 
+    /// <summary>
+    /// NtQueryVolumeInformationFile. For FileFsDriverPathInformation the buffer holds the question
+    /// (the driver's name), so it travels with the request.
+    /// </summary>
+    public static NtStatus NtQueryVolumeInformationFile(nint fileHandle, IO_STATUS_BLOCK* ioStatusBlock, void* fsInformation, uint length,
+        FsInformationClass fsInformationClass)
+    {
+        if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!TryCurrentGate(out var gate, out var status)) return status;
+        var input = NtQueryVolumeInformationFileRequest.InputToSend((uint)fsInformationClass, (ulong)fsInformation, length);
+        return Syscalls.NtQueryVolumeInformationFile(gate,
+            new NtQueryVolumeInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (ulong)fsInformation, length, (uint)fsInformationClass, 0, 0),
+            new(new ReadOnlySpan<byte>(fsInformation, (int)input)), new IoTarget(ioStatusBlock, fsInformation, length));
+    }
+
+    /// <summary>NtSetVolumeInformationFile: the information travels with the request (a system buffer larger than a transfer cannot be had).</summary>
+    public static NtStatus NtSetVolumeInformationFile(nint fileHandle, IO_STATUS_BLOCK* ioStatusBlock, void* fsInformation, uint length,
+        FsInformationClass fsInformationClass)
+    {
+        if (ioStatusBlock is null || (fsInformation is null && length != 0)) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (length > WireProtocol.MaxTransferLength) return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+        if (!TryCurrentGate(out var gate, out var status)) return status;
+        return Syscalls.NtSetVolumeInformationFile(gate, new NtSetVolumeInformationFileRequest(fileHandle, (ulong)ioStatusBlock, (uint)fsInformationClass, 0),
+            new(new ReadOnlySpan<byte>(fsInformation, (int)length)), new IoTarget(ioStatusBlock, null, 0));
+    }
+
     /// <summary>NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.</summary>
     public static NtStatus NtLoadDriver(string driverServiceName, string imagePath) => NtLoadDriver(driverServiceName, imagePath, out _);
 

@@ -54,6 +54,8 @@ public struct StackParameters
     public ReadWriteParameters Write;
     public DeviceIoControlParameters DeviceIoControl;
     public QueryFileParameters QueryFile;
+    public VolumeParameters QueryVolume;
+    public VolumeParameters SetVolume;
 }
 
 public struct CreateParameters
@@ -86,4 +88,11 @@ public struct QueryFileParameters
 {
     public int Length;
     public FileInformationClass FileInformationClass;
+}
+
+/// <summary>Parameters.QueryVolume and Parameters.SetVolume: the system buffer's length and the FS_INFORMATION_CLASS.</summary>
+public struct VolumeParameters
+{
+    public int Length;
+    public FsInformationClass FsInformationClass;
 }

@@ -35,12 +35,6 @@ internal sealed class FileObjectProcedures(IoManager io) : ObjectTypeProcedures
         io.ObjectManager.Dereference(file.DeviceObject);
         if (file.Port is { } port) io.ObjectManager.Dereference(port);
     }
-
-    public override string? QueryName(KernelObject obj)
-    {
-        var file = (IoFileObject)obj;
-        return (io.ObjectManager.FullNameOf(file.DeviceObject) ?? "") + file.FileName;
-    }
 }
 
 /// <summary>The Device type's procedures: a device's name is its own.</summary>

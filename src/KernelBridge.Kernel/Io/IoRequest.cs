@@ -12,7 +12,10 @@ internal enum IoRequestKind
     Read,
     Write,
     DeviceControl,
+    /// <summary>A query the I/O manager waits for on any file (NtQueryInformationFile, NtQueryVolumeInformationFile, a name query).</summary>
     QueryInformation,
+    /// <summary>A set the I/O manager waits for on any file (NtSetVolumeInformationFile).</summary>
+    SetInformation,
     Housekeeping,
 }
 
@@ -69,8 +72,8 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
 
     public bool Synchronous => File.IsSynchronous;
 
-    /// <summary>The caller waits for the end: a synchronous file, or a query (the I/O manager waits for those on any file).</summary>
-    private bool CallerWaits => Synchronous || Kind == IoRequestKind.QueryInformation;
+    /// <summary>The caller waits for the end: a synchronous file, or a query or set (the I/O manager waits for those on any file).</summary>
+    private bool CallerWaits => Synchronous || Kind is IoRequestKind.QueryInformation or IoRequestKind.SetInformation;
 
     /// <summary>Holds the synchronous file's lock from start to finish.</summary>
     private bool _holdsFileLock;

@@ -429,7 +429,6 @@ internal sealed class TypeObject(ObjectType described) : KernelObject(ObjectType
 
 internal sealed partial class ObjectManager
 {
-    /// <summary>The name NtQueryObject reports: the type's own idea (files), else the namespace name, else "".</summary>
-    public string NameForQuery(KernelObject obj) =>
-        ProceduresOf(obj).QueryName(obj) ?? FullNameOf(obj) ?? "";
+    /// <summary>The name NtQueryObject reports for anything but a file (whose driver is asked): the namespace name, else "".</summary>
+    public string NameForQuery(KernelObject obj) => FullNameOf(obj) ?? "";
 }

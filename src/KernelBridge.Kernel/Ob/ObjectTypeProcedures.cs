@@ -21,9 +21,6 @@ internal abstract class ObjectTypeProcedures
     /// <summary>The last reference went: release what the object holds.</summary>
     public virtual void Delete(KernelObject obj) { }
 
-    /// <summary>The name NtQueryObject reports, or null to use the namespace name.</summary>
-    public virtual string? QueryName(KernelObject obj) => null;
-
     /// <summary>Named objects of this type leave the namespace when their last handle closes (unless permanent).</summary>
     public virtual bool TemporaryWhenUnnamedHandles => true;
 

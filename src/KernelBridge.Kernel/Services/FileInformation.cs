@@ -34,21 +34,8 @@ internal sealed partial class SystemServices
     {
         var informationClass = (FileInformationClass)request.FileInformationClass;
         var minimum = request.FileInformationClass >= (uint)FileInformationClass.FileMaximumInformation ? 0 : MinimumQueryLength(informationClass);
-        if (minimum == 0)
-        {
-            FailIo(context, NtStatus.STATUS_INVALID_INFO_CLASS);
-            return;
-        }
-        if (request.Length < minimum)
-        {
-            FailIo(context, NtStatus.STATUS_INFO_LENGTH_MISMATCH);
-            return;
-        }
-        if (request.Length > WireProtocol.MaxTransferLength)
-        {
-            FailIo(context, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
-            return;
-        }
+        var checkedStatus = CheckInformationLength(minimum, request.Length);
+        if (RefusedIo(context, checkedStatus)) return;
         // IopQueryOperationAccess: basic (and all) information needs FILE_READ_ATTRIBUTES.
         var access = informationClass is FileInformationClass.FileBasicInformation or FileInformationClass.FileAllInformation
             ? AccessMask.FILE_READ_ATTRIBUTES : 0;
@@ -69,36 +56,66 @@ internal sealed partial class SystemServices
         };
         if (answered > 0)
         {
-            var iosb = new IoStatusWire(NtStatus.STATUS_SUCCESS, 0, answered);
-            context.Reply.Send(NtStatus.STATUS_SUCCESS, new IoTransferReply(iosb, IoReplyFlags.IosbWritten | IoReplyFlags.OutputWritten, (uint)answered),
-                answer[..answered]);
+            AnswerIo(context, answer[..answered], answered);
             return;
         }
 
-        var irp = _io.BuildFileIrp(file.Value, IrpMajorFunction.IRP_MJ_QUERY_INFORMATION, context.Thread, out var top);
-        var pending = _io.RentRequest(IoRequestKind.QueryInformation);
+        var parameters = new StackParameters { QueryFile = new QueryFileParameters { Length = (int)request.Length, FileInformationClass = informationClass } };
+        StartWaitedRequest(context, file.Share(), IrpMajorFunction.IRP_MJ_QUERY_INFORMATION, (int)request.Length, default, request.Buffer, parameters,
+            context.Reply.IoSink, context.Reply.IoTag);
+    }
+
+    /// <summary>An I/O service the I/O manager answers itself: success, <paramref name="output"/> into the caller's buffer, the IOSB {0, Information}.</summary>
+    private static void AnswerIo(in SyscallContext context, ReadOnlySpan<byte> output, long information)
+    {
+        var iosb = new IoStatusWire(NtStatus.STATUS_SUCCESS, 0, information);
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new IoTransferReply(iosb, IoReplyFlags.IosbWritten | IoReplyFlags.OutputWritten, (uint)output.Length),
+            output);
+    }
+
+    /// <summary>
+    /// A buffered query or set the I/O manager waits for on any file (IopQueryXxxInformation,
+    /// NtQueryVolumeInformationFile, NtSetVolumeInformationFile), IRP_SYNCHRONOUS_API on an
+    /// overlapped one: a zeroed system buffer of <paramref name="length"/> bytes starting with
+    /// <paramref name="input"/>. A query (IRP_INPUT_OPERATION) copies Information bytes back unless
+    /// the status is an error. The request takes over <paramref name="file"/>'s reference.
+    /// </summary>
+    private void StartWaitedRequest(in SyscallContext context, IoFileObject file, IrpMajorFunction major, int length, ReadOnlySpan<byte> input,
+        ulong userBuffer, in StackParameters parameters, IIoCompletionTarget target, ulong tag)
+    {
+        var query = major is IrpMajorFunction.IRP_MJ_QUERY_INFORMATION or IrpMajorFunction.IRP_MJ_QUERY_VOLUME_INFORMATION;
+        var irp = _io.BuildFileIrp(file, major, context.Thread, out var top);
+        var pending = _io.RentRequest(query ? IoRequestKind.QueryInformation : IoRequestKind.SetInformation);
         pending.Process = context.Process;
         pending.Thread = context.Thread;
-        pending.File = file.Share();
+        pending.File = file;
         pending.Irp = irp;
         pending.Top = top;
-        pending.Target = context.Reply.IoSink;
-        pending.Tag = context.Reply.IoTag;
-        pending.RentBuffer((int)request.Length);
-        irp.SystemBuffer = pending.Region(0, (int)request.Length);
-        irp.UserBufferAddress = request.Buffer;
-        irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | IrpFlags.IRP_INPUT_OPERATION;
-        // The I/O manager waits for a query on an overlapped file too, and says so on the IRP.
-        if (!pending.File.IsSynchronous) irp.Flags |= IrpFlags.IRP_SYNCHRONOUS_API;
-        pending.BufferedCopyBack = true;
-        pending.OutputLength = (int)request.Length;
-        irp.StackAt(irp.CurrentLocation - 1).Parameters.QueryFile = new QueryFileParameters
-        {
-            Length = (int)request.Length,
-            FileInformationClass = informationClass,
-        };
+        pending.Target = target;
+        pending.Tag = tag;
+        pending.RentBuffer(length);
+        input.CopyTo(pending.Rented);
+        irp.SystemBuffer = length == 0 ? default : pending.Region(0, length);
+        irp.UserBufferAddress = userBuffer;
+        irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | (query ? IrpFlags.IRP_INPUT_OPERATION : IrpFlags.None);
+        // The I/O manager waits on an overlapped file too, and says so on the IRP.
+        if (!file.IsSynchronous) irp.Flags |= IrpFlags.IRP_SYNCHRONOUS_API;
+        pending.BufferedCopyBack = query;
+        pending.OutputLength = query ? length : 0;
+        irp.StackAt(irp.CurrentLocation - 1).Parameters = parameters;
         pending.Start();
     }
+
+    /// <summary>
+    /// The checks every information service starts with, before the handle: the class is one it
+    /// knows (a nonzero <paramref name="minimum"/>, else STATUS_INVALID_INFO_CLASS), the buffer
+    /// holds the class's structure (else STATUS_INFO_LENGTH_MISMATCH), and a transfer can carry it.
+    /// </summary>
+    private static NtStatus CheckInformationLength(int minimum, uint length) =>
+        minimum == 0 ? NtStatus.STATUS_INVALID_INFO_CLASS
+        : length < minimum ? NtStatus.STATUS_INFO_LENGTH_MISMATCH
+        : length > WireProtocol.MaxTransferLength ? NtStatus.STATUS_INSUFFICIENT_RESOURCES
+        : NtStatus.STATUS_SUCCESS;
 
     private static int Write<T>(Span<byte> destination, T value) where T : unmanaged
     {
@@ -122,16 +139,8 @@ internal sealed partial class SystemServices
             FileInformationClass.FilePositionInformation => 8,
             _ => 0,
         };
-        if (minimum == 0)
-        {
-            FailIo(context, NtStatus.STATUS_INVALID_INFO_CLASS);
-            return;
-        }
-        if (information.Length < minimum)
-        {
-            FailIo(context, NtStatus.STATUS_INFO_LENGTH_MISMATCH);
-            return;
-        }
+        var checkedStatus = CheckInformationLength(minimum, (uint)information.Length);
+        if (RefusedIo(context, checkedStatus)) return;
         using var file = Reference<IoFileObject>(context, request.Handle, 0, ObjectTypes.File);
         var status = file.Status;
         if (status.IsSuccess)

@@ -48,11 +48,7 @@ internal sealed partial class SystemServices
         }
         var status = _io.BeginFileRequest(context.Process, context.Thread, handle, major, isRead ? IoRequestKind.Read : IoRequestKind.Write,
             isRead ? ReadAccess : WriteAccess, offsetMissing: !hasByteOffset, completion, out var pending);
-        if (!status.IsSuccess)
-        {
-            FailIo(context, status);
-            return;
-        }
+        if (RefusedIo(context, status)) return;
         var request = pending!;
         var irp = request.Irp;
         var file = request.File;
@@ -121,11 +117,7 @@ internal sealed partial class SystemServices
         var status = _io.BeginFileRequest(context.Process, context.Thread, request.Handle, IrpMajorFunction.IRP_MJ_DEVICE_CONTROL, IoRequestKind.DeviceControl,
             new FileAccessRule(code.RequiredHandleAccess), offsetMissing: false,
             new CompletionRequest(request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock), out var pending);
-        if (!status.IsSuccess)
-        {
-            FailIo(context, status);
-            return;
-        }
+        if (RefusedIo(context, status)) return;
 
         var call = pending!;
         var irp = call.Irp;

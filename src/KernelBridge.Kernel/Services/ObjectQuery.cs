@@ -5,7 +5,7 @@ using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
-
+using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Ob;
 
 namespace KernelBridge.Kernel.Services;
@@ -34,6 +34,9 @@ internal sealed partial class SystemServices
             {
                 case ObjectInformationClass.ObjectBasicInformation:
                     QueryBasic(context, request, obj, granted, entry.Attributes);
+                    break;
+                case ObjectInformationClass.ObjectNameInformation when obj is IoFileObject file:
+                    QueryFileName(context, request, file);
                     break;
                 case ObjectInformationClass.ObjectNameInformation:
                     QueryName(context, request, obj);
@@ -79,36 +82,50 @@ internal sealed partial class SystemServices
         context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQueryObjectReply(BasicInformationSize, BasicInformationSize), info);
     }
 
+    /// <summary>An object's name in the namespace; too small a buffer is STATUS_INFO_LENGTH_MISMATCH with the size needed.</summary>
     private void QueryName(in SyscallContext context, in NtQueryObjectRequest request, KernelObject obj)
     {
         var name = _ob.NameForQuery(obj);
         var nameBytes = name.Length * 2;
         var required = nameBytes == 0 ? UnicodeStringSize : UnicodeStringSize + nameBytes + 2;
-        var length = (int)Math.Min(request.Length, (uint)required);
         if (request.Length < required)
         {
-            // File objects hand back what fits with STATUS_BUFFER_OVERFLOW; everything else refuses.
-            if (obj is not FileObject || request.Length < UnicodeStringSize)
-            {
-                context.Reply.Send(NtStatus.STATUS_INFO_LENGTH_MISMATCH, new NtQueryObjectReply((uint)required, 0));
-                return;
-            }
-            var fits = (length - UnicodeStringSize - 2) / 2;
-            name = fits > 0 ? name[..fits] : "";
-            nameBytes = name.Length * 2;
-            length = UnicodeStringSize + nameBytes + 2;
+            context.Reply.Send(NtStatus.STATUS_INFO_LENGTH_MISMATCH, new NtQueryObjectReply((uint)required, 0));
+            return;
         }
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        var span = buffer.AsSpan(0, length);
+        var buffer = ArrayPool<byte>.Shared.Rent(required);
+        var span = buffer.AsSpan(0, required);
         span.Clear();
-        if (nameBytes > 0 || name.Length > 0 || length > UnicodeStringSize)
+        if (nameBytes > 0)
         {
             WriteUnicodeString(span, (ushort)nameBytes, (ushort)(nameBytes + 2), request.BufferAddress + UnicodeStringSize);
             MemoryMarshal.AsBytes(name.AsSpan()).CopyTo(span[UnicodeStringSize..]);
         }
-        var status = length < required ? NtStatus.STATUS_BUFFER_OVERFLOW : NtStatus.STATUS_SUCCESS;
-        context.Reply.Send(status, new NtQueryObjectReply((uint)required, (uint)length), span);
+        context.Reply.Send(NtStatus.STATUS_SUCCESS, new NtQueryObjectReply((uint)required, (uint)required), span);
         ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>
+    /// A file's name (IopQueryName): the device's name and what the driver answers to
+    /// FileNameInformation, so the query goes down as IRP_MJ_QUERY_INFORMATION and may pend;
+    /// <see cref="FileNameQueryCall"/> answers when it is back. Too small a buffer still asks the
+    /// driver, for the length of its part.
+    /// </summary>
+    private void QueryFileName(in SyscallContext context, in NtQueryObjectRequest request, IoFileObject file)
+    {
+        var call = new FileNameQueryCall(context.Reply, _ob.FullNameOf(file.DeviceObject) ?? "", request.BufferAddress, request.Length);
+        var length = call.DriverLength;
+        if (length > WireProtocol.MaxTransferLength)
+        {
+            context.Reply.Send(NtStatus.STATUS_INSUFFICIENT_RESOURCES, new NtQueryObjectReply(0, 0));
+            return;
+        }
+        ObjectManager.Reference(file);
+        var parameters = new StackParameters
+        {
+            QueryFile = new QueryFileParameters { Length = length, FileInformationClass = FileInformationClass.FileNameInformation },
+        };
+        StartWaitedRequest(context, file, IrpMajorFunction.IRP_MJ_QUERY_INFORMATION, length, default, 0, parameters, call, 0);
     }
 
     private void QueryType(in SyscallContext context, in NtQueryObjectRequest request, ObjectType type)

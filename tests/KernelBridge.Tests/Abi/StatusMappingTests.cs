@@ -31,6 +31,43 @@ public sealed class StatusMappingTests
     public void RtlNtStatusToDosError_matches_Windows(uint status, uint error) =>
         Assert.Equal(error, (uint)StatusMapping.RtlNtStatusToDosError((NtStatus)status));
 
+    /// <summary>
+    /// Entries that were wrong or missing, with what Windows gives (Wine's dlls/ntdll/error.h, generated
+    /// from Windows, and dlls/ntdll/tests/error.c in strict mode): STATUS_NO_MORE_FILES is
+    /// ERROR_NO_MORE_FILES, not ERROR_NO_MORE_ITEMS; STATUS_NO_SUCH_DEVICE is ERROR_NO_SUCH_DEVICE;
+    /// STATUS_LPC_REPLY_LOST is ERROR_CONNECTION_ABORTED; the rest fell through to ERROR_MR_MID_NOT_FOUND.
+    /// </summary>
+    [Theory]
+    [InlineData(0x80000006u, 18u)]
+    [InlineData(0xC000000Eu, 433u)]
+    [InlineData(0xC0000253u, 1236u)]
+    [InlineData(0x00000001u, 731u)]
+    [InlineData(0x0000003Fu, 734u)]
+    [InlineData(0x000000BFu, 736u)]
+    [InlineData(0x00000100u, 738u)]
+    [InlineData(0x00000106u, 1300u)]
+    [InlineData(0x00000107u, 1301u)]
+    [InlineData(0xC000000Bu, 87u)]
+    [InlineData(0xC000000Cu, 541u)]
+    [InlineData(0xC0000041u, 5u)]
+    [InlineData(0xC0000042u, 6u)]
+    [InlineData(0xC000004Bu, 5u)]
+    [InlineData(0xC0000060u, 1313u)]
+    [InlineData(0xC00000CBu, 66u)]
+    public void Regression_RtlNtStatusToDosError_entries_that_differed_from_Windows(uint status, uint error) =>
+        Assert.Equal(error, (uint)StatusMapping.RtlNtStatusToDosError((NtStatus)status));
+
+    /// <summary>Windows maps every status KernelBridge names; none of them may fall through to ERROR_MR_MID_NOT_FOUND.</summary>
+    [Fact]
+    public void Every_status_the_project_names_has_its_Windows_error()
+    {
+        var unmapped = NtStatusNames.All
+            .Where(s => StatusMapping.RtlNtStatusToDosError(s.Value) == Win32Error.ERROR_MR_MID_NOT_FOUND)
+            .Select(s => s.Key)
+            .ToList();
+        Assert.True(unmapped.Count == 0, "no Windows error for " + string.Join(", ", unmapped));
+    }
+
     [Fact]
     public void Customer_codes_come_back_unchanged() =>
         Assert.Equal(0xE0001234u, (uint)StatusMapping.RtlNtStatusToDosError((NtStatus)0xE0001234u));

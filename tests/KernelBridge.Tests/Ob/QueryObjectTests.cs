@@ -109,11 +109,18 @@ public sealed class QueryObjectTests(KernelFixture fixture)
             Assert.Equal((uint)full, result.ReturnLength);
             Assert.Equal(expected[..^1], result.StringAt(0).Value);
 
-            // Anything between the structure and the full size gives a prefix of the name.
-            var partial = ObTest.QueryObject(handle, ObjectInformationClass.ObjectNameInformation, ObTest.UnicodeStringSize + 12);
+            // A buffer that holds the device's name but not all of the driver's part gives a prefix of the name.
+            var device = FullNameSize(@"\Device\KbTest");
+            var partial = ObTest.QueryObject(handle, ObjectInformationClass.ObjectNameInformation, device + 4);
             Assert.Equal(NtStatus.STATUS_BUFFER_OVERFLOW, partial.Status);
             Assert.Equal((uint)full, partial.ReturnLength);
-            Assert.StartsWith(partial.StringAt(0).Value, expected, StringComparison.Ordinal);
+            Assert.Equal(expected[..(@"\Device\KbTest".Length + 2)], partial.StringAt(0).Value);
+
+            // One that does not even hold the device's name is left as it was (IopQueryNameInternal).
+            var tooSmall = ObTest.QueryObject(handle, ObjectInformationClass.ObjectNameInformation, ObTest.UnicodeStringSize + 12);
+            Assert.Equal(NtStatus.STATUS_BUFFER_OVERFLOW, tooSmall.Status);
+            Assert.Equal((uint)full, tooSmall.ReturnLength);
+            Assert.All(tooSmall.Buffer, b => Assert.Equal(0xCC, b));
         }
         finally
         {
