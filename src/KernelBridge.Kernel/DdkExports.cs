@@ -1,5 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;

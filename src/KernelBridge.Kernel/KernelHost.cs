@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;

@@ -1,4 +1,3 @@
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
 
 namespace KernelBridge.Kernel;

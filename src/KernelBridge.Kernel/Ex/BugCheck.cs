@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using Microsoft.Extensions.Logging;
 
 namespace KernelBridge.Kernel.Ex;

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Platform;

@@ -1,4 +1,3 @@
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Services;
 using Microsoft.Extensions.Logging;

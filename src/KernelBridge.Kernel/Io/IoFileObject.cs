@@ -1,5 +1,3 @@
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Io;
 
 /// <summary>FILE_SKIP_* completion notification modes (SetFileCompletionNotificationModes).</summary>

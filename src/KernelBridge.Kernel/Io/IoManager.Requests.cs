@@ -1,5 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;
 using Microsoft.Extensions.Logging;

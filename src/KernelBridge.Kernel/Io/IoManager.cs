@@ -1,5 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;

@@ -1,5 +1,3 @@
-using KernelBridge.Abi;
-
 namespace KernelBridge.Kernel.Io;
 
 /// <summary>What an I/O outcome tells the caller.</summary>

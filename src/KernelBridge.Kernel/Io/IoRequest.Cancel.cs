@@ -1,5 +1,3 @@
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Io;
 
 /// <summary>Something waiting for a request to finish (NtCancelIoFile waits for what it cancelled).</summary>

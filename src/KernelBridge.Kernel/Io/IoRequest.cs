@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ps;
 
 namespace KernelBridge.Kernel.Io;

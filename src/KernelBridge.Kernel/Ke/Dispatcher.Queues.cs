@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
 
 namespace KernelBridge.Kernel.Ke;

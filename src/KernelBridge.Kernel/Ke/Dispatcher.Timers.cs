@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using KernelBridge.Ddk;
 
 namespace KernelBridge.Kernel.Ke;
 

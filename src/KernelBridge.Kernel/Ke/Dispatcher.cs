@@ -1,5 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
 
 namespace KernelBridge.Kernel.Ke;

@@ -1,5 +1,3 @@
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Ob;
 
 /// <summary>

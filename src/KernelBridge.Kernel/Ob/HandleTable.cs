@@ -1,6 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Ob;
 
 /// <summary>Per-handle attributes kept beside the granted access.</summary>

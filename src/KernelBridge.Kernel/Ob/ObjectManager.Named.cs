@@ -1,5 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Kernel.Se;
 

@@ -1,5 +1,3 @@
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Ob;
 
 /// <summary>What one kernel keeps per object type: its procedures and how many objects and handles of it exist.</summary>

@@ -1,4 +1,3 @@
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ps;
 
 namespace KernelBridge.Kernel.Ob;

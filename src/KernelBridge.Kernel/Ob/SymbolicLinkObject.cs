@@ -1,5 +1,3 @@
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Ob;
 
 /// <summary>A symbolic link: a name that the object manager replaces by its target while parsing.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using KernelBridge.Abi;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Se;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Se;
 

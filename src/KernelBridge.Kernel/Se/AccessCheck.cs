@@ -1,6 +1,3 @@
-using KernelBridge.Abi;
-using KernelBridge.Ddk;
-
 namespace KernelBridge.Kernel.Se;
 
 /// <summary>

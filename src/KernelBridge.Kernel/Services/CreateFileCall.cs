@@ -1,4 +1,3 @@
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;

@@ -1,5 +1,4 @@
 using System.Text;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Se;

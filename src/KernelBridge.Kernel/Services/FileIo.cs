@@ -1,6 +1,4 @@
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
 

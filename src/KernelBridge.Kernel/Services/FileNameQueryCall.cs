@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;

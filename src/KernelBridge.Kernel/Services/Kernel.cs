@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 
 namespace KernelBridge.Kernel.Services;

@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Ob;

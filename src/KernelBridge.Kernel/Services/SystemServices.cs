@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Ob;

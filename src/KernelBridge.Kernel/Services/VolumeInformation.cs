@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
-using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
 
