@@ -60,6 +60,7 @@ public static class StatusMapping
         [0xC00000B5] = Win32Error.ERROR_SEM_TIMEOUT,
         [0xC00000BA] = Win32Error.ERROR_ACCESS_DENIED,
         [0xC00000BB] = Win32Error.ERROR_NOT_SUPPORTED,
+        [0xC00000D0] = Win32Error.ERROR_REQ_NOT_ACCEP,
         [0xC00000E5] = Win32Error.ERROR_INTERNAL_ERROR,
         [0xC00000E8] = Win32Error.ERROR_INVALID_USER_BUFFER,
         [0xC00000EF] = Win32Error.ERROR_INVALID_PARAMETER,
