@@ -45,6 +45,7 @@ internal static class KernelCommand
         command.Options.Add(trace);
         command.Options.Add(halt);
         command.Options.Add(detached);
+        var limits = new GateLimitOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(detached)) Libc.StartSession();
@@ -66,6 +67,7 @@ internal static class KernelCommand
                 Trace = parse.GetValue(trace),
                 FaultPolicy = parse.GetValue(halt) ? FaultPolicy.Halt : FaultPolicy.Isolate,
             };
+            options = limits.ApplyTo(parse, options);
             try
             {
                 var exit = await KernelHost.RunAsync(options, loggers, cancellationToken).ConfigureAwait(false);

@@ -159,6 +159,10 @@ internal sealed partial class IoManager
         Interlocked.Decrement(ref _outstandingIrps);
         irp.CompletionSink = null;
         irp.OriginalFileObject = null;
+        // A pooled IRP must not keep its request's buffers (up to 64 MiB each) alive.
+        irp.SystemBuffer = default;
+        irp.MdlAddress = null;
+        irp.UserBuffer = default;
         lock (_irpLookaside)
         {
             if (_irpLookaside.Count < 256) _irpLookaside.Push(irp);

@@ -1,10 +1,10 @@
-using System.Buffers;
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;
+using KernelBridge.Platform;
 
 namespace KernelBridge.Kernel.Io;
 
@@ -82,7 +82,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     public void RentBuffer(int length)
     {
         if (length == 0) return;
-        Rented = ArrayPool<byte>.Shared.Rent(length);
+        Rented = TransferBuffers.Rent(length);
         Array.Clear(Rented, 0, length);
     }
 
@@ -276,7 +276,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             _holdsFileLock = false;
             FileState.Of(File).ReleaseExclusive();
         }
-        if (Rented is not null) ArrayPool<byte>.Shared.Return(Rented);
+        if (Rented is not null) TransferBuffers.Return(Rented);
         Rented = null;
         var file = File;
         var irp = Irp;
