@@ -27,7 +27,7 @@ internal sealed class IdleMemoryTrim : IDisposable
     public void NoteFrame()
     {
         Volatile.Write(ref _lastFrame, Environment.TickCount64);
-        if (Volatile.Read(ref _armed) == 0 && Interlocked.Exchange(ref _armed, 1) == 0) _timer.Change(Quiet, Timeout.InfiniteTimeSpan);
+        if (Volatile.Read(ref _armed) == 0 && Interlocked.Exchange(ref _armed, 1) == 0) Arm(Quiet);
     }
 
     private void OnTimer()
@@ -37,7 +37,7 @@ internal sealed class IdleMemoryTrim : IDisposable
         if (quietFor < (long)Quiet.TotalMilliseconds)
         {
             // Still busy: look again when it could have been quiet long enough.
-            _timer.Change(TimeSpan.FromMilliseconds((long)Quiet.TotalMilliseconds - quietFor), Timeout.InfiniteTimeSpan);
+            Arm(TimeSpan.FromMilliseconds((long)Quiet.TotalMilliseconds - quietFor));
             return;
         }
         if (GC.GetTotalAllocatedBytes() - _allocatedAtLastTrim >= WorthTrimming)
@@ -49,6 +49,18 @@ internal sealed class IdleMemoryTrim : IDisposable
         Volatile.Write(ref _armed, 0);
         // A frame that came meanwhile saw the timer armed and left it alone: arm it for that one.
         if (Volatile.Read(ref _lastFrame) != last) NoteFrame();
+    }
+
+    private void Arm(TimeSpan due)
+    {
+        try
+        {
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The kernel is stopping: a frame served after the gate closed needs no trim.
+        }
     }
 
     public void Dispose() => _timer.Dispose();

@@ -57,7 +57,7 @@ public sealed class ConnectionCapTests
     public void KBRIDGE_MAX_CONNECTIONS_sets_the_cap()
     {
         var environment = new Dictionary<string, string> { ["KBRIDGE_MAX_CONNECTIONS"] = "1" };
-        using var kernel = LimitedKernel.Start(KernelProcess.NewInstanceName("cap-env"), 4096, environment, "--persistent");
+        using var kernel = KernelProcess.Start(KernelProcess.NewInstanceName("cap-env"), environment, [], "--persistent");
         using var only = ConnectOnceTheProbeHasGone(kernel.Instance);
         using var refused = RawGate.Connect(kernel.Instance);
         refused.SendHello();

@@ -26,7 +26,7 @@ public sealed class DescriptorLimitTests
     public void A_kernel_with_fewer_descriptors_than_clients_refuses_the_excess_clearly_and_survives()
     {
         var instance = KernelProcess.NewInstanceName("nofile");
-        using var kernel = LimitedKernel.Start(instance, Descriptors, "--persistent");
+        using var kernel = KernelProcess.Start(instance, null, Prlimit(Descriptors), "--persistent");
         using var bystander = GateClient.Connect(instance, autoStart: false);
 
         var flood = new List<RawGate>();
@@ -49,7 +49,7 @@ public sealed class DescriptorLimitTests
                 else if (status == NtStatus.STATUS_REQUEST_NOT_ACCEPTED) refused++;
                 else silent++;
             }
-            var summary = $"{accepted} accepted, {refused} refused, {silent} without an answer; kernel log:{Environment.NewLine}{Tail(kernel.Output)}";
+            var summary = $"{accepted} accepted, {refused} refused, {silent} without an answer; kernel log:{Environment.NewLine}{Tail(kernel.Process.Output)}";
             Assert.True(silent == 0 && refused > 0 && accepted > 0, summary);
             Assert.Equal(kernel.Process.Id, KernelControl.QueryState(bystander).KernelProcessId);
         }
@@ -60,7 +60,7 @@ public sealed class DescriptorLimitTests
 
         // Once they have gone, a newcomer gets in.
         Assert.True(KbTest.Eventually(() => CanConnect(instance), TimeSpan.FromSeconds(15)), "a new client is still refused after the flood left");
-        AssertFewWarnings(kernel.Output);
+        AssertFewWarnings(kernel.Process.Output);
         StopsCleanly(kernel);
     }
 
@@ -76,7 +76,7 @@ public sealed class DescriptorLimitTests
     public void An_accept_that_fails_with_EMFILE_is_retried_later_without_a_flood_of_log_lines()
     {
         var instance = KernelProcess.NewInstanceName("emfile");
-        using var kernel = LimitedKernel.Start(instance, 4096, RuntimeStartsNoThreads, "--persistent");
+        using var kernel = KernelProcess.Start(instance, RuntimeStartsNoThreads, [], "--persistent");
         var pid = kernel.Process.Id;
         using var bystander = GateClient.Connect(instance, autoStart: false);
         // Once first, while the kernel can still open the assemblies the call needs.
@@ -88,21 +88,25 @@ public sealed class DescriptorLimitTests
         {
             waiting.SendHello();
             Assert.Null(waiting.HelloStatus(TimeSpan.FromSeconds(3)));
-            Assert.True(!kernel.Process.HasExited, $"the kernel died; its log:{Environment.NewLine}{kernel.Output}");
+            Assert.True(!kernel.Process.Process.HasExited, $"the kernel died; its log:{Environment.NewLine}{kernel.Process.Output}");
             Assert.Equal(pid, KernelControl.QueryState(bystander).KernelProcessId);
         }
         finally
         {
-            if (!kernel.Process.HasExited) SetSoftLimit(pid, 4096);
+            if (!kernel.Process.Process.HasExited) SetSoftLimit(pid, 4096);
         }
         Assert.Equal(NtStatus.STATUS_SUCCESS, waiting.HelloStatus(TimeSpan.FromSeconds(10)));
-        Assert.Contains("TooManyOpenSockets", kernel.Output, StringComparison.Ordinal);
-        AssertFewWarnings(kernel.Output);
+        Assert.Contains("TooManyOpenSockets", kernel.Process.Output, StringComparison.Ordinal);
+        AssertFewWarnings(kernel.Process.Output);
         StopsCleanly(kernel);
     }
 
     /// <summary>Keeps the thread pool from starting threads on its own (each start needs a descriptor).</summary>
     private static readonly Dictionary<string, string> RuntimeStartsNoThreads = new() { ["DOTNET_HillClimbing_Disable"] = "1" };
+
+    /// <summary>Runs the kernel with <paramref name="descriptors"/> as both its soft and hard limit.</summary>
+    private static string[] Prlimit(int descriptors) =>
+        [Posix.Which("prlimit") ?? throw new InvalidOperationException("these tests need prlimit (util-linux)"), $"--nofile={descriptors}:{descriptors}"];
 
     private static void SetSoftLimit(int pid, int descriptors)
     {
@@ -134,12 +138,12 @@ public sealed class DescriptorLimitTests
         Assert.True(warnings.Count <= WarningBudget, $"the kernel logged {warnings.Count} warnings; the last ones:{Environment.NewLine}{string.Join(Environment.NewLine, warnings.TakeLast(20))}");
     }
 
-    private static void StopsCleanly(LimitedKernel kernel)
+    private static void StopsCleanly(KernelProcess kernel)
     {
         var stop = Kbridge.Run("kernel", "stop", "--instance", kernel.Instance);
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.True(kernel.Process.WaitForExit(TimeSpan.FromSeconds(15)), "the kernel did not exit after `kernel stop`");
-        Assert.Equal(0, kernel.Process.ExitCode);
+        Assert.Equal(0, kernel.Process.Process.ExitCode);
         Assert.False(File.Exists(kernel.Directory.SocketPath), "the kernel left its socket behind");
         Assert.False(File.Exists(kernel.Directory.PidPath), "the kernel left its pid file behind");
     }

@@ -28,7 +28,7 @@ public sealed class GateMemoryTests
     public void An_idle_connection_costs_the_kernel_little_memory()
     {
         var environment = new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" };
-        using var kernel = LimitedKernel.Start(KernelProcess.NewInstanceName("idle-cost"), 4096, environment, "--persistent");
+        using var kernel = KernelProcess.Start(KernelProcess.NewInstanceName("idle-cost"), environment, [], "--persistent");
         var pid = kernel.Process.Id;
         // A first round warms up what every connection shares (code, pools) before the baseline.
         OpenIdle(kernel.Instance, IdleConnections).ForEach(c => c.Dispose());

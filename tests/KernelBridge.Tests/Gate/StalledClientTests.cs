@@ -75,6 +75,54 @@ public sealed class StalledClientTests
         Assert.True(kernel.Process.WaitForExit(TimeSpan.FromSeconds(15)), "the kernel did not exit after `kernel stop`");
     }
 
+    /// <summary>
+    /// The results a client is slow to read wait for it in order and intact: each overlapped
+    /// request's Return (STATUS_PENDING) comes before its Notify, and every Notify carries the
+    /// output its own request asked for, though megabytes of them queued while nobody read.
+    /// </summary>
+    [Fact]
+    public void A_client_that_reads_late_gets_every_result_in_order()
+    {
+        const int count = 64;
+        var instance = KernelProcess.NewInstanceName("late-reader");
+        using var kernel = KernelProcess.Start(instance, "--persistent", "--driver", KernelProcess.TestDriverPath);
+        using var client = RawGate.Connect(instance);
+        client.Handshake();
+        var handle = client.OpenFile(KbTestInterface.Device(KbTestInterface.ServiceName) + KbTest.NewTag());
+        var fillOf = new Dictionary<uint, byte>();
+        for (var i = 0; i < count; i++)
+        {
+            var input = RawIo.Bytes(new ReturnRequest(0, 0, OutputBytes, PendMode.CompleteLater, 200, (uint)i, OutputBytes));
+            var sequence = client.Post(Syscall.NtDeviceIoControlFile, RawIo.Ioctl(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input.Length, OutputBytes), input);
+            fillOf[sequence] = (byte)i;
+        }
+        // A megabyte of completions arrives while the client does not read.
+        Thread.Sleep(2000);
+
+        var returned = new HashSet<uint>();
+        var notified = new HashSet<uint>();
+        while (notified.Count < count)
+        {
+            var frame = client.Receive() ?? throw new InvalidOperationException("the kernel closed the connection of a client that was only late");
+            Assert.True(fillOf.ContainsKey(frame.Header.Sequence), $"a frame for call #{frame.Header.Sequence}, which was never made");
+            if (frame.Header.Kind == FrameKind.Return)
+            {
+                Assert.Equal(NtStatus.STATUS_PENDING, (NtStatus)frame.Header.Value);
+                Assert.True(returned.Add(frame.Header.Sequence), $"two Returns for call #{frame.Header.Sequence}");
+                continue;
+            }
+            Assert.Equal(FrameKind.Notify, frame.Header.Kind);
+            Assert.True(returned.Contains(frame.Header.Sequence), $"the Notify of call #{frame.Header.Sequence} came before its Return");
+            Assert.True(notified.Add(frame.Header.Sequence), $"two Notifies for call #{frame.Header.Sequence}");
+            var reply = frame.Read<IoTransferReply>();
+            Assert.Equal(OutputBytes, (int)reply.DataBytes);
+            var output = frame.Body.AsSpan(System.Runtime.CompilerServices.Unsafe.SizeOf<IoTransferReply>());
+            Assert.Equal(OutputBytes, output.Length);
+            Assert.True(output.IndexOfAnyExcept(fillOf[frame.Header.Sequence]) < 0, $"the output of call #{frame.Header.Sequence} is not its own");
+        }
+        Assert.Equal(NtStatus.STATUS_SUCCESS, client.QueryState());
+    }
+
     /// <summary>Runs a call on another thread and fails the test if it takes longer than <see cref="CallTimeout"/>.</summary>
     private static T Bounded<T>(Func<T> call, string what)
     {
