@@ -39,12 +39,6 @@ internal sealed class RequestLimits
         return this;
     }
 
-    /// <summary>Lets <typeparamref name="TRequest"/>'s service carry up to <paramref name="maxDataLength"/> bytes after its fixed part.</summary>
-    public RequestLimits Allow<TRequest, TReply>(long maxDataLength)
-        where TRequest : unmanaged, IRequest<TReply>
-        where TReply : unmanaged =>
-        Allow(TRequest.Number, Unsafe.SizeOf<TRequest>(), maxDataLength);
-
     /// <summary>The largest Call frame service <paramref name="number"/> accepts, header included.</summary>
     public int MaxFrameLength(ushort number) =>
         number < _limits.Length && _limits[number] != 0 ? _limits[number] : DefaultMaxFrameLength;
@@ -56,9 +50,9 @@ internal sealed class RequestLimits
     /// output buffer as it stands: up to two such buffers, within the largest frame.
     /// </summary>
     public static RequestLimits Standard() => new RequestLimits()
-        .Allow<NtReadFileRequest, IoTransferReply>(WireProtocol.MaxTransferLength)
-        .Allow<NtWriteFileRequest, IoTransferReply>(WireProtocol.MaxTransferLength)
-        .Allow<NtDeviceIoControlFileRequest, IoTransferReply>(2L * WireProtocol.MaxTransferLength)
-        .Allow<NtSetInformationFileRequest, IoTransferReply>(WireProtocol.MaxTransferLength)
-        .Allow<NtLoadDriverRequest, EmptyReply>(WireProtocol.MaxTransferLength);
+        .Allow(Syscall.NtReadFile, Unsafe.SizeOf<NtReadFileRequest>(), WireProtocol.MaxTransferLength)
+        .Allow(Syscall.NtWriteFile, Unsafe.SizeOf<NtWriteFileRequest>(), WireProtocol.MaxTransferLength)
+        .Allow(Syscall.NtDeviceIoControlFile, Unsafe.SizeOf<NtDeviceIoControlFileRequest>(), 2L * WireProtocol.MaxTransferLength)
+        .Allow(Syscall.NtSetInformationFile, Unsafe.SizeOf<NtSetInformationFileRequest>(), WireProtocol.MaxTransferLength)
+        .Allow(Syscall.NtLoadDriver, Unsafe.SizeOf<NtLoadDriverRequest>(), WireProtocol.MaxTransferLength);
 }
