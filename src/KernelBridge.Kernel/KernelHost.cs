@@ -45,7 +45,7 @@ public sealed partial class KernelHost : IDisposable
         ObjectManager = new ObjectManager();
         Dispatcher = new Ke.Dispatcher();
         Processes = new ProcessManager(ObjectManager, Dispatcher, _logger);
-        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger);
+        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger) { BufferPool = TransferBufferPool.Shared };
         Processes.ProcessTerminating += IoServices.CancelProcessIo;
         Processes.ThreadTerminating += IoServices.CancelThreadIo;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);

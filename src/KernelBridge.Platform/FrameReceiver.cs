@@ -102,7 +102,7 @@ public sealed class FrameReceiver : IDisposable
         var wanted = Math.Max(CheckedLength(), FrameHeader.Size);
         if (_buffer.Length < wanted || _buffer.Length < SmallBufferLength)
         {
-            MoveTo(TransferBuffers.Rent(Math.Max(wanted, SmallBufferLength)));
+            MoveTo(TransferBufferPool.Shared.Rent(Math.Max(wanted, SmallBufferLength)));
         }
         else if (_start > 0 && (_buffer.Length - _end < wanted - pending || _start == _end))
         {
@@ -117,14 +117,14 @@ public sealed class FrameReceiver : IDisposable
     private void FitBufferToPending()
     {
         if (_buffer.Length > SmallBufferLength && _end - _start <= SmallBufferLength)
-            MoveTo(TransferBuffers.Rent(SmallBufferLength));
+            MoveTo(TransferBufferPool.Shared.Rent(SmallBufferLength));
     }
 
     private void MoveTo(byte[] buffer)
     {
         var pending = _end - _start;
         _buffer.AsSpan(_start, pending).CopyTo(buffer);
-        if (_buffer.Length > 0) TransferBuffers.Return(_buffer);
+        if (_buffer.Length > 0) TransferBufferPool.Shared.Return(_buffer);
         _buffer = buffer;
         _start = 0;
         _end = pending;
@@ -133,6 +133,6 @@ public sealed class FrameReceiver : IDisposable
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0) TransferBuffers.Return(buffer);
+        if (buffer.Length > 0) TransferBufferPool.Shared.Return(buffer);
     }
 }

@@ -34,8 +34,8 @@ public sealed class FrameSender(Socket socket) : IDisposable
             if (_disposed) return false;
             if (_buffer.Length < length)
             {
-                if (_buffer.Length > 0) TransferBuffers.Return(_buffer);
-                _buffer = TransferBuffers.Rent(Math.Max(length, SmallBufferLength));
+                if (_buffer.Length > 0) TransferBufferPool.Shared.Return(_buffer);
+                _buffer = TransferBufferPool.Shared.Rent(Math.Max(length, SmallBufferLength));
             }
             var span = _buffer.AsSpan(0, length);
             var header = new FrameHeader((uint)length, kind, code, sequence, value);
@@ -62,7 +62,7 @@ public sealed class FrameSender(Socket socket) : IDisposable
             {
                 if (_buffer.Length > SmallBufferLength)
                 {
-                    TransferBuffers.Return(_buffer);
+                    TransferBufferPool.Shared.Return(_buffer);
                     _buffer = [];
                 }
             }
@@ -75,7 +75,7 @@ public sealed class FrameSender(Socket socket) : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            if (_buffer.Length > 0) TransferBuffers.Return(_buffer);
+            if (_buffer.Length > 0) TransferBufferPool.Shared.Return(_buffer);
             _buffer = [];
         }
     }

@@ -142,7 +142,7 @@ public sealed class QueuedFrameSender : IDisposable
         {
             if (_tail is null || _tail.Length == _tail.Buffer.Length)
             {
-                _tail = new Chunk(TransferBuffers.Rent(Math.Max(ChunkLength, rest)));
+                _tail = new Chunk(TransferBufferPool.Shared.Rent(Math.Max(ChunkLength, rest)));
                 _queue.Enqueue(_tail);
             }
             var count = Math.Min(part.Length, _tail.Buffer.Length - _tail.Length);
@@ -172,7 +172,7 @@ public sealed class QueuedFrameSender : IDisposable
                         // Sent in full, and nobody appended since: drop it.
                         _queue.Dequeue();
                         if (_tail == chunk) _tail = null;
-                        TransferBuffers.Return(chunk.Buffer);
+                        TransferBufferPool.Shared.Return(chunk.Buffer);
                         continue;
                     }
                 }
@@ -210,7 +210,7 @@ public sealed class QueuedFrameSender : IDisposable
     /// <summary>Gives the queued chunks back (only when no writer is sending from them).</summary>
     private void ReleaseQueueUnsynchronized()
     {
-        while (_queue.TryDequeue(out var chunk)) TransferBuffers.Return(chunk.Buffer);
+        while (_queue.TryDequeue(out var chunk)) TransferBufferPool.Shared.Return(chunk.Buffer);
         _tail = null;
         _backlog = 0;
     }

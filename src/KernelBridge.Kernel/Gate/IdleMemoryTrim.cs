@@ -42,7 +42,7 @@ internal sealed class IdleMemoryTrim : IDisposable
         }
         if (GC.GetTotalAllocatedBytes() - _allocatedAtLastTrim >= WorthTrimming)
         {
-            TransferBuffers.Trim();
+            TransferBufferPool.Shared.Trim();
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             _allocatedAtLastTrim = GC.GetTotalAllocatedBytes();
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using KernelBridge.Abi;
 using KernelBridge.Ddk;
 using KernelBridge.Kernel.Ex;
@@ -42,6 +43,9 @@ internal sealed partial class IoManager
 
     /// <summary>IRPs the I/O manager has issued that have not completed yet.</summary>
     public int OutstandingIrps => Volatile.Read(ref _outstandingIrps);
+
+    /// <summary>Where requests rent their buffers; the host hands in one that gives large buffers back when idle.</summary>
+    public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
 
     // ---- Devices, links, stacks ----
 

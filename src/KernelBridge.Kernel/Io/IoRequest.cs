@@ -4,7 +4,6 @@ using KernelBridge.Ddk;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;
-using KernelBridge.Platform;
 
 namespace KernelBridge.Kernel.Io;
 
@@ -82,7 +81,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     public void RentBuffer(int length)
     {
         if (length == 0) return;
-        Rented = TransferBuffers.Rent(length);
+        Rented = io.BufferPool.Rent(length);
         Array.Clear(Rented, 0, length);
     }
 
@@ -276,7 +275,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             _holdsFileLock = false;
             FileState.Of(File).ReleaseExclusive();
         }
-        if (Rented is not null) TransferBuffers.Return(Rented);
+        if (Rented is not null) io.BufferPool.Return(Rented);
         Rented = null;
         var file = File;
         var irp = Irp;

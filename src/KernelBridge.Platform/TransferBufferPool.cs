@@ -8,9 +8,11 @@ namespace KernelBridge.Platform;
 /// <see cref="ArrayPool{T}.Shared"/>. Larger ones are kept only for the next burst: a couple stay
 /// after use, and a moment after the last large transfer they are let go. ArrayPool.Shared would
 /// keep them until the runtime sees memory pressure, which an idle kernel never does: a few 64 MiB
-/// writes used to leave the idle kernel over 1 GB resident.
+/// writes used to leave the idle kernel over 1 GB resident. An <see cref="ArrayPool{T}"/>, so code
+/// that must not know this assembly (the kernel's executive) can be handed one.
 /// </summary>
-public static class TransferBuffers
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One instance per process (Shared), living as long as the process: its timer is never to be disposed.")]
+public sealed class TransferBufferPool : ArrayPool<byte>
 {
     /// <summary>Buffers longer than this are large.</summary>
     public const int LargeThreshold = 1024 * 1024;
@@ -18,21 +20,26 @@ public static class TransferBuffers
     private const int KeptLargeBuffers = 2;
     private static readonly TimeSpan IdleRelease = TimeSpan.FromSeconds(2);
 
-    private static readonly Lock Sync = new();
-    private static readonly List<byte[]> Kept = [];
-    private static Timer? _idleTimer;
+    private readonly Lock _lock = new();
+    private readonly List<byte[]> _kept = [];
+    private readonly Timer _idleTimer;
+
+    private TransferBufferPool() => _idleTimer = new Timer(_ => Trim());
+
+    /// <summary>The process's pool: the frames of every connection and the kernel's I/O buffers share it.</summary>
+    public static new TransferBufferPool Shared { get; } = new();
 
     /// <summary>A buffer of at least <paramref name="minimumLength"/> bytes (not cleared).</summary>
-    public static byte[] Rent(int minimumLength)
+    public override byte[] Rent(int minimumLength)
     {
         if (minimumLength <= LargeThreshold) return ArrayPool<byte>.Shared.Rent(minimumLength);
-        lock (Sync)
+        lock (_lock)
         {
-            for (var i = 0; i < Kept.Count; i++)
+            for (var i = 0; i < _kept.Count; i++)
             {
-                if (Kept[i].Length < minimumLength) continue;
-                var kept = Kept[i];
-                Kept.RemoveAt(i);
+                if (_kept[i].Length < minimumLength) continue;
+                var kept = _kept[i];
+                _kept.RemoveAt(i);
                 return kept;
             }
         }
@@ -40,18 +47,18 @@ public static class TransferBuffers
     }
 
     /// <summary>Gives back a buffer from <see cref="Rent"/>; the caller must not touch it again.</summary>
-    public static void Return(byte[] buffer)
+    public override void Return(byte[] array, bool clearArray = false)
     {
-        ArgumentNullException.ThrowIfNull(buffer);
-        if (buffer.Length <= LargeThreshold)
+        ArgumentNullException.ThrowIfNull(array);
+        if (array.Length <= LargeThreshold)
         {
-            if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+            if (array.Length > 0) ArrayPool<byte>.Shared.Return(array, clearArray);
             return;
         }
-        lock (Sync)
+        if (clearArray) Array.Clear(array);
+        lock (_lock)
         {
-            if (Kept.Count < KeptLargeBuffers) Kept.Add(buffer);
-            _idleTimer ??= new Timer(_ => Trim());
+            if (_kept.Count < KeptLargeBuffers) _kept.Add(array);
             _idleTimer.Change(IdleRelease, Timeout.InfiniteTimeSpan);
         }
     }
@@ -60,8 +67,8 @@ public static class TransferBuffers
     /// Lets the kept large buffers go now. Their memory returns to the system at the next full
     /// collection that gives memory back (the kernel runs one when it goes idle).
     /// </summary>
-    public static void Trim()
+    public void Trim()
     {
-        lock (Sync) Kept.Clear();
+        lock (_lock) _kept.Clear();
     }
 }
