@@ -45,7 +45,7 @@ public sealed partial class KernelHost : IDisposable
         ObjectManager = new ObjectManager();
         Dispatcher = new Ke.Dispatcher();
         Processes = new ProcessManager(ObjectManager, Dispatcher, _logger);
-        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger);
+        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger) { BufferPool = TransferBufferPool.Shared };
         Processes.ProcessTerminating += IoManager.CancelProcessIo;
         Processes.ThreadTerminating += IoManager.CancelThreadIo;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
@@ -108,7 +108,7 @@ public sealed partial class KernelHost : IDisposable
             if (!status.IsSuccess) LogBootDriverFailed(path, $"{status}: {message}");
         }
 
-        _gate = new GateListener(Instance.SocketPath, Services, Processes, _logger);
+        _gate = new GateListener(Instance.SocketPath, Services, RequestLimits.Standard(), Processes, Options, _logger);
         _gate.ClientCountChanged += OnClientCountChanged;
         _gate.Start();
         await File.WriteAllTextAsync(Instance.PidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);

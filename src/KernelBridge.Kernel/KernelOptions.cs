@@ -32,4 +32,27 @@ public sealed record KernelOptions
     public bool Trace { get; init; }
 
     public FaultPolicy FaultPolicy { get; init; } = FaultPolicy.Isolate;
+
+    /// <summary>The default <see cref="MaxConnections"/>: well below common descriptor limits (1024 and up).</summary>
+    public const int DefaultMaxConnections = 512;
+
+    /// <summary>The default <see cref="MaxClientBacklog"/>: two of the largest frames.</summary>
+    public const long DefaultMaxClientBacklog = 2L * Abi.Protocol.WireProtocol.MaxFrameLength;
+
+    /// <summary>
+    /// The most clients served at once; one more hears STATUS_REQUEST_NOT_ACCEPTED. Lowered at
+    /// start if the descriptor limit (RLIMIT_NOFILE) leaves room for fewer.
+    /// </summary>
+    public int MaxConnections
+    {
+        get;
+        init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxConnections), value, "at least one connection");
+    } = DefaultMaxConnections;
+
+    /// <summary>How many bytes of results may wait for a client that does not read them before it is disconnected.</summary>
+    public long MaxClientBacklog
+    {
+        get;
+        init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxClientBacklog), value, "at least one byte");
+    } = DefaultMaxClientBacklog;
 }

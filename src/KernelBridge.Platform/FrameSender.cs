@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -7,13 +6,17 @@ using KernelBridge.Abi.Protocol;
 namespace KernelBridge.Platform;
 
 /// <summary>
-/// Writes whole frames to a socket, one at a time (callers on any thread). The frame is assembled
-/// in one reused buffer so it leaves in a single send.
+/// Writes whole frames to a socket, one at a time (callers on any thread), blocking until each is
+/// sent: the client's way, where the caller waits for its call anyway. The frame is assembled in
+/// one buffer so it leaves in a single send; a buffer grown for a large frame is given back after
+/// it. (The kernel never blocks on a client: it sends with <see cref="QueuedFrameSender"/>.)
 /// </summary>
 public sealed class FrameSender(Socket socket) : IDisposable
 {
+    private const int SmallBufferLength = 8 * 1024;
+
     private readonly Lock _lock = new();
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private byte[] _buffer = [];
     private bool _disposed;
 
     public Socket Socket => socket;
@@ -31,8 +34,8 @@ public sealed class FrameSender(Socket socket) : IDisposable
             if (_disposed) return false;
             if (_buffer.Length < length)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = ArrayPool<byte>.Shared.Rent(length);
+                if (_buffer.Length > 0) TransferBufferPool.Shared.Return(_buffer);
+                _buffer = TransferBufferPool.Shared.Rent(Math.Max(length, SmallBufferLength));
             }
             var span = _buffer.AsSpan(0, length);
             var header = new FrameHeader((uint)length, kind, code, sequence, value);
@@ -55,6 +58,14 @@ public sealed class FrameSender(Socket socket) : IDisposable
             {
                 return false;
             }
+            finally
+            {
+                if (_buffer.Length > SmallBufferLength)
+                {
+                    TransferBufferPool.Shared.Return(_buffer);
+                    _buffer = [];
+                }
+            }
         }
     }
 
@@ -64,7 +75,7 @@ public sealed class FrameSender(Socket socket) : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            ArrayPool<byte>.Shared.Return(_buffer);
+            if (_buffer.Length > 0) TransferBufferPool.Shared.Return(_buffer);
             _buffer = [];
         }
     }

@@ -38,6 +38,7 @@ internal static class KernelCommand
         command.Options.Add(trace);
         command.Options.Add(halt);
         command.Options.Add(detached);
+        var limits = new GateLimitOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Refused before anything starts, naming the option or the variable the value came from.
@@ -64,6 +65,7 @@ internal static class KernelCommand
                 Trace = parse.GetValue(trace),
                 FaultPolicy = parse.GetValue(halt) ? FaultPolicy.Halt : FaultPolicy.Isolate,
             };
+            options = limits.ApplyTo(parse, options);
             try
             {
                 // Here, inside the try: a bad $KERNELBRIDGE_INSTANCE is reported as a bad --instance is.

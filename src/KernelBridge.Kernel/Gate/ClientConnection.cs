@@ -10,23 +10,32 @@ namespace KernelBridge.Kernel.Gate;
 
 /// <summary>
 /// One client process's control socket: handshake, then calls in and results out. A frame that
-/// breaks the protocol ends this connection (and only this one); its process runs down.
+/// breaks the protocol ends this connection (and only this one); its process runs down. Results
+/// never wait for the client to read them: they queue, and a client that lets more than
+/// <c>maxBacklog</c> bytes pile up has stopped reading and is disconnected the same way.
 /// </summary>
 internal sealed partial class ClientConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly FrameReceiver _receiver = new();
-    private readonly FrameSender _sender;
+    private readonly QueuedFrameSender _sender;
     private readonly ServiceTable _services;
+    private readonly RequestLimits _limits;
+    private readonly long _maxBacklog;
+    private readonly IdleMemoryTrim _trim;
     private readonly ProcessManager _processes;
     private readonly ILogger _logger;
     private readonly PeerCredentials _peer;
 
-    public ClientConnection(Socket socket, ServiceTable services, ProcessManager processes, ILogger logger)
+    public ClientConnection(Socket socket, ServiceTable services, RequestLimits limits, long maxBacklog, IdleMemoryTrim trim,
+        ProcessManager processes, ILogger logger)
     {
         _socket = socket;
-        _sender = new FrameSender(socket);
+        _sender = new QueuedFrameSender(socket, maxBacklog, OnBacklogOverflow);
         _services = services;
+        _limits = limits;
+        _maxBacklog = maxBacklog;
+        _trim = trim;
         _processes = processes;
         _logger = logger;
         _peer = PeerCredentials.Of(socket);
@@ -49,6 +58,7 @@ internal sealed partial class ClientConnection : IDisposable
             {
                 var frame = await _receiver.ReceiveAsync(_socket, cancellationToken).ConfigureAwait(false);
                 if (frame is null) break;
+                _trim.NoteFrame();
                 Serve(frame.Value.Span);
             }
         }
@@ -80,7 +90,9 @@ internal sealed partial class ClientConnection : IDisposable
         patience.CancelAfter(TimeSpan.FromSeconds(10));
         var frame = await _receiver.ReceiveAsync(_socket, patience.Token).ConfigureAwait(false);
         _receiver.MaxFrameLength = WireProtocol.MaxFrameLength;
+        _receiver.LengthLimit = LengthLimit;
         if (frame is null) return false;
+        _trim.NoteFrame();
         var span = frame.Value.Span;
         var header = MemoryMarshal.Read<FrameHeader>(span);
         if (header.Kind != FrameKind.Hello || span.Length != FrameHeader.Size + Unsafe.SizeOf<HelloRequest>())
@@ -97,6 +109,22 @@ internal sealed partial class ClientConnection : IDisposable
         Process = _processes.Create(_peer.ProcessId, _peer.UserId, _peer.GroupId);
         SendHello(NtStatus.STATUS_SUCCESS);
         return true;
+    }
+
+    /// <summary>After the handshake a client sends calls only, each within its service's limit: checked on the header alone.</summary>
+    private int LengthLimit(in FrameHeader header)
+    {
+        if (header.Kind != FrameKind.Call) throw new ProtocolViolationException($"unexpected {header.Kind} frame from a client");
+        var limit = _limits.MaxFrameLength(header.Code);
+        if (header.Length > limit)
+            throw new ProtocolViolationException($"{(Syscall)header.Code}: a frame of {header.Length} bytes, the service takes at most {limit}");
+        return limit;
+    }
+
+    private void OnBacklogOverflow(long backlog)
+    {
+        LogStoppedReading(_peer.ProcessId, backlog, _maxBacklog);
+        Abort();
     }
 
     private void SendHello(NtStatus status)
@@ -187,4 +215,7 @@ internal sealed partial class ClientConnection : IDisposable
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "{Service} from process {Pid} failed inside the kernel")]
     private partial void LogServiceFailure(Exception exception, Syscall service, int pid);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "process {Pid} stopped reading: {Backlog} bytes of results would be waiting for it, the limit is {Limit}; disconnecting it")]
+    private partial void LogStoppedReading(int pid, long backlog, long limit);
 }

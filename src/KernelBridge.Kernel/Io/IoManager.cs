@@ -1,3 +1,4 @@
+using System.Buffers;
 using KernelBridge.Kernel.Ex;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;
@@ -45,6 +46,9 @@ internal sealed partial class IoManager
 
     /// <summary>IRPs the I/O manager has issued that have not completed yet.</summary>
     public int OutstandingIrps => Volatile.Read(ref _outstandingIrps);
+
+    /// <summary>Where requests rent their buffers; the host hands in one that gives large buffers back when idle.</summary>
+    public ArrayPool<byte> BufferPool { get; init; } = ArrayPool<byte>.Shared;
 
     // ---- Devices, links, stacks ----
 
@@ -158,6 +162,10 @@ internal sealed partial class IoManager
         Interlocked.Decrement(ref _outstandingIrps);
         irp.CompletionSink = null;
         irp.OriginalFileObject = null;
+        // A pooled IRP must not keep its request's buffers (up to 64 MiB each) alive.
+        irp.SystemBuffer = default;
+        irp.MdlAddress = null;
+        irp.UserBuffer = default;
         _irps.Free(irp);
     }
 

@@ -85,7 +85,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     public void RentBuffer(int length)
     {
         if (length == 0) return;
-        Rented = ArrayPool<byte>.Shared.Rent(length);
+        Rented = io.BufferPool.Rent(length);
         Array.Clear(Rented, 0, length);
     }
 
@@ -286,7 +286,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             _holdsFileLock = false;
             File.ReleaseExclusive();
         }
-        if (Rented is not null) ArrayPool<byte>.Shared.Return(Rented);
+        if (Rented is not null) io.BufferPool.Return(Rented);
         Rented = null;
         var file = File;
         var irp = Irp;

@@ -21,6 +21,7 @@ public sealed class StatusMappingTests
     [InlineData(0xC0000034u, 2u)]
     [InlineData(0xC000003Au, 3u)]
     [InlineData(0xC0000061u, 1314u)]
+    [InlineData(0xC00000D0u, 71u)]
     [InlineData(0xC0000120u, 995u)]
     [InlineData(0xC0000225u, 1168u)]
     [InlineData(0xC0000046u, 288u)]

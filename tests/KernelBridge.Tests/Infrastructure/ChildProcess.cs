@@ -41,20 +41,23 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Starts `dotnet DLL args...` from the test output directory.</summary>
-    public static ChildProcess StartDll(string dll, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    public static ChildProcess StartDll(string dll, IReadOnlyDictionary<string, string>? environment, params string[] arguments) =>
+        Start(KernelBridge.Client.Gate.KernelLauncher.DotnetHost(), environment, [Path.Combine(AppContext.BaseDirectory, dll), .. arguments]);
+
+    /// <summary>Starts `program args...`.</summary>
+    public static ChildProcess Start(string program, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo(KernelBridge.Client.Gate.KernelLauncher.DotnetHost())
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (environment is not null)
             foreach (var (key, value) in environment) start.Environment[key] = value;
-        return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}"));
+        return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}"));
     }
 
     /// <summary>Waits for a line containing <paramref name="text"/>; false on timeout or exit.</summary>

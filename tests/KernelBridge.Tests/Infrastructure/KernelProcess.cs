@@ -25,9 +25,18 @@ public sealed class KernelProcess : IDisposable
     public static string NewInstanceName(string purpose) => $"t-{purpose}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Starts `kbridge kernel --instance NAME ...` and waits (bounded) until it listens.</summary>
-    public static KernelProcess Start(string instance, params string[] options)
+    public static KernelProcess Start(string instance, params string[] options) => Start(instance, null, [], options);
+
+    /// <summary>
+    /// As <see cref="Start(string, string[])"/>, with the environment the test chose, under a
+    /// command that executes the kernel in its place (`prlimit --nofile=N:N`), so the pid is the kernel's.
+    /// </summary>
+    public static KernelProcess Start(string instance, IReadOnlyDictionary<string, string>? environment, IReadOnlyList<string> prefix, params string[] options)
     {
-        var process = ChildProcess.StartDll("kbridge.dll", null, ["kernel", "--instance", instance, .. options]);
+        string[] kernelArguments = [Path.Combine(AppContext.BaseDirectory, "kbridge.dll"), "kernel", "--instance", instance, .. options];
+        var process = prefix.Count > 0
+            ? ChildProcess.Start(prefix[0], environment, [.. prefix.Skip(1), KernelLauncher.DotnetHost(), .. kernelArguments])
+            : ChildProcess.Start(KernelLauncher.DotnetHost(), environment, kernelArguments);
         var kernel = new KernelProcess(instance, process);
         if (!kernel.WaitUntilListening(TimeSpan.FromSeconds(30)))
         {
