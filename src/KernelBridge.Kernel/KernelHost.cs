@@ -108,7 +108,7 @@ public sealed partial class KernelHost : IDisposable
             if (!status.IsSuccess) LogBootDriverFailed(path, $"{status}: {message}");
         }
 
-        _gate = new GateListener(Instance.SocketPath, Services, RequestLimits.Standard(), Processes, Options, _logger);
+        _gate = new GateListener(Instance.SocketPath, Services, Processes, Options, _logger);
         _gate.ClientCountChanged += OnClientCountChanged;
         _gate.Start();
         await File.WriteAllTextAsync(Instance.PidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);

@@ -20,20 +20,18 @@ internal sealed partial class ClientConnection : IDisposable
     private readonly FrameReceiver _receiver = new();
     private readonly QueuedFrameSender _sender;
     private readonly ServiceTable _services;
-    private readonly RequestLimits _limits;
     private readonly long _maxBacklog;
     private readonly IdleMemoryTrim _trim;
     private readonly ProcessManager _processes;
     private readonly ILogger _logger;
     private readonly PeerCredentials _peer;
 
-    public ClientConnection(Socket socket, ServiceTable services, RequestLimits limits, long maxBacklog, IdleMemoryTrim trim,
+    public ClientConnection(Socket socket, ServiceTable services, long maxBacklog, IdleMemoryTrim trim,
         ProcessManager processes, ILogger logger)
     {
         _socket = socket;
         _sender = new QueuedFrameSender(socket, maxBacklog, OnBacklogOverflow);
         _services = services;
-        _limits = limits;
         _maxBacklog = maxBacklog;
         _trim = trim;
         _processes = processes;
@@ -115,7 +113,7 @@ internal sealed partial class ClientConnection : IDisposable
     private int LengthLimit(in FrameHeader header)
     {
         if (header.Kind != FrameKind.Call) throw new ProtocolViolationException($"unexpected {header.Kind} frame from a client");
-        var limit = _limits.MaxFrameLength(header.Code);
+        var limit = RequestLimits.MaxFrameLength(header.Code);
         if (header.Length > limit)
             throw new ProtocolViolationException($"{(Syscall)header.Code}: a frame of {header.Length} bytes, the service takes at most {limit}");
         return limit;

@@ -13,7 +13,7 @@ namespace KernelBridge.Kernel.Gate;
 /// <see cref="ClientConnection"/>, up to the connection cap; one more is refused with
 /// STATUS_REQUEST_NOT_ACCEPTED. When the last client leaves, the idle callback runs.
 /// </summary>
-internal sealed partial class GateListener(string socketPath, ServiceTable services, RequestLimits requestLimits, ProcessManager processes,
+internal sealed partial class GateListener(string socketPath, ServiceTable services, ProcessManager processes,
     KernelOptions options, ILogger logger) : IDisposable
 {
     /// <summary>Descriptors kept free beyond the connections, for what the kernel itself opens (assemblies, drivers' files, logs).</summary>
@@ -89,7 +89,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
             ClientConnection connection;
             try
             {
-                connection = new ClientConnection(client, services, requestLimits, options.MaxClientBacklog, _trim, processes, logger);
+                connection = new ClientConnection(client, services, options.MaxClientBacklog, _trim, processes, logger);
             }
             catch (SocketException)
             {
