@@ -34,30 +34,11 @@ internal static class TableEmitter
         w.Line("/// <summary>Every declared service, by number.</summary>");
         w.Line($"public static global::System.Collections.Generic.IReadOnlyList<Syscall> All {{ get; }} = [{string.Join(", ", requests.Select(r => "Syscall." + r.Service))}];").Line();
 
-        w.Line("/// <summary>The service's name, or null for a number no declaration has.</summary>");
-        w.Open("public static string? Name(ushort number) => number switch");
-        foreach (var r in requests) w.Line($"{r.Number} => \"{r.Service}\",");
-        w.Line("_ => null,");
-        w.Close("};").Line();
-
-        w.Line("/// <summary>The fixed size of the service's request, or -1 for an unknown number.</summary>");
-        w.Open("public static int RequestSize(ushort number) => number switch");
-        foreach (var r in requests) w.Line($"{r.Number} => global::System.Runtime.CompilerServices.Unsafe.SizeOf<{r.Name}>(),");
-        w.Line("_ => -1,");
-        w.Close("};").Line();
-
-        w.Line("/// <summary>The longest request payload (fixed part and data) the service can legitimately have, or -1 for an unknown number.</summary>");
-        w.Open("public static long MaxRequestLength(ushort number) => number switch");
-        foreach (var r in requests)
-            w.Line($"{r.Number} => global::System.Runtime.CompilerServices.Unsafe.SizeOf<{r.Name}>(){(r.HasData ? $" + {r.Name}.MaxDataLength" : "")},");
-        w.Line("_ => -1,");
-        w.Close("};").Line();
-
-        w.Line("/// <summary>The service's reply type name, or null for an unknown number.</summary>");
-        w.Open("public static string? ReplyName(ushort number) => number switch");
-        foreach (var r in requests) w.Line($"{r.Number} => \"{Short(r.Reply)}\",");
-        w.Line("_ => null,");
-        w.Close("};").Line();
+        EmitLookup(w, requests, "The service's name, or null for a number no declaration has.", "string? Name", r => $"\"{r.Service}\"", "null");
+        EmitLookup(w, requests, "The fixed size of the service's request, or -1 for an unknown number.", "int RequestSize", r => SizeOf(r.Name), "-1");
+        EmitLookup(w, requests, "The longest request payload (fixed part and data) the service can legitimately have, or -1 for an unknown number.",
+            "long MaxRequestLength", r => SizeOf(r.Name) + (r.HasData ? $" + {r.Name}.MaxDataLength" : ""), "-1");
+        EmitLookup(w, requests, "The service's reply type name, or null for an unknown number.", "string? ReplyName", r => $"\"{Short(r.Reply)}\"", "null");
 
         w.Line("/// <summary>A request as the trace shows it: every field named, and its data.</summary>");
         w.Open("public static string DescribeRequest(ushort number, global::System.ReadOnlySpan<byte> payload)");
@@ -126,6 +107,19 @@ internal static class TableEmitter
         w.Close();
         return w.ToString();
     }
+
+    /// <summary>A table lookup by service number: <c>public static {signature}(ushort number) => number switch { ... }</c>.</summary>
+    private static void EmitLookup(CodeWriter w, ImmutableArray<MessageModel> requests, string summary, string signature,
+        System.Func<MessageModel, string> value, string unknown)
+    {
+        w.Line($"/// <summary>{summary}</summary>");
+        w.Open($"public static {signature}(ushort number) => number switch");
+        foreach (var r in requests) w.Line($"{r.Number} => {value(r)},");
+        w.Line($"_ => {unknown},");
+        w.Close("};").Line();
+    }
+
+    private static string SizeOf(string type) => $"global::System.Runtime.CompilerServices.Unsafe.SizeOf<{type}>()";
 
     private static string? Short(string? fullName) => fullName is null ? null : fullName.Substring(fullName.LastIndexOf('.') + 1);
 }

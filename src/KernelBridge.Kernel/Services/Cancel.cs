@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
@@ -14,12 +15,7 @@ internal sealed partial class SystemServices
     /// </summary>
     public void NtCancelIoFile(in SyscallContext context, in NtCancelIoFileRequest request)
     {
-        IoFileObject target;
-        using (var file = Reference<IoFileObject>(context, request.Handle, 0, ObjectTypes.File))
-        {
-            if (RefusedIo(context, file.Status)) return;
-            target = file.Value;
-        }
+        if (!TryIdentify<IoFileObject>(context, request.Handle, 0, ObjectTypes.File, out var target)) return;
         var thread = context.Thread;
         var selected = IoManager.RequestsOf(context.Process, r => ReferenceEquals(r.File, target) && ReferenceEquals(r.Thread, thread));
         var answer = new CancelAnswer(context.Reply, selected.Count);
@@ -29,6 +25,18 @@ internal sealed partial class SystemServices
             pending.TryCancel(generation);
         }
         answer.OneFinished();
+    }
+
+    /// <summary>
+    /// The object a cancel names (only its identity matters: the requests are matched against it, so
+    /// the reference ends here); false, with the failure answered, for a bad handle.
+    /// </summary>
+    private bool TryIdentify<T>(in SyscallContext context, long handle, uint access, ObjectType type, [NotNullWhen(true)] out T? target)
+        where T : KernelObject
+    {
+        using var obj = Reference<T>(context, handle, access, type);
+        target = obj.Status.IsSuccess ? obj.Value : null;
+        return !RefusedIo(context, obj.Status);
     }
 
     /// <summary>NtCancelIoFile's answer, sent when the last of the requests it cancelled has finished.</summary>
@@ -53,12 +61,7 @@ internal sealed partial class SystemServices
     /// </summary>
     public void NtCancelIoFileEx(in SyscallContext context, in NtCancelIoFileExRequest request)
     {
-        IoFileObject target;
-        using (var file = Reference<IoFileObject>(context, request.Handle, 0, ObjectTypes.File))
-        {
-            if (RefusedIo(context, file.Status)) return;
-            target = file.Value;
-        }
+        if (!TryIdentify<IoFileObject>(context, request.Handle, 0, ObjectTypes.File, out var target)) return;
         var iosb = request.IoRequestToCancel;
         var cancelled = IoManager.Cancel(IoManager.RequestsOf(context.Process, r => ReferenceEquals(r.File, target) && (iosb == 0 || r.IoStatusBlock == iosb)));
         // Nothing to cancel leaves the IOSB alone.
@@ -69,12 +72,7 @@ internal sealed partial class SystemServices
     /// <summary>NtCancelSynchronousIoFile (CancelSynchronousIo): the synchronous request a thread of this process is blocked in.</summary>
     public void NtCancelSynchronousIoFile(in SyscallContext context, in NtCancelSynchronousIoFileRequest request)
     {
-        ThreadObject target;
-        using (var thread = Reference<ThreadObject>(context, request.Thread, AccessMask.THREAD_TERMINATE, ObjectTypes.Thread))
-        {
-            if (RefusedIo(context, thread.Status)) return;
-            target = thread.Value;
-        }
+        if (!TryIdentify<ThreadObject>(context, request.Thread, AccessMask.THREAD_TERMINATE, ObjectTypes.Thread, out var target)) return;
         var iosb = request.IoRequestToCancel;
         var cancelled = IoManager.Cancel(IoManager.RequestsOf(target.Process,
             r => ReferenceEquals(r.Thread, target) && r.Synchronous && (iosb == 0 || r.IoStatusBlock == iosb)));
