@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using KernelBridge.Cli.Commands;
+using KernelBridge.Client;
+using KernelBridge.Client.Gate;
+using KernelBridge.Drivers.Echo;
+
+namespace KernelBridge.Cli.Bench;
+
+/// <summary>
+/// `kbridge bench-peer MODE` (hidden): the other process of a two-process measurement, started by
+/// `kbridge bench` (<see cref="BenchPeer"/>). It prints "ready" once set up, and exits when its
+/// standard input closes, so it never outlives the bench that started it.
+/// <list type="bullet">
+/// <item>socket PATH: connects to PATH and echoes 64-byte messages;</item>
+/// <item>events PING PONG: waits on the named event PING and sets PONG, over and over;</item>
+/// <item>hammer: on "go SECONDS", sends Echo IOCTLs back to back for that long, then prints "count N";</item>
+/// <item>idle: holds a connection and an open handle, and does nothing.</item>
+/// </list>
+/// </summary>
+internal static class BenchPeerCommand
+{
+    public const string Name = "bench-peer";
+    public const string Go = "go";
+    public const string Count = "count";
+
+    public static Command Create()
+    {
+        var command = new Command(Name, "The second process of a `kbridge bench` measurement") { Hidden = true };
+        var path = new Argument<string>("PATH");
+        var socket = new Command("socket") { path };
+        socket.SetAction(parse => Run(() => SocketEcho(parse.GetValue(path)!)));
+        var ping = new Argument<string>("PING");
+        var pong = new Argument<string>("PONG");
+        var events = new Command("events") { ping, pong };
+        events.SetAction(parse => Run(() => EventEcho(parse, parse.GetValue(ping)!, parse.GetValue(pong)!)));
+        var hammer = new Command("hammer");
+        hammer.SetAction(parse => Run(() => Hammer(parse)));
+        var idle = new Command("idle");
+        idle.SetAction(parse => Run(() => Idle(parse)));
+        command.Subcommands.Add(socket);
+        command.Subcommands.Add(events);
+        command.Subcommands.Add(hammer);
+        command.Subcommands.Add(idle);
+        return command;
+    }
+
+    private static int Run(Action body) => CommonOptions.Guard(() =>
+    {
+        body();
+        return 0;
+    });
+
+    private static void SocketEcho(string path)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(path));
+        ExitWhenStdinCloses();
+        SayReady();
+        var buffer = new byte[BaselineMeasurements.PingPongBytes];
+        try
+        {
+            while (true)
+            {
+                var got = 0;
+                while (got < buffer.Length)
+                {
+                    var n = socket.Receive(buffer.AsSpan(got));
+                    if (n == 0) return;
+                    got += n;
+                }
+                socket.Send(buffer);
+            }
+        }
+        catch (SocketException)
+        {
+            // The bench closed its end.
+        }
+    }
+
+    private static void EventEcho(ParseResult parse, string pingName, string pongName)
+    {
+        using var gate = CommonOptions.Connect(parse, autoStart: false);
+        using var ping = KernelEvent.Open(pingName, gate: gate);
+        using var pong = KernelEvent.Open(pongName, gate: gate);
+        ExitWhenStdinCloses();
+        SayReady();
+        while (true)
+        {
+            ping.Wait();
+            pong.Set();
+        }
+    }
+
+    private static void Hammer(ParseResult parse)
+    {
+        using var gate = CommonOptions.Connect(parse, autoStart: false);
+        using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
+        var input = new byte[KernelBridgeMeasurements.IoctlBytes];
+        var output = new byte[KernelBridgeMeasurements.IoctlBytes];
+        SayReady();
+        var go = Console.In.ReadLine();
+        if (go is null || !go.StartsWith(Go, StringComparison.Ordinal)) return;
+        var seconds = double.Parse(go.AsSpan(Go.Length), CultureInfo.InvariantCulture);
+        var deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        long count = 0;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            echo.IoControl(EchoInterface.IOCTL_ECHO_BUFFERED, input, output);
+            count++;
+        }
+        Console.Out.WriteLine($"{Count} {count.ToString(CultureInfo.InvariantCulture)}");
+        Console.Out.Flush();
+        Console.In.ReadLine();
+    }
+
+    private static void Idle(ParseResult parse)
+    {
+        using var gate = CommonOptions.Connect(parse, autoStart: false);
+        using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
+        SayReady();
+        while (Console.In.ReadLine() is not null)
+        {
+        }
+    }
+
+    private static void SayReady()
+    {
+        Console.Out.WriteLine(BenchPeer.Ready);
+        Console.Out.Flush();
+    }
+
+    /// <summary>For a peer whose main thread blocks elsewhere: when the bench goes, so does it.</summary>
+    private static void ExitWhenStdinCloses()
+    {
+        var watcher = new Thread(() =>
+        {
+            while (Console.In.ReadLine() is not null)
+            {
+            }
+            Environment.Exit(0);
+        }) { IsBackground = true, Name = "bench-peer stdin" };
+        watcher.Start();
+    }
+}
