@@ -15,7 +15,9 @@ internal static class AsyncIoctlMeasurement
 {
     public const int InFlight = 32;
 
-    public static BenchResult Measure(BenchContext context)
+    public static BenchResult Measure(BenchContext context) => KernelBridgeMeasurements.CountingKernelAllocation(context.Gate, () => Run(context));
+
+    private static BenchResult Run(BenchContext context)
     {
         using var echo = DeviceFile.OpenOverlapped(EchoInterface.Win32Name, gate: context.Gate);
         ThreadPool.GetMinThreads(out var workers, out var completionThreads);

@@ -95,7 +95,7 @@ internal static unsafe class KernelBridgeMeasurements
     });
 
     /// <summary>Counts the kernel's allocation over a measurement, per operation it ran (warm-up included).</summary>
-    private static BenchResult CountingKernelAllocation(GateClient gate, Func<BenchResult> measure)
+    internal static BenchResult CountingKernelAllocation(GateClient gate, Func<BenchResult> measure)
     {
         var before = KernelControl.QueryState(gate).AllocatedBytes;
         var result = measure();

@@ -9,8 +9,7 @@ namespace KernelBridge.Tests.Cli;
 /// <summary>
 /// Regressions from trying kbridge as a newcomer: status and stop with a socket a dead kernel left,
 /// `--instance ''`, parse errors that named .NET types, `driver list --help` promising an object
-/// for an array, `demo --help` without its last steps, bench accepting zero batches, and an uptime
-/// that lost its days.
+/// for an array, `demo --help` without its last steps, and an uptime that lost its days.
 /// </summary>
 public sealed class CliDetailsTests
 {
@@ -100,9 +99,6 @@ public sealed class CliDetailsTests
     [InlineData("`kbridge driver` needs a command: load, unload, list", "driver")]
     [InlineData("--method must be buffered, in-direct, out-direct or neither, not 'sideways'", "ctl-code", "--type", "0x22", "--function", "0x800", "--method", "sideways")]
     [InlineData("Unrecognized command or argument 'frobnicate'", "frobnicate")]
-    [InlineData("--batches must be a whole number, from 3 to 1000, not '0'", "bench", "--batches", "0")]
-    [InlineData("--batches must be a whole number, from 3 to 1000, not '2'", "bench", "--batches", "2")]
-    [InlineData("--per-batch must be a whole number, from 10 to 10000000, not '-5'", "bench", "--per-batch", "-5")]
     public void A_command_line_that_does_not_parse_is_one_sentence_on_stderr_exit_2_and_nothing_else(string expected, params string[] arguments)
     {
         var instance = KernelProcess.NewInstanceName("parse");
