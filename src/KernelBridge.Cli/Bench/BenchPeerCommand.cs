@@ -16,7 +16,7 @@ namespace KernelBridge.Cli.Bench;
 /// <list type="bullet">
 /// <item>socket PATH: connects to PATH and echoes 64-byte messages;</item>
 /// <item>events PING PONG: waits on the named event PING and sets PONG, over and over;</item>
-/// <item>hammer: on "go SECONDS", sends Echo IOCTLs back to back for that long, then prints "count N";</item>
+/// <item>hammer: on "go START END" (Stopwatch timestamps), sends Echo IOCTLs back to back from START to END, then prints "count N";</item>
 /// <item>idle: holds a connection and an open handle, and does nothing.</item>
 /// </list>
 /// </summary>
@@ -100,13 +100,15 @@ internal static class BenchPeerCommand
         using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
         var input = new byte[KernelBridgeMeasurements.IoctlBytes];
         var output = new byte[KernelBridgeMeasurements.IoctlBytes];
+        for (var i = 0; i < 100; i++) echo.IoControl(EchoInterface.IOCTL_ECHO_BUFFERED, input, output); // JIT and first-call costs out of the count
         SayReady();
-        var go = Console.In.ReadLine();
-        if (go is null || !go.StartsWith(Go, StringComparison.Ordinal)) return;
-        var seconds = double.Parse(go.AsSpan(Go.Length), CultureInfo.InvariantCulture);
-        var deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        // "go START END": Stopwatch timestamps (CLOCK_MONOTONIC, the same in every process), so every client hammers in the same window.
+        var go = Console.In.ReadLine()?.Split(' ');
+        if (go is not [Go, var startText, var endText]) return;
+        var (start, end) = (long.Parse(startText, CultureInfo.InvariantCulture), long.Parse(endText, CultureInfo.InvariantCulture));
+        if (Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), start) is { Ticks: > 0 } wait) Thread.Sleep(wait);
         long count = 0;
-        while (Stopwatch.GetTimestamp() < deadline)
+        while (Stopwatch.GetTimestamp() < end)
         {
             echo.IoControl(EchoInterface.IOCTL_ECHO_BUFFERED, input, output);
             count++;

@@ -30,8 +30,10 @@ internal static class ScalingRunner
         var peers = StartAll(context, "hammer", clients);
         try
         {
-            var seconds = hammer.TotalSeconds.ToString(CultureInfo.InvariantCulture);
-            foreach (var peer in peers) peer.Send($"{BenchPeerCommand.Go} {seconds}");
+            // One window for all: far enough ahead that every client has its "go" before it opens.
+            var start = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * (0.25 + 0.01 * clients));
+            var end = start + (long)(Stopwatch.Frequency * hammer.TotalSeconds);
+            foreach (var peer in peers) peer.Send(FormattableString.Invariant($"{BenchPeerCommand.Go} {start} {end}"));
             var rates = peers
                 .Select(peer => long.Parse(peer.Expect(BenchPeerCommand.Count, hammer + BenchPeer.StartTimeout), CultureInfo.InvariantCulture) / hammer.TotalSeconds)
                 .ToArray();
