@@ -1,5 +1,4 @@
 using System.Text.Json;
-using KernelBridge.Platform;
 using KernelBridge.Tests.Infrastructure;
 
 namespace KernelBridge.Tests.Cli;
@@ -7,7 +6,7 @@ namespace KernelBridge.Tests.Cli;
 /// <summary>
 /// kbridge bench run as a process on a kernel of the class's own: the quick run's JSON has every
 /// documented key with figures that hang together, the chart is a PNG, --scaling reports its client
-/// counts and an idle figure, the peers it starts are gone afterwards, and bad options are refused.
+/// counts and an idle figure, and the peers it starts are gone afterwards. (Bad options: CliDetailsTests.)
 /// No assertion is about speed: these machines are shared, and only the shape of the figures is checked.
 /// </summary>
 public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<BenchFixture>
@@ -184,31 +183,6 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         var benchHelp = Kbridge.Run("bench", "--help");
         Assert.DoesNotContain("--scaling-clients", benchHelp.Stdout, StringComparison.Ordinal);
         Assert.Contains("--chart", benchHelp.Stdout, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("--chart needs a value", "bench", "--chart")]
-    [InlineData("the directory /nonexistent-kbridge-dir does not exist", "bench", "--chart", "/nonexistent-kbridge-dir/chart.png")]
-    [InlineData("--scaling-clients must be whole numbers from 1 to 256, separated by commas, not '0'", "bench", "--scaling", "--scaling-clients", "0")]
-    [InlineData("--scaling-clients must be whole numbers from 1 to 256, separated by commas, not '1,x'", "bench", "--scaling", "--scaling-clients", "1,x")]
-    [InlineData("--scaling-seconds must be a whole number, from 1 to 600, not '0'", "bench", "--scaling", "--scaling-seconds", "0")]
-    [InlineData("--idle-seconds must be a whole number, from 1 to 600, not 'soon'", "bench", "--scaling", "--idle-seconds", "soon")]
-    [InlineData("Unrecognized command or argument '--batches'", "bench", "--batches", "3")]
-    public void Bad_options_are_refused_in_one_sentence_before_anything_runs(string expected, params string[] arguments)
-    {
-        var instance = KernelProcess.NewInstanceName("bench-parse");
-        var directory = InstanceDirectory.Open(instance, create: false);
-        try
-        {
-            var result = Kbridge.Run(["--instance", instance, .. arguments]);
-            CliAssert.Refused(result, 2, expected);
-            Assert.True(result.Stdout.Length == 0, $"a refused command line printed on stdout:{Environment.NewLine}{result}");
-            Assert.False(Directory.Exists(directory.Path), "a refused command line created the instance (or started a kernel)");
-        }
-        finally
-        {
-            if (Directory.Exists(directory.Path)) Directory.Delete(directory.Path, recursive: true);
-        }
     }
 
     private static bool Eventually(Func<bool> condition) => KbTest.Eventually(condition, TimeSpan.FromSeconds(15));

@@ -36,7 +36,7 @@ public sealed class BenchFixture : IDisposable
     internal CliResult QuickRun => _quickRun.Value;
 
     /// <summary>Runs kbridge on this fixture's instance, bounded by <see cref="RunTimeout"/>.</summary>
-    internal CliResult Run(params string[] arguments) => BoundedRun.Kbridge(RunTimeout, [.. arguments, "--instance", Instance]);
+    internal CliResult Run(params string[] arguments) => Kbridge.RunWithin(RunTimeout, [.. arguments, "--instance", Instance]);
 
     /// <summary>How many clients the kernel serves now (this fixture's own connection is one).</summary>
     public int Clients => KernelControl.QueryState(Gate).Clients;

@@ -99,6 +99,13 @@ public sealed class CliDetailsTests
     [InlineData("`kbridge driver` needs a command: load, unload, list", "driver")]
     [InlineData("--method must be buffered, in-direct, out-direct or neither, not 'sideways'", "ctl-code", "--type", "0x22", "--function", "0x800", "--method", "sideways")]
     [InlineData("Unrecognized command or argument 'frobnicate'", "frobnicate")]
+    [InlineData("--chart needs a value", "bench", "--chart")]
+    [InlineData("the directory /nonexistent-kbridge-dir does not exist", "bench", "--chart", "/nonexistent-kbridge-dir/chart.png")]
+    [InlineData("--scaling-clients must be whole numbers from 1 to 256, separated by commas, not '0'", "bench", "--scaling", "--scaling-clients", "0")]
+    [InlineData("--scaling-clients must be whole numbers from 1 to 256, separated by commas, not '1,x'", "bench", "--scaling", "--scaling-clients", "1,x")]
+    [InlineData("--scaling-seconds must be a whole number, from 1 to 600, not '0'", "bench", "--scaling", "--scaling-seconds", "0")]
+    [InlineData("--idle-seconds must be a whole number, from 1 to 600, not 'soon'", "bench", "--scaling", "--idle-seconds", "soon")]
+    [InlineData("Unrecognized command or argument '--batches'", "bench", "--batches", "3")]
     public void A_command_line_that_does_not_parse_is_one_sentence_on_stderr_exit_2_and_nothing_else(string expected, params string[] arguments)
     {
         var instance = KernelProcess.NewInstanceName("parse");

@@ -35,13 +35,19 @@ internal static class Kbridge
     public static CliResult RunWith(IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments) =>
         RunDll(Dll, prefix, environment, arguments);
 
+    /// <summary>As <see cref="Run"/>, for a command that may take longer than <see cref="Timeout"/> (a benchmark).</summary>
+    public static CliResult RunWithin(TimeSpan timeout, params string[] arguments) => RunDll(Dll, null, null, arguments, timeout);
+
     /// <summary>Runs `dotnet <paramref name="dll"/> arguments...` (any .NET program, not only kbridge) the same way.</summary>
-    public static CliResult RunDll(string dll, IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
+    public static CliResult RunDll(string dll, IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, params string[] arguments) =>
+        RunDll(dll, prefix, environment, arguments, Timeout);
+
+    private static CliResult RunDll(string dll, IReadOnlyList<string>? prefix, IReadOnlyDictionary<string, string?>? environment, string[] arguments, TimeSpan timeout)
     {
         using var process = StartDll(dll, prefix, environment, arguments);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
+        if (!process.WaitForExit(timeout))
         {
             try
             {
@@ -51,7 +57,7 @@ internal static class Kbridge
             {
             }
             process.WaitForExit(TimeSpan.FromSeconds(10));
-            Assert.Fail($"{Path.GetFileNameWithoutExtension(dll)} {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds} s");
+            Assert.Fail($"{Path.GetFileNameWithoutExtension(dll)} {string.Join(' ', arguments)} did not finish within {timeout.TotalSeconds} s");
         }
         Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(10));
         return new CliResult(process.ExitCode, stdout.IsCompletedSuccessfully ? stdout.Result : "", stderr.IsCompletedSuccessfully ? stderr.Result : "");
