@@ -46,6 +46,9 @@ public static class WireProtocol
     public const int MaxNameBytes = 0xFFFE;
 
     public const string SocketFileName = "kernel.sock";
+
+    /// <summary>Appended to the socket's path while a kernel taking over has set the old kernel's socket aside.</summary>
+    public const string SetAsideSocketSuffix = ".draining";
     public const string LockFileName = "kernel.lock";
     public const string StartLockFileName = "start.lock";
     public const string PidFileName = "kernel.pid";

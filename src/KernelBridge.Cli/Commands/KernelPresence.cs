@@ -19,7 +19,7 @@ internal static class KernelPresence
     public static GateClient? ConnectIfRunning(InstanceDirectory instance, out bool staleSocket)
     {
         staleSocket = false;
-        if (!File.Exists(instance.SocketPath)) return null;
+        if (!File.Exists(instance.SocketPath) && !WaitOutTakeover(instance)) return null;
         try
         {
             return GateClient.Connect(instance.Instance, autoStart: false);
@@ -29,6 +29,25 @@ internal static class KernelPresence
             staleSocket = File.Exists(instance.SocketPath);
             return null;
         }
+    }
+
+    /// <summary>How long a takeover may leave the instance without a socket: the old kernel stopping, the new one starting.</summary>
+    private static readonly TimeSpan TakeoverLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A kernel taking over (kbridge kernel --persistent) set the old kernel's socket aside: the
+    /// instance is between two kernels, not without one. Waits (bounded) for the new kernel's socket;
+    /// true if it appeared. The new kernel removes the set-aside socket once it listens.
+    /// </summary>
+    private static bool WaitOutTakeover(InstanceDirectory instance)
+    {
+        var deadline = DateTime.UtcNow + TakeoverLimit;
+        while (File.Exists(KernelTakeover.DrainingPath(instance)) && DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(instance.SocketPath)) return true;
+            Thread.Sleep(20);
+        }
+        return File.Exists(instance.SocketPath);
     }
 
     /// <summary>True if <paramref name="socketPath"/> exists but nothing accepts connections on it.</summary>

@@ -109,8 +109,9 @@ internal static partial class KernelTakeover
                 if (others <= 0 && await DrainAsync(instance, gate, cancellationToken).ConfigureAwait(false))
                 {
                     LogStoppingIdleKernel(logger, gate.KernelProcessId, instance.Instance);
+                    // The set-aside socket stays until our kernel listens (it removes it): until then the
+                    // instance is between two kernels, and `kernel status` or `stop` wait for the new one.
                     KernelStopCommand.StopAndWait(gate, instance);
-                    File.Delete(DrainingPath(instance));
                     return Outcome.Stopped;
                 }
                 if (others != reportedClients) LogWaitingForClients(logger, instance.Instance, gate.KernelProcessId, others);
@@ -181,7 +182,8 @@ internal static partial class KernelTakeover
         }
     }
 
-    private static string DrainingPath(InstanceDirectory instance) => instance.SocketPath + ".draining";
+    /// <summary>Where a takeover sets the old kernel's socket aside (the kernel's listener removes it once it listens).</summary>
+    public static string DrainingPath(InstanceDirectory instance) => instance.SocketPath + KernelBridge.Abi.Protocol.WireProtocol.SetAsideSocketSuffix;
 
     /// <summary>True if no process holds the instance lock. Taken and let go at once: the caller starts its kernel next.</summary>
     private static bool LockIsFree(InstanceDirectory instance)
