@@ -81,8 +81,7 @@ public sealed unsafe class RingReader
             var position = _position;
             var offset = (int)position & _mask;
             var header = (RingRecordHeader*)(_data + offset);
-            // Acquire, read once: if committed, the producer's payload and type stores are visible.
-            var length = Volatile.Read(ref header->Length);
+            var length = LengthAt(position);
             if (length <= 0) return length == 0 ? NothingCommitted(position) : RingStatus.Pending;
 
             // Within the area, never straddling its end (toEnd is a multiple of 8, so the aligned slot fits too).
@@ -138,7 +137,7 @@ public sealed unsafe class RingReader
         while (true)
         {
             if (_broken) return RingStatus.Corrupt;
-            if (Volatile.Read(ref ((RingRecordHeader*)(_data + ((int)_position & _mask)))->Length) > 0) return RingStatus.Ok;
+            if (LengthAt(_position) > 0) return RingStatus.Ok;
             if (_cancelled) return RingStatus.Cancelled;
             if (!clock.Spinning) break;
             Thread.SpinWait(1);
@@ -226,10 +225,17 @@ public sealed unsafe class RingReader
     {
         if (_broken) return RingStatus.Corrupt;
         var position = _position;
-        var length = Volatile.Read(ref ((RingRecordHeader*)(_data + ((int)position & _mask)))->Length);
+        var length = LengthAt(position);
         if (length > 0) return RingStatus.Ok;
         return length == 0 ? NothingCommitted(position) : RingStatus.Pending;
     }
+
+    // The length word of the record at the position, read once with acquire (if committed, the
+    // producer's payload and type stores are visible). A whole capacity read and not released yet
+    // leaves the position on our own oldest record: nothing new can be there (0).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int LengthAt(long position) =>
+        position - _head >= _capacity ? 0 : Volatile.Read(ref ((RingRecordHeader*)(_data + ((int)position & _mask)))->Length);
 
     // No record header at the position: empty if the tail is here too, pending if a producer has
     // reserved past it (and not written the header yet), corrupt if the tail is impossible.

@@ -1,0 +1,162 @@
+using System.Globalization;
+using KernelBridge.Abi.Rings;
+using KernelBridge.Platform;
+
+namespace KernelBridge.TestClient;
+
+/// <summary>
+/// test-client ring produce PATH SEED COUNT        writes stream SEED's records 0..COUNT-1, prints "sent CHECKSUM"
+/// test-client ring consume PATH SEED COUNT        reads and checks them, prints "received CHECKSUM" (or "mismatch I")
+/// test-client ring hang PATH SEED COMMITTED       writes COMMITTED records, reserves one more, fills half of it, prints "reserved", waits to be killed
+/// test-client ring wake PATH DELAYMS              prints "ready", sleeps DELAYMS, writes one record and rings the doorbell, prints "sent"
+/// PATH is the test's memfd as /proc/PID/fd/N. Every wait is bounded; the process never outlives two minutes.
+/// </summary>
+public static unsafe class RingMode
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public static int Run(string[] args)
+    {
+        if (args.Length < 3) return Usage();
+        using var memory = SharedMemory.TryOpen(args[1], 1L << 31, out var error);
+        if (memory is null)
+        {
+            Console.WriteLine($"error {error}");
+            return 1;
+        }
+        return args[0] switch
+        {
+            "produce" when args.Length == 4 => Produce(memory, Seed(args[2]), Count(args[3])),
+            "consume" when args.Length == 4 => Consume(memory, Seed(args[2]), Count(args[3])),
+            "hang" when args.Length == 4 => Hang(memory, Seed(args[2]), Count(args[3])),
+            "wake" => Wake(memory, Count(args[2])),
+            _ => Usage(),
+        };
+    }
+
+    private static int Produce(SharedMemory memory, ulong seed, long count)
+    {
+        var writer = Attach(memory);
+        if (writer is null) return 1;
+        var maxPayload = writer.Geometry.MaxPayloadLength;
+        ulong sum = 0;
+        for (long i = 0; i < count; i++)
+        {
+            var status = WriteRecord(writer, seed, i, maxPayload, ref sum);
+            if (status != RingStatus.Ok)
+            {
+                Console.WriteLine($"error {status} at {i}");
+                return 1;
+            }
+            if ((i & 15) == 15) writer.Notify();
+        }
+        writer.Notify();
+        Console.WriteLine($"sent {sum}");
+        return 0;
+    }
+
+    private static int Consume(SharedMemory memory, ulong seed, long count)
+    {
+        var status = RingReader.TryAttach(memory.Pointer, memory.Length, FutexDoorbell.Instance, out var reader);
+        if (reader is null)
+        {
+            Console.WriteLine($"error {status}");
+            return 1;
+        }
+        var maxPayload = reader.Geometry.MaxPayloadLength;
+        ulong sum = 0;
+        for (long i = 0; i < count;)
+        {
+            status = reader.TryRead(out var record);
+            if (status == RingStatus.Ok)
+            {
+                if (!RingTraffic.Matches(seed, i, maxPayload, record.Type, record.Payload))
+                {
+                    Console.WriteLine($"mismatch {i}");
+                    return 1;
+                }
+                sum = RingTraffic.Checksum(sum, record.Type, record.Payload);
+                i++;
+                if ((i & 31) == 0) reader.Release();
+                continue;
+            }
+            reader.Release();
+            if (status is RingStatus.Empty or RingStatus.Pending) status = reader.WaitForData(Patience);
+            if (status != RingStatus.Ok)
+            {
+                Console.WriteLine($"error {status} at {i}");
+                return 1;
+            }
+        }
+        reader.Release();
+        Console.WriteLine($"received {sum}");
+        return 0;
+    }
+
+    private static int Hang(SharedMemory memory, ulong seed, long committed)
+    {
+        var writer = Attach(memory);
+        if (writer is null) return 1;
+        var maxPayload = writer.Geometry.MaxPayloadLength;
+        ulong sum = 0;
+        for (long i = 0; i < committed; i++) WriteRecord(writer, seed, i, maxPayload, ref sum);
+        writer.Notify();
+        var status = writer.TryReserve(RingTraffic.Type(committed), maxPayload, out var reservation);
+        if (status != RingStatus.Ok)
+        {
+            Console.WriteLine($"error {status}");
+            return 1;
+        }
+        // Half the payload written, never committed: what a producer killed mid-record leaves behind.
+        reservation.Payload[..(maxPayload / 2)].Fill(0xEE);
+        Console.WriteLine($"reserved {sum}");
+        Thread.Sleep(TimeSpan.FromMinutes(2));
+        return 0;
+    }
+
+    private static int Wake(SharedMemory memory, long delayMilliseconds)
+    {
+        var writer = Attach(memory);
+        if (writer is null) return 1;
+        Console.WriteLine("ready");
+        Thread.Sleep(TimeSpan.FromMilliseconds(delayMilliseconds));
+        var status = writer.TryWrite(7, "wake up"u8);
+        writer.Notify();
+        Console.WriteLine(status == RingStatus.Ok ? "sent" : $"error {status}");
+        return status == RingStatus.Ok ? 0 : 1;
+    }
+
+    private static RingStatus WriteRecord(RingWriter writer, ulong seed, long index, int maxPayload, ref ulong sum)
+    {
+        var length = RingTraffic.Length(seed, index, maxPayload);
+        var status = writer.TryReserve(RingTraffic.Type(index), length, out var reservation);
+        if (status == RingStatus.Full)
+        {
+            writer.Notify();
+            status = writer.WaitForSpace(length, Patience);
+            if (status == RingStatus.Ok) status = writer.TryReserve(RingTraffic.Type(index), length, out reservation);
+        }
+        if (status != RingStatus.Ok) return status;
+        RingTraffic.Fill(seed, index, reservation.Payload);
+        sum = RingTraffic.Checksum(sum, RingTraffic.Type(index), reservation.Payload);
+        reservation.Commit();
+        return RingStatus.Ok;
+    }
+
+    private static RingWriter? Attach(SharedMemory memory)
+    {
+        var status = RingWriter.TryAttach(memory.Pointer, memory.Length, FutexDoorbell.Instance, out var writer);
+        if (writer is null) Console.WriteLine($"error {status}");
+        return writer;
+    }
+
+    private static ulong Seed(string text) => ulong.Parse(text, CultureInfo.InvariantCulture);
+
+    private static long Count(string text) => long.Parse(text, CultureInfo.InvariantCulture);
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: test-client ring produce|consume|hang PATH SEED COUNT | test-client ring wake PATH DELAYMS");
+        return 2;
+    }
+}
