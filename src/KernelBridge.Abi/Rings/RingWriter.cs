@@ -207,11 +207,12 @@ public sealed unsafe class RingWriter
             if ((ulong)used > (ulong)_capacity || used + required > _capacity)
             {
                 // Head, tail, head: an honest pair always has head1 <= tail2 <= head2 + capacity,
-                // whatever the others did in between; anything else is the peer's corruption.
+                // whatever the others did in between, and the head never goes below one seen
+                // before; anything else is the peer's corruption.
                 var head1 = Volatile.Read(ref _header->Head);
                 var tail2 = Volatile.Read(ref _header->Tail);
                 var head2 = Volatile.Read(ref _header->Head);
-                if (tail2 < head1 || tail2 - head2 > _capacity || head2 < head1)
+                if (tail2 < head1 || tail2 - head2 > _capacity || head2 < head1 || head1 < Volatile.Read(ref _headCache))
                 {
                     start = 0;
                     return Break();
