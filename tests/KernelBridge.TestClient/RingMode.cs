@@ -8,7 +8,7 @@ namespace KernelBridge.TestClient;
 /// test-client ring produce PATH SEED COUNT        writes stream SEED's records 0..COUNT-1, prints "sent CHECKSUM"
 /// test-client ring consume PATH SEED COUNT        reads and checks them, prints "received CHECKSUM" (or "mismatch I")
 /// test-client ring hang PATH SEED COMMITTED       writes COMMITTED records, reserves one more, fills half of it, prints "reserved", waits to be killed
-/// test-client ring wake PATH DELAYMS              prints "ready", sleeps DELAYMS, writes one record and rings the doorbell, prints "sent"
+/// test-client ring wake PATH                      prints "ready", waits for a line on stdin, writes one record and rings the doorbell, prints "sent"
 /// PATH is the test's memfd as /proc/PID/fd/N. Every wait is bounded; the process never outlives two minutes.
 /// </summary>
 public static unsafe class RingMode
@@ -17,7 +17,7 @@ public static unsafe class RingMode
 
     public static int Run(string[] args)
     {
-        if (args.Length < 3) return Usage();
+        if (args.Length < 2) return Usage();
         using var memory = SharedMemory.TryOpen(args[1], 1L << 31, out var error);
         if (memory is null)
         {
@@ -29,7 +29,7 @@ public static unsafe class RingMode
             "produce" when args.Length == 4 => Produce(memory, Seed(args[2]), Count(args[3])),
             "consume" when args.Length == 4 => Consume(memory, Seed(args[2]), Count(args[3])),
             "hang" when args.Length == 4 => Hang(memory, Seed(args[2]), Count(args[3])),
-            "wake" => Wake(memory, Count(args[2])),
+            "wake" when args.Length == 2 => Wake(memory),
             _ => Usage(),
         };
     }
@@ -114,12 +114,17 @@ public static unsafe class RingMode
         return 0;
     }
 
-    private static int Wake(SharedMemory memory, long delayMilliseconds)
+    private static int Wake(SharedMemory memory)
     {
         var writer = Attach(memory);
         if (writer is null) return 1;
         Console.WriteLine("ready");
-        Thread.Sleep(TimeSpan.FromMilliseconds(delayMilliseconds));
+        var go = Task.Run(Console.ReadLine);
+        if (!go.Wait(TimeSpan.FromMinutes(2)) || go.Result is null)
+        {
+            Console.WriteLine("error no go");
+            return 1;
+        }
         var status = writer.TryWrite(7, "wake up"u8);
         writer.Notify();
         Console.WriteLine(status == RingStatus.Ok ? "sent" : $"error {status}");
@@ -156,7 +161,7 @@ public static unsafe class RingMode
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: test-client ring produce|consume|hang PATH SEED COUNT | test-client ring wake PATH DELAYMS");
+        Console.Error.WriteLine("usage: test-client ring produce|consume|hang PATH SEED COUNT | test-client ring wake PATH");
         return 2;
     }
 }

@@ -98,8 +98,6 @@ public sealed unsafe class RingWriter
         record->Type = type;
         // Marks the slot reserved (the reader reports Pending, and knows the length if it must skip it).
         record->Length = -recordLength;
-        // Single producer: publishing the tail is the reservation. Release: the header above is visible first.
-        if (!_multiProducer) Volatile.Write(ref _header->Tail, _tail);
         reservation = new RingReservation(record, recordLength, payloadLength);
         return RingStatus.Ok;
     }
@@ -193,6 +191,9 @@ public sealed unsafe class RingWriter
             if (used + required > _capacity) return RingStatus.Full;
         }
         _tail = tail + required;
+        // Publishing the tail is the reservation, as the compare-and-swap is for several producers:
+        // it comes before any header we write, so a committed record (or padding) is always inside it.
+        Volatile.Write(ref _header->Tail, _tail);
         return RingStatus.Ok;
     }
 
@@ -203,16 +204,18 @@ public sealed unsafe class RingWriter
             var tail = Volatile.Read(ref _header->Tail);
             var toEnd = _capacity - ((int)tail & _mask);
             required = slot <= toEnd ? slot : slot + toEnd;
-            var used = tail - Volatile.Read(ref _headCache);
+            var seen = Volatile.Read(ref _headCache);
+            var used = tail - seen;
             if ((ulong)used > (ulong)_capacity || used + required > _capacity)
             {
                 // Head, tail, head: an honest pair always has head1 <= tail2 <= head2 + capacity,
-                // whatever the others did in between, and the head never goes below one seen
-                // before; anything else is the peer's corruption.
+                // whatever the others did in between, and the head is never below one seen before
+                // (read before head1: another thread may raise the cache meanwhile); anything else
+                // is the peer's corruption.
                 var head1 = Volatile.Read(ref _header->Head);
                 var tail2 = Volatile.Read(ref _header->Tail);
                 var head2 = Volatile.Read(ref _header->Head);
-                if (tail2 < head1 || tail2 - head2 > _capacity || head2 < head1 || head1 < Volatile.Read(ref _headCache))
+                if (tail2 < head1 || tail2 - head2 > _capacity || head2 < head1 || head1 < seen)
                 {
                     start = 0;
                     return Break();

@@ -24,6 +24,12 @@ public sealed unsafe class TestRing : IDisposable
     public RingReader Reader { get; }
     public RingHeader* Header => (RingHeader*)Memory.Pointer;
     public byte* Data => Memory.Pointer + RingLayout.HeaderLength;
+    public long Tail => Volatile.Read(ref Header->Tail);
+    public long Head => Volatile.Read(ref Header->Head);
+    public int ConsumerSleeping => Volatile.Read(ref Header->ConsumerSleeping);
+    public int ProducersSleeping => Volatile.Read(ref Header->ProducersSleeping);
+    public uint DataSignal => Volatile.Read(ref Header->DataSignal);
+    public uint SpaceSignal => Volatile.Read(ref Header->SpaceSignal);
     public RingRecordHeader* RecordAt(long position) => (RingRecordHeader*)(Data + (position & (Header->Capacity - 1)));
 
     public static RingOptions Options(int capacity, bool multiProducer, int maxPayload = 0, int fixedPayload = 0) =>
