@@ -38,21 +38,9 @@ public static unsafe class RingMode
     {
         var writer = Attach(memory);
         if (writer is null) return 1;
-        var maxPayload = writer.Geometry.MaxPayloadLength;
-        ulong sum = 0;
-        for (long i = 0; i < count; i++)
-        {
-            var status = WriteRecord(writer, seed, i, maxPayload, ref sum);
-            if (status != RingStatus.Ok)
-            {
-                Console.WriteLine($"error {status} at {i}");
-                return 1;
-            }
-            if ((i & 15) == 15) writer.Notify();
-        }
-        writer.Notify();
-        Console.WriteLine($"sent {sum}");
-        return 0;
+        var error = RingTraffic.Produce(writer, seed, count, Patience, out var sum);
+        Console.WriteLine(error is null ? $"sent {sum}" : $"error {error}");
+        return error is null ? 0 : 1;
     }
 
     private static int Consume(SharedMemory memory, ulong seed, long count)
@@ -63,52 +51,29 @@ public static unsafe class RingMode
             Console.WriteLine($"error {status}");
             return 1;
         }
-        var maxPayload = reader.Geometry.MaxPayloadLength;
-        ulong sum = 0;
-        for (long i = 0; i < count;)
-        {
-            status = reader.TryRead(out var record);
-            if (status == RingStatus.Ok)
-            {
-                if (!RingTraffic.Matches(seed, i, maxPayload, record.Type, record.Payload))
-                {
-                    Console.WriteLine($"mismatch {i}");
-                    return 1;
-                }
-                sum = RingTraffic.Checksum(sum, record.Type, record.Payload);
-                i++;
-                if ((i & 31) == 0) reader.Release();
-                continue;
-            }
-            reader.Release();
-            if (status is RingStatus.Empty or RingStatus.Pending) status = reader.WaitForData(Patience);
-            if (status != RingStatus.Ok)
-            {
-                Console.WriteLine($"error {status} at {i}");
-                return 1;
-            }
-        }
-        reader.Release();
-        Console.WriteLine($"received {sum}");
-        return 0;
+        var error = RingTraffic.Consume(reader, seed, count, Patience, out var sum);
+        Console.WriteLine(error is null ? $"received {sum}" : $"error {error}");
+        return error is null ? 0 : 1;
     }
 
     private static int Hang(SharedMemory memory, ulong seed, long committed)
     {
         var writer = Attach(memory);
         if (writer is null) return 1;
-        var maxPayload = writer.Geometry.MaxPayloadLength;
-        ulong sum = 0;
-        for (long i = 0; i < committed; i++) WriteRecord(writer, seed, i, maxPayload, ref sum);
-        writer.Notify();
-        var status = writer.TryReserve(RingTraffic.Type(committed), maxPayload, out var reservation);
+        var error = RingTraffic.Produce(writer, seed, committed, Patience, out var sum);
+        if (error is not null)
+        {
+            Console.WriteLine($"error {error}");
+            return 1;
+        }
+        var status = writer.TryReserve(RingTraffic.Type(committed), writer.Geometry.MaxPayloadLength, out var reservation);
         if (status != RingStatus.Ok)
         {
             Console.WriteLine($"error {status}");
             return 1;
         }
         // Half the payload written, never committed: what a producer killed mid-record leaves behind.
-        reservation.Payload[..(maxPayload / 2)].Fill(0xEE);
+        reservation.Payload[..(reservation.Payload.Length / 2)].Fill(0xEE);
         Console.WriteLine($"reserved {sum}");
         Thread.Sleep(TimeSpan.FromMinutes(2));
         return 0;
@@ -129,23 +94,6 @@ public static unsafe class RingMode
         writer.Notify();
         Console.WriteLine(status == RingStatus.Ok ? "sent" : $"error {status}");
         return status == RingStatus.Ok ? 0 : 1;
-    }
-
-    private static RingStatus WriteRecord(RingWriter writer, ulong seed, long index, int maxPayload, ref ulong sum)
-    {
-        var length = RingTraffic.Length(seed, index, maxPayload);
-        var status = writer.TryReserve(RingTraffic.Type(index), length, out var reservation);
-        if (status == RingStatus.Full)
-        {
-            writer.Notify();
-            status = writer.WaitForSpace(length, Patience);
-            if (status == RingStatus.Ok) status = writer.TryReserve(RingTraffic.Type(index), length, out reservation);
-        }
-        if (status != RingStatus.Ok) return status;
-        RingTraffic.Fill(seed, index, reservation.Payload);
-        sum = RingTraffic.Checksum(sum, RingTraffic.Type(index), reservation.Payload);
-        reservation.Commit();
-        return RingStatus.Ok;
     }
 
     private static RingWriter? Attach(SharedMemory memory)

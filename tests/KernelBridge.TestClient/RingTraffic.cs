@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using KernelBridge.Abi.Rings;
 
 namespace KernelBridge.TestClient;
 
@@ -41,6 +42,61 @@ public static class RingTraffic
         var buffer = payload.Length <= 1024 ? expected : new byte[payload.Length];
         Fill(seed, index, buffer);
         return payload.SequenceEqual(buffer);
+    }
+
+    /// <summary>
+    /// Writes records 0..count-1 of the stream, reserving and filling each in place, ringing the
+    /// doorbell every 16 records and whenever the ring is full (then waiting up to
+    /// <paramref name="patience"/> for space). Null when all went, else what stopped it.
+    /// </summary>
+    public static string? Produce(RingWriter writer, ulong seed, long count, TimeSpan patience, out ulong checksum)
+    {
+        var maxPayload = writer.Geometry.MaxPayloadLength;
+        checksum = 0;
+        for (long i = 0; i < count; i++)
+        {
+            var length = Length(seed, i, maxPayload);
+            var status = writer.TryReserve(Type(i), length, out var reservation);
+            while (status == RingStatus.Full)
+            {
+                writer.Notify();
+                status = writer.WaitForSpace(length, patience);
+                if (status == RingStatus.Ok) status = writer.TryReserve(Type(i), length, out reservation);
+            }
+            if (status != RingStatus.Ok) return $"{status} at record {i}";
+            Fill(seed, i, reservation.Payload);
+            checksum = Checksum(checksum, Type(i), reservation.Payload);
+            reservation.Commit();
+            if ((i & 15) == 15) writer.Notify();
+        }
+        writer.Notify();
+        return null;
+    }
+
+    /// <summary>
+    /// Reads records 0..count-1 of the stream, checking every byte, releasing every 32 records and
+    /// before each wait (of at most <paramref name="patience"/>). Null when all came intact, else what went wrong.
+    /// </summary>
+    public static string? Consume(RingReader reader, ulong seed, long count, TimeSpan patience, out ulong checksum)
+    {
+        var maxPayload = reader.Geometry.MaxPayloadLength;
+        checksum = 0;
+        for (long i = 0; i < count;)
+        {
+            var status = reader.TryRead(out var record);
+            if (status == RingStatus.Ok)
+            {
+                if (!Matches(seed, i, maxPayload, record.Type, record.Payload)) return $"record {i} is not what was sent";
+                checksum = Checksum(checksum, record.Type, record.Payload);
+                if ((++i & 31) == 0) reader.Release();
+                continue;
+            }
+            reader.Release();
+            if (status is RingStatus.Empty or RingStatus.Pending) status = reader.WaitForData(patience);
+            if (status != RingStatus.Ok) return $"{status} after {i} records";
+        }
+        reader.Release();
+        return null;
     }
 
     /// <summary>Adds a record to a running checksum (order-sensitive).</summary>

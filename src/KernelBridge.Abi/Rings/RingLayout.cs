@@ -31,7 +31,7 @@ public static unsafe class RingLayout
     public static long RegionLength(int capacity) => HeaderLength + (long)capacity;
 
     /// <summary>The bytes a record with this payload occupies in the data area.</summary>
-    public static int SlotLength(int payloadLength) => (RecordHeaderLength + payloadLength + RecordAlignment - 1) & ~(RecordAlignment - 1);
+    public static int SlotLength(int payloadLength) => RingRegion.SlotOf(RecordHeaderLength + payloadLength);
 
     /// <summary>The largest payload a ring of this capacity allows: its slot is half the capacity, so a record always fits once the ring drains.</summary>
     public static int MaxPayloadFor(int capacity) => capacity / 2 - RecordHeaderLength;

@@ -10,12 +10,7 @@ namespace KernelBridge.Abi.Rings;
 /// </summary>
 public sealed unsafe class RingReader
 {
-    private readonly RingHeader* _header;
-    private readonly byte* _data;
-    private readonly int _capacity;
-    private readonly int _mask;
-    private readonly int _maxPayload;
-    private readonly int _fixedPayload;
+    private readonly RingRegion _ring;
     private readonly IRingDoorbell? _doorbell;
 
     // Released: everything before it is zeroed and the producers' again. Our own copy: the shared
@@ -28,40 +23,30 @@ public sealed unsafe class RingReader
     private bool _broken;
     private volatile bool _cancelled;
 
-    private RingReader(byte* region, RingGeometry geometry, IRingDoorbell? doorbell, long head, long tail)
+    private RingReader(RingRegion ring, IRingDoorbell? doorbell, long head, long tail)
     {
-        Geometry = geometry;
-        _header = (RingHeader*)region;
-        _data = region + RingLayout.HeaderLength;
-        _capacity = geometry.Capacity;
-        _mask = geometry.Capacity - 1;
-        _maxPayload = geometry.MaxPayloadLength;
-        _fixedPayload = geometry.FixedPayloadLength;
+        _ring = ring;
         _doorbell = doorbell;
         _head = head;
         _position = head;
         _tailCache = tail;
     }
 
-    public RingGeometry Geometry { get; }
+    public RingGeometry Geometry => _ring.Geometry;
 
     /// <summary>How long <see cref="WaitForData"/> spins before it sleeps (it should exceed a wake-up, tens of µs on a VM).</summary>
     public TimeSpan SpinTime { get; set; } = TimeSpan.FromMicroseconds(20);
 
     /// <summary>The word a multiplexing waiter sleeps on (futex_waitv) after <see cref="PrepareToSleep"/>.</summary>
-    public uint* DataSignal => &_header->DataSignal;
+    public uint* DataSignal => &_ring.Header->DataSignal;
 
     /// <summary>Attaches to an initialised ring. The region must stay mapped while the reader is used.</summary>
     public static RingStatus TryAttach(byte* region, long regionLength, IRingDoorbell? doorbell, out RingReader? reader)
     {
         reader = null;
-        var status = RingGeometry.TryRead(region, regionLength, out var geometry);
+        var status = RingRegion.TryAttach(region, regionLength, out var ring, out var head, out var tail);
         if (status != RingStatus.Ok) return status;
-        var header = (RingHeader*)region;
-        var head = Volatile.Read(ref header->Head);
-        var tail = Volatile.Read(ref header->Tail);
-        if (tail < head || tail - head > geometry.Capacity || head < 0) return RingStatus.Corrupt;
-        reader = new RingReader(region, geometry, doorbell, head, tail);
+        reader = new RingReader(ring, doorbell, head, tail);
         return RingStatus.Ok;
     }
 
@@ -79,22 +64,18 @@ public sealed unsafe class RingReader
         {
             if (_broken) return RingStatus.Corrupt;
             var position = _position;
-            var offset = (int)position & _mask;
-            var header = (RingRecordHeader*)(_data + offset);
+            var header = _ring.RecordAt(position);
             var length = LengthAt(position);
             if (length <= 0) return length == 0 ? NothingCommitted(position) : RingStatus.Pending;
 
-            // Within the area, never straddling its end (toEnd is a multiple of 8, so the aligned slot fits too).
-            if (length < RingLayout.RecordHeaderLength || length > _capacity - offset) return Break();
-            var end = position + ((length + RingLayout.RecordAlignment - 1) & ~(RingLayout.RecordAlignment - 1));
-            // Within the reserved space: an honest producer reserves (tail) before it commits.
-            if (end > _tailCache && !TailCovers(end)) return Break();
+            var end = EndOf(position, length);
+            if (end < 0) return Break();
             var type = header->Type;
             _position = end;
             if (type == RingLayout.PaddingType) continue;
 
             var payloadLength = length - RingLayout.RecordHeaderLength;
-            if (type < 0 || payloadLength > _maxPayload || (_fixedPayload != 0 && payloadLength != _fixedPayload)) return Break();
+            if (type < 0 || payloadLength > _ring.MaxPayload || (_ring.FixedPayload != 0 && payloadLength != _ring.FixedPayload)) return Break();
             record = new RingRecord(type, new ReadOnlySpan<byte>(header + 1, payloadLength));
             return RingStatus.Ok;
         }
@@ -109,19 +90,19 @@ public sealed unsafe class RingReader
         var position = _position;
         var head = _head;
         if (position == head) return;
-        var start = (int)head & _mask;
+        var start = (int)head & _ring.Mask;
         var length = (int)(position - head);
-        var first = Math.Min(length, _capacity - start);
-        new Span<byte>(_data + start, first).Clear();
-        if (length > first) new Span<byte>(_data, length - first).Clear();
+        var first = Math.Min(length, _ring.Capacity - start);
+        new Span<byte>(_ring.Data + start, first).Clear();
+        if (length > first) new Span<byte>(_ring.Data, length - first).Clear();
         _head = position;
         // Release and full fence in one: producers that see the head see the zeroes; and the head is
         // visible before we look at the sleeping flag (the producer sets it before it looks at the head).
-        Interlocked.Exchange(ref _header->Head, position);
-        if (Volatile.Read(ref _header->ProducersSleeping) == 0) return;
-        if (Interlocked.Exchange(ref _header->ProducersSleeping, 0) == 0) return;
-        Interlocked.Increment(ref _header->SpaceSignal);
-        _doorbell?.Wake(&_header->SpaceSignal, int.MaxValue);
+        Interlocked.Exchange(ref _ring.Header->Head, position);
+        if (Volatile.Read(ref _ring.Header->ProducersSleeping) == 0) return;
+        if (Interlocked.Exchange(ref _ring.Header->ProducersSleeping, 0) == 0) return;
+        Interlocked.Increment(ref _ring.Header->SpaceSignal);
+        _doorbell?.Wake(&_ring.Header->SpaceSignal, int.MaxValue);
     }
 
     /// <summary>
@@ -166,7 +147,7 @@ public sealed unsafe class RingReader
                 FinishSleep();
                 return RingStatus.Cancelled;
             }
-            RingWaitClock.Sleep(_doorbell, &_header->DataSignal, signal, remaining);
+            RingWaitClock.Sleep(_doorbell, &_ring.Header->DataSignal, signal, remaining);
             FinishSleep();
         }
     }
@@ -180,22 +161,22 @@ public sealed unsafe class RingReader
     public RingStatus PrepareToSleep(out uint signal)
     {
         // Full fence: the flag is visible before we look at the records (pairs with Notify's fence).
-        Interlocked.Exchange(ref _header->ConsumerSleeping, 1);
+        Interlocked.Exchange(ref _ring.Header->ConsumerSleeping, 1);
         // Acquire, before looking: a producer bumps the signal only after its commit, so a bump we
         // see here comes with its record, and one we miss makes the futex wait return at once.
-        signal = Volatile.Read(ref _header->DataSignal);
+        signal = Volatile.Read(ref _ring.Header->DataSignal);
         return Peek();
     }
 
     /// <summary>Lowers the sleeping flag (producers stop paying for wake-ups).</summary>
-    public void FinishSleep() => Volatile.Write(ref _header->ConsumerSleeping, 0);
+    public void FinishSleep() => Volatile.Write(ref _ring.Header->ConsumerSleeping, 0);
 
     /// <summary>Makes a current and every later wait return <see cref="RingStatus.Cancelled"/> (the producer is known to be gone).</summary>
     public void Cancel()
     {
         _cancelled = true;
-        Interlocked.Increment(ref _header->DataSignal);
-        _doorbell?.Wake(&_header->DataSignal, int.MaxValue);
+        Interlocked.Increment(ref _ring.Header->DataSignal);
+        _doorbell?.Wake(&_ring.Header->DataSignal, int.MaxValue);
     }
 
     /// <summary>
@@ -210,12 +191,10 @@ public sealed unsafe class RingReader
         var status = Peek();
         if (status != RingStatus.Pending) return status;
         var position = _position;
-        var offset = (int)position & _mask;
-        var length = -Volatile.Read(ref ((RingRecordHeader*)(_data + offset))->Length);
+        var length = -Volatile.Read(ref _ring.RecordAt(position)->Length);
         if (length <= 0) return RingStatus.Stalled;
-        if (length < RingLayout.RecordHeaderLength || length > _capacity - offset) return Break();
-        var end = position + ((length + RingLayout.RecordAlignment - 1) & ~(RingLayout.RecordAlignment - 1));
-        if (end > _tailCache && !TailCovers(end)) return Break();
+        var end = EndOf(position, length);
+        if (end < 0) return Break();
         _position = end;
         return RingStatus.Ok;
     }
@@ -235,24 +214,35 @@ public sealed unsafe class RingReader
     // leaves the position on our own oldest record: nothing new can be there (0).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int LengthAt(long position) =>
-        position - _head >= _capacity ? 0 : Volatile.Read(ref ((RingRecordHeader*)(_data + ((int)position & _mask)))->Length);
+        position - _head >= _ring.Capacity ? 0 : Volatile.Read(ref _ring.RecordAt(position)->Length);
 
     // No record header at the position: empty if the tail is here too, pending if a producer has
     // reserved past it (and not written the header yet), corrupt if the tail is impossible.
     private RingStatus NothingCommitted(long position)
     {
-        var tail = Volatile.Read(ref _header->Tail);
+        var tail = Volatile.Read(ref _ring.Header->Tail);
         if (tail == position) return RingStatus.Empty;
-        if (tail < position || tail - _head > _capacity) return Break();
+        if (tail < position || tail - _head > _ring.Capacity) return Break();
         _tailCache = tail;
         return RingStatus.Pending;
+    }
+
+    // Where a record of this length (header included) at the position ends, or -1 unless it lies
+    // within the area without straddling its end (the bytes to the end are a multiple of 8, so the
+    // aligned slot fits too) and within the reserved space (an honest producer reserves before it commits).
+    private long EndOf(long position, int length)
+    {
+        var offset = (int)position & _ring.Mask;
+        if (length < RingLayout.RecordHeaderLength || length > _ring.Capacity - offset) return -1;
+        var end = position + RingRegion.SlotOf(length);
+        return end <= _tailCache || TailCovers(end) ? end : -1;
     }
 
     // Reads the tail afresh: true (and cached) if it is possible and covers end.
     private bool TailCovers(long end)
     {
-        var tail = Volatile.Read(ref _header->Tail);
-        if (tail < end || tail - _head > _capacity) return false;
+        var tail = Volatile.Read(ref _ring.Header->Tail);
+        if (tail < end || tail - _head > _ring.Capacity) return false;
         _tailCache = tail;
         return true;
     }

@@ -13,12 +13,7 @@ public sealed unsafe class RingWriter
     // Bounds a reservation's compare-and-swap retries, so a co-producer that keeps moving the tail cannot spin us forever.
     private const int MaxClaimAttempts = 4096;
 
-    private readonly RingHeader* _header;
-    private readonly byte* _data;
-    private readonly int _capacity;
-    private readonly int _mask;
-    private readonly int _maxPayload;
-    private readonly int _fixedPayload;
+    private readonly RingRegion _ring;
     private readonly bool _multiProducer;
     private readonly IRingDoorbell? _doorbell;
 
@@ -29,22 +24,16 @@ public sealed unsafe class RingWriter
     private bool _broken;
     private volatile bool _cancelled;
 
-    private RingWriter(byte* region, RingGeometry geometry, IRingDoorbell? doorbell, long tail, long head)
+    private RingWriter(RingRegion ring, IRingDoorbell? doorbell, long tail, long head)
     {
-        Geometry = geometry;
-        _header = (RingHeader*)region;
-        _data = region + RingLayout.HeaderLength;
-        _capacity = geometry.Capacity;
-        _mask = geometry.Capacity - 1;
-        _maxPayload = geometry.MaxPayloadLength;
-        _fixedPayload = geometry.FixedPayloadLength;
-        _multiProducer = geometry.MultiProducer;
+        _ring = ring;
+        _multiProducer = ring.Geometry.MultiProducer;
         _doorbell = doorbell;
         _tail = tail;
         _headCache = head;
     }
 
-    public RingGeometry Geometry { get; }
+    public RingGeometry Geometry => _ring.Geometry;
 
     /// <summary>How long a wait spins before it sleeps (it should exceed a wake-up, tens of µs on a VM).</summary>
     public TimeSpan SpinTime { get; set; } = TimeSpan.FromMicroseconds(20);
@@ -56,13 +45,9 @@ public sealed unsafe class RingWriter
     public static RingStatus TryAttach(byte* region, long regionLength, IRingDoorbell? doorbell, out RingWriter? writer)
     {
         writer = null;
-        var status = RingGeometry.TryRead(region, regionLength, out var geometry);
+        var status = RingRegion.TryAttach(region, regionLength, out var ring, out var head, out var tail);
         if (status != RingStatus.Ok) return status;
-        var header = (RingHeader*)region;
-        var head = Volatile.Read(ref header->Head);
-        var tail = Volatile.Read(ref header->Tail);
-        if (tail < head || tail - head > geometry.Capacity) return RingStatus.Corrupt;
-        writer = new RingWriter(region, geometry, doorbell, tail, head);
+        writer = new RingWriter(ring, doorbell, tail, head);
         return RingStatus.Ok;
     }
 
@@ -75,7 +60,7 @@ public sealed unsafe class RingWriter
     public RingStatus TryReserve(int type, int payloadLength, out RingReservation reservation)
     {
         reservation = default;
-        if ((uint)payloadLength > (uint)_maxPayload || (_fixedPayload != 0 && payloadLength != _fixedPayload) || type < 0)
+        if ((uint)payloadLength > (uint)_ring.MaxPayload || (_ring.FixedPayload != 0 && payloadLength != _ring.FixedPayload) || type < 0)
             return RingStatus.InvalidRecord;
         if (_broken) return RingStatus.Corrupt;
         var slot = RingLayout.SlotLength(payloadLength);
@@ -84,16 +69,16 @@ public sealed unsafe class RingWriter
         var status = _multiProducer ? ClaimShared(slot, out start, out required) : ClaimPrivate(slot, out start, out required);
         if (status != RingStatus.Ok) return status;
 
-        var offset = (int)start & _mask;
+        var offset = (int)start & _ring.Mask;
         if (required != slot)
         {
             // The record would straddle the end: the space up to the end becomes a committed padding record.
-            var padding = (RingRecordHeader*)(_data + offset);
+            var padding = (RingRecordHeader*)(_ring.Data + offset);
             padding->Type = RingLayout.PaddingType;
-            Volatile.Write(ref padding->Length, _capacity - offset);
+            Volatile.Write(ref padding->Length, _ring.Capacity - offset);
             offset = 0;
         }
-        var record = (RingRecordHeader*)(_data + offset);
+        var record = (RingRecordHeader*)(_ring.Data + offset);
         var recordLength = RingLayout.RecordHeaderLength + payloadLength;
         record->Type = type;
         // Marks the slot reserved (the reader reports Pending, and knows the length if it must skip it).
@@ -131,11 +116,11 @@ public sealed unsafe class RingWriter
         // StoreLoad: our commits must be visible before we look at the flag, as the reader sets the
         // flag before it looks at the records (Dekker): one of the two sees the other.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _header->ConsumerSleeping) == 0) return;
+        if (Volatile.Read(ref _ring.Header->ConsumerSleeping) == 0) return;
         // Only one producer pays for the wake-up; the reader sets the flag again before each sleep.
-        if (Interlocked.Exchange(ref _header->ConsumerSleeping, 0) == 0) return;
-        Interlocked.Increment(ref _header->DataSignal);
-        _doorbell?.Wake(&_header->DataSignal, 1);
+        if (Interlocked.Exchange(ref _ring.Header->ConsumerSleeping, 0) == 0) return;
+        Interlocked.Increment(ref _ring.Header->DataSignal);
+        _doorbell?.Wake(&_ring.Header->DataSignal, 1);
     }
 
     /// <summary>
@@ -144,7 +129,7 @@ public sealed unsafe class RingWriter
     /// </summary>
     public RingStatus WaitForSpace(int payloadLength, TimeSpan timeout)
     {
-        var slot = RingLayout.SlotLength(Math.Clamp(payloadLength, 0, _maxPayload));
+        var slot = RingLayout.SlotLength(Math.Clamp(payloadLength, 0, _ring.MaxPayload));
         var clock = new RingWaitClock(SpinTime, timeout);
         while (true)
         {
@@ -159,11 +144,11 @@ public sealed unsafe class RingWriter
             var remaining = clock.RemainingMilliseconds;
             if (remaining == 0) return RingStatus.TimedOut;
             // Full fence: the flag is visible before we look at the head again (pairs with the reader's release).
-            Interlocked.Exchange(ref _header->ProducersSleeping, 1);
-            var signal = Volatile.Read(ref _header->SpaceSignal);
+            Interlocked.Exchange(ref _ring.Header->ProducersSleeping, 1);
+            var signal = Volatile.Read(ref _ring.Header->SpaceSignal);
             if (HasRoomFor(slot)) return RingStatus.Ok;
             if (_cancelled) return RingStatus.Cancelled;
-            RingWaitClock.Sleep(_doorbell, &_header->SpaceSignal, signal, remaining);
+            RingWaitClock.Sleep(_doorbell, &_ring.Header->SpaceSignal, signal, remaining);
         }
     }
 
@@ -171,29 +156,28 @@ public sealed unsafe class RingWriter
     public void Cancel()
     {
         _cancelled = true;
-        Interlocked.Increment(ref _header->SpaceSignal);
-        _doorbell?.Wake(&_header->SpaceSignal, int.MaxValue);
+        Interlocked.Increment(ref _ring.Header->SpaceSignal);
+        _doorbell?.Wake(&_ring.Header->SpaceSignal, int.MaxValue);
     }
 
     private RingStatus ClaimPrivate(int slot, out long start, out long required)
     {
         var tail = _tail;
         start = tail;
-        var toEnd = _capacity - ((int)tail & _mask);
-        required = slot <= toEnd ? slot : slot + toEnd;
-        if (tail + required - _headCache > _capacity)
+        required = Required(tail, slot);
+        if (tail + required - _headCache > _ring.Capacity)
         {
             // Acquire: the reader zeroed what it released before it published the head.
-            var head = Volatile.Read(ref _header->Head);
+            var head = Volatile.Read(ref _ring.Header->Head);
             var used = tail - head;
-            if ((ulong)used > (ulong)_capacity || head < _headCache) return Break();
+            if ((ulong)used > (ulong)_ring.Capacity || head < _headCache) return Break();
             _headCache = head;
-            if (used + required > _capacity) return RingStatus.Full;
+            if (used + required > _ring.Capacity) return RingStatus.Full;
         }
         _tail = tail + required;
         // Publishing the tail is the reservation, as the compare-and-swap is for several producers:
         // it comes before any header we write, so a committed record (or padding) is always inside it.
-        Volatile.Write(ref _header->Tail, _tail);
+        Volatile.Write(ref _ring.Header->Tail, _tail);
         return RingStatus.Ok;
     }
 
@@ -201,35 +185,34 @@ public sealed unsafe class RingWriter
     {
         for (var attempt = 0; attempt < MaxClaimAttempts; attempt++)
         {
-            var tail = Volatile.Read(ref _header->Tail);
-            var toEnd = _capacity - ((int)tail & _mask);
-            required = slot <= toEnd ? slot : slot + toEnd;
+            var tail = Volatile.Read(ref _ring.Header->Tail);
+            required = Required(tail, slot);
             var seen = Volatile.Read(ref _headCache);
             var used = tail - seen;
-            if ((ulong)used > (ulong)_capacity || used + required > _capacity)
+            if ((ulong)used > (ulong)_ring.Capacity || used + required > _ring.Capacity)
             {
                 // Head, tail, head: an honest pair always has head1 <= tail2 <= head2 + capacity,
                 // whatever the others did in between, and the head is never below one seen before
                 // (read before head1: another thread may raise the cache meanwhile); anything else
                 // is the peer's corruption.
-                var head1 = Volatile.Read(ref _header->Head);
-                var tail2 = Volatile.Read(ref _header->Tail);
-                var head2 = Volatile.Read(ref _header->Head);
-                if (tail2 < head1 || tail2 - head2 > _capacity || head2 < head1 || head1 < seen)
+                var head1 = Volatile.Read(ref _ring.Header->Head);
+                var tail2 = Volatile.Read(ref _ring.Header->Tail);
+                var head2 = Volatile.Read(ref _ring.Header->Head);
+                if (tail2 < head1 || tail2 - head2 > _ring.Capacity || head2 < head1 || head1 < seen)
                 {
                     start = 0;
                     return Break();
                 }
                 Volatile.Write(ref _headCache, head2);
                 if (tail2 != tail || tail2 < head2) continue; // someone moved meanwhile: look again
-                if (tail - head2 + required > _capacity)
+                if (tail - head2 + required > _ring.Capacity)
                 {
                     start = 0;
                     return RingStatus.Full;
                 }
             }
             // Full barrier: the reservation is ours alone, and the header we write next comes after it.
-            if (Interlocked.CompareExchange(ref _header->Tail, tail + required, tail) == tail)
+            if (Interlocked.CompareExchange(ref _ring.Header->Tail, tail + required, tail) == tail)
             {
                 start = tail;
                 return RingStatus.Ok;
@@ -242,13 +225,18 @@ public sealed unsafe class RingWriter
 
     private bool HasRoomFor(int slot)
     {
-        var tail = _multiProducer ? Volatile.Read(ref _header->Tail) : _tail;
-        var used = tail - Volatile.Read(ref _header->Head);
+        var tail = _multiProducer ? Volatile.Read(ref _ring.Header->Tail) : _tail;
+        var used = tail - Volatile.Read(ref _ring.Header->Head);
         // Impossible values are not ours to judge here: TryReserve will validate them properly.
-        if ((ulong)used > (ulong)_capacity) return true;
-        var toEnd = _capacity - ((int)tail & _mask);
-        var required = slot <= toEnd ? slot : slot + toEnd;
-        return used + required <= _capacity;
+        if ((ulong)used > (ulong)_ring.Capacity) return true;
+        return used + Required(tail, slot) <= _ring.Capacity;
+    }
+
+    // The bytes a slot needs at this tail: the slot, plus the bytes to the end if it would straddle it (they become padding).
+    private long Required(long tail, int slot)
+    {
+        var toEnd = _ring.Capacity - ((int)tail & _ring.Mask);
+        return slot <= toEnd ? slot : slot + toEnd;
     }
 
     private RingStatus Break()

@@ -25,26 +25,10 @@ public sealed class RingCrossProcessTests
     {
         using var ring = new TestRing(TestRing.Options(4096, multiProducer: false, maxPayload: 512), FutexDoorbell.Instance);
         using var child = StartRing("produce", ring, Seed.ToString(CultureInfo.InvariantCulture), Records.ToString(CultureInfo.InvariantCulture));
-        var reader = ring.Reader;
-        var maxPayload = reader.Geometry.MaxPayloadLength;
-        ulong sum = 0;
-        for (long i = 0; i < Records;)
-        {
-            var status = reader.TryRead(out var record);
-            if (status == RingStatus.Ok)
-            {
-                Assert.True(RingTraffic.Matches(Seed, i, maxPayload, record.Type, record.Payload), $"record {i} is not what was sent");
-                sum = RingTraffic.Checksum(sum, record.Type, record.Payload);
-                if ((++i & 31) == 0) reader.Release();
-                continue;
-            }
-            reader.Release();
-            if (status is RingStatus.Empty or RingStatus.Pending) status = reader.WaitForData(Patience);
-            Assert.True(status == RingStatus.Ok, $"{status} after {i} records; the producer said:{Environment.NewLine}{child.Output}");
-        }
-        reader.Release();
+        var error = RingTraffic.Consume(ring.Reader, Seed, Records, Patience, out var sum);
+        Assert.True(error is null, $"{error}; the producer said:{Environment.NewLine}{child.Output}");
         Assert.Equal(sum, Reported(child, "sent"));
-        Assert.Equal(RingStatus.Empty, reader.TryRead(out _));
+        Assert.Equal(RingStatus.Empty, ring.Reader.TryRead(out _));
         Assert.True(ring.Tail > 100L * 4096, "the ring did not wrap around many times");
     }
 
@@ -53,26 +37,8 @@ public sealed class RingCrossProcessTests
     {
         using var ring = new TestRing(TestRing.Options(4096, multiProducer: false, maxPayload: 512), FutexDoorbell.Instance);
         using var child = StartRing("consume", ring, Seed.ToString(CultureInfo.InvariantCulture), Records.ToString(CultureInfo.InvariantCulture));
-        var writer = ring.Writer;
-        var maxPayload = writer.Geometry.MaxPayloadLength;
-        ulong sum = 0;
-        for (long i = 0; i < Records; i++)
-        {
-            var length = RingTraffic.Length(Seed, i, maxPayload);
-            var status = writer.TryReserve(RingTraffic.Type(i), length, out var reservation);
-            while (status == RingStatus.Full)
-            {
-                writer.Notify();
-                status = writer.WaitForSpace(length, Patience);
-                if (status == RingStatus.Ok) status = writer.TryReserve(RingTraffic.Type(i), length, out reservation);
-            }
-            Assert.True(status == RingStatus.Ok, $"{status} at record {i}; the consumer said:{Environment.NewLine}{child.Output}");
-            RingTraffic.Fill(Seed, i, reservation.Payload);
-            sum = RingTraffic.Checksum(sum, RingTraffic.Type(i), reservation.Payload);
-            reservation.Commit();
-            if ((i & 15) == 15) writer.Notify();
-        }
-        writer.Notify();
+        var error = RingTraffic.Produce(ring.Writer, Seed, Records, Patience, out var sum);
+        Assert.True(error is null, $"{error}; the consumer said:{Environment.NewLine}{child.Output}");
         Assert.Equal(sum, Reported(child, "received"));
     }
 

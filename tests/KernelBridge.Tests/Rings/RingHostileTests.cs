@@ -77,33 +77,16 @@ public sealed unsafe class RingHostileTests
         Assert.Equal(RingStatus.Corrupt, ring.Read().Status);
     }
 
-    [Fact]
-    public void A_payload_longer_than_the_geometry_allows_is_corrupt()
+    [Theory]
+    [InlineData(16, 0, 1, 17)] // a payload longer than the geometry allows
+    [InlineData(0, 24, 1, 16)] // a fixed ring's record of another length
+    [InlineData(0, 0, -7, 8)] // a negative type that is not padding
+    public void A_record_the_geometry_forbids_is_corrupt(int maxPayload, int fixedPayload, int type, int payloadLength)
     {
-        using var ring = new TestRing(TestRing.Options(256, multiProducer: false, maxPayload: 16));
+        using var ring = new TestRing(TestRing.Options(256, multiProducer: false, maxPayload, fixedPayload));
         ring.Header->Tail = 64;
-        ring.RecordAt(0)->Type = 1;
-        ring.RecordAt(0)->Length = 8 + 17;
-        Assert.Equal(RingStatus.Corrupt, ring.Read().Status);
-    }
-
-    [Fact]
-    public void A_record_of_the_wrong_length_on_a_fixed_ring_is_corrupt()
-    {
-        using var ring = new TestRing(TestRing.Options(256, multiProducer: false, fixedPayload: 24));
-        ring.Header->Tail = 32;
-        ring.RecordAt(0)->Type = 1;
-        ring.RecordAt(0)->Length = 8 + 16;
-        Assert.Equal(RingStatus.Corrupt, ring.Read().Status);
-    }
-
-    [Fact]
-    public void A_negative_type_other_than_padding_is_corrupt()
-    {
-        using var ring = new TestRing(TestRing.Options(256, multiProducer: false));
-        ring.Header->Tail = 16;
-        ring.RecordAt(0)->Type = -7;
-        ring.RecordAt(0)->Length = 16;
+        ring.RecordAt(0)->Type = type;
+        ring.RecordAt(0)->Length = RingLayout.RecordHeaderLength + payloadLength;
         Assert.Equal(RingStatus.Corrupt, ring.Read().Status);
     }
 
