@@ -54,7 +54,8 @@ public static unsafe class RingLayout
             throw new ArgumentOutOfRangeException(nameof(options), $"fixed payload {options.FixedPayloadLength} must be in [0, {maxPayload}]");
 
         new Span<byte>(region, HeaderLength).Clear();
-        ClearData(region + HeaderLength, capacity);
+        // The data area zeroed: "length 0" is what free space must read as (docs/rings.md). At most 1 GiB: one span.
+        new Span<byte>(region + HeaderLength, capacity).Clear();
         var header = (RingHeader*)region;
         header->Version = Version;
         header->HeaderLength = HeaderLength;
@@ -64,12 +65,6 @@ public static unsafe class RingLayout
         header->Flags = options.MultiProducer ? RingFlags.MultiProducer : RingFlags.None;
         // The magic last, with release: a peer that sees it sees the rest.
         Volatile.Write(ref header->Magic, Magic);
-    }
-
-    private static void ClearData(byte* data, int length)
-    {
-        // Span lengths are ints; the capacity is at most 1 GiB, so one span does.
-        new Span<byte>(data, length).Clear();
     }
 }
 
