@@ -16,8 +16,6 @@ public static partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     private static unsafe partial int pipe2(int* fds, int flags);
 
-    [LibraryImport(Lib, SetLastError = true)]
-    private static partial int close(int fd);
 
     [LibraryImport(Lib, SetLastError = true)]
     private static partial long sysconf(int name);
