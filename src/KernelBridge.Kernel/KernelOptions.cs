@@ -55,4 +55,10 @@ public sealed record KernelOptions
         get;
         init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxClientBacklog), value, "at least one byte");
     } = DefaultMaxClientBacklog;
+
+    /// <summary>
+    /// Grant the shared-memory gate to clients that ask for it (where the system has futex_waitv);
+    /// false serves every client on its socket.
+    /// </summary>
+    public bool SharedMemoryGate { get; init; } = true;
 }

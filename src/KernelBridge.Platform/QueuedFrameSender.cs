@@ -77,7 +77,20 @@ public sealed class QueuedFrameSender : IDisposable
         var header = new FrameHeader((uint)length, kind, code, sequence, value);
         MemoryMarshal.Write(head, in header);
         MemoryMarshal.Write(head[FrameHeader.Size..], in fixedPart);
+        return SendParts(head, data1, data2);
+    }
 
+    /// <summary>As <see cref="Send{T}"/>, for a frame already assembled (header first).</summary>
+    public bool SendFrame(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < FrameHeader.Size || frame.Length > WireProtocol.MaxFrameLength)
+            throw new ArgumentOutOfRangeException(nameof(frame), $"a frame of {frame.Length} bytes");
+        return SendParts(frame, default, default);
+    }
+
+    private bool SendParts(ReadOnlySpan<byte> head, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2)
+    {
+        var length = head.Length + data1.Length + data2.Length;
         long overflow = 0;
         var startWriter = false;
         lock (_lock)

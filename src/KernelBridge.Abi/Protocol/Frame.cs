@@ -34,7 +34,7 @@ public static class WireProtocol
     public const uint Magic = 0x4752424B;
 
     /// <summary>Bumped on every incompatible change to a frame, request or reply layout.</summary>
-    public const uint Version = 4;
+    public const uint Version = 5;
 
     /// <summary>The largest frame either side accepts; anything larger is a protocol violation.</summary>
     public const int MaxFrameLength = 64 * 1024 * 1024;
@@ -54,10 +54,21 @@ public static class WireProtocol
     public const string PidFileName = "kernel.pid";
 }
 
-/// <summary>The client's first frame.</summary>
+/// <summary>The client's first frame: what it speaks, and which gate features it asks for.</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
-public record struct HelloRequest(uint Magic, uint ProtocolVersion, uint Reserved);
+public record struct HelloRequest(uint Magic, uint ProtocolVersion, GateFeatures Features);
 
-/// <summary>The kernel's answer to <see cref="HelloRequest"/>: its version, and who it thinks the client is.</summary>
+/// <summary>
+/// The kernel's answer to <see cref="HelloRequest"/>: its version, who it thinks the client is, and
+/// the features it granted. With <see cref="GateFeatures.SharedMemory"/> the frame arrives with one
+/// descriptor (SCM_RIGHTS): the syscall area, a submission ring of <see cref="SubmissionRingLength"/>
+/// bytes followed by a completion ring of <see cref="CompletionRingLength"/> bytes (docs/protocol.md).
+/// The first six fields never change place, so a client of any version can read a refusal.
+/// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
-public record struct HelloReply(uint Magic, uint ProtocolVersion, int Status, int KernelProcessId, int ClientProcessId, uint ClientUserId);
+public record struct HelloReply(uint Magic, uint ProtocolVersion, int Status, int KernelProcessId, int ClientProcessId, uint ClientUserId,
+    GateFeatures Features = GateFeatures.None, int SubmissionRingLength = 0, int CompletionRingLength = 0)
+{
+    /// <summary>The bytes every version's reply starts with (up to <see cref="ClientUserId"/>).</summary>
+    public const int StableLength = 24;
+}

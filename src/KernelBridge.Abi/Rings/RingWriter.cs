@@ -152,6 +152,26 @@ public sealed unsafe class RingWriter
         }
     }
 
+    /// <summary>The word a multiplexing waiter sleeps on (futex_waitv) after <see cref="PrepareToWaitForSpace"/>.</summary>
+    public uint* SpaceSignal => &_ring.Header->SpaceSignal;
+
+    /// <summary>
+    /// The first half of a wait for space, for a thread that waits on many rings at once (and never
+    /// blocks in <see cref="WaitForSpace"/>): raises the producers' sleeping flag, then looks again.
+    /// Full: sleep on <see cref="SpaceSignal"/> while it still holds <paramref name="signal"/> (the
+    /// reader's next release wakes it). Ok: there is room now, do not sleep. Corrupt or Cancelled.
+    /// The flag needs no lowering: the reader lowers it when it wakes the producers.
+    /// </summary>
+    public RingStatus PrepareToWaitForSpace(int payloadLength, out uint signal)
+    {
+        var slot = RingLayout.SlotLength(Math.Clamp(payloadLength, 0, _ring.MaxPayload));
+        Interlocked.Exchange(ref _ring.Header->ProducersSleeping, 1);
+        signal = Volatile.Read(ref _ring.Header->SpaceSignal);
+        if (_broken) return RingStatus.Corrupt;
+        if (_cancelled) return RingStatus.Cancelled;
+        return HasRoomFor(slot) ? RingStatus.Ok : RingStatus.Full;
+    }
+
     /// <summary>Makes a current and every later <see cref="WaitForSpace"/> return <see cref="RingStatus.Cancelled"/> (the reader is gone).</summary>
     public void Cancel()
     {

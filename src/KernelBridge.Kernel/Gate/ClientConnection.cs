@@ -2,8 +2,10 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using KernelBridge.Abi.Protocol;
+using KernelBridge.Kernel.Gate.Shared;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Platform;
+using KernelBridge.Platform.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace KernelBridge.Kernel.Gate;
@@ -13,6 +15,9 @@ namespace KernelBridge.Kernel.Gate;
 /// breaks the protocol ends this connection (and only this one); its process runs down. Results
 /// never wait for the client to read them: they queue, and a client that lets more than
 /// <c>maxBacklog</c> bytes pile up has stopped reading and is disconnected the same way.
+/// A client that asks for the shared-memory gate (and gets it) sends its calls through its syscall
+/// area instead, served by the <see cref="SubmissionPoller"/>; this socket then carries only the
+/// frames too long for a ring record, and tells the kernel when the client is gone.
 /// </summary>
 internal sealed partial class ClientConnection : IDisposable
 {
@@ -25,10 +30,13 @@ internal sealed partial class ClientConnection : IDisposable
     private readonly ProcessManager _processes;
     private readonly ILogger _logger;
     private readonly PeerCredentials _peer;
+    private readonly SubmissionPoller? _poller;
+    private SharedSession? _shared;
 
     public ClientConnection(Socket socket, ServiceTable services, long maxBacklog, IdleMemoryTrim trim,
-        ProcessManager processes, ILogger logger)
+        ProcessManager processes, ILogger logger, SubmissionPoller? poller = null)
     {
+        _poller = poller;
         _socket = socket;
         _sender = new QueuedFrameSender(socket, maxBacklog, OnBacklogOverflow);
         _services = services;
@@ -57,7 +65,16 @@ internal sealed partial class ClientConnection : IDisposable
                 var frame = await _receiver.ReceiveAsync(_socket, cancellationToken).ConfigureAwait(false);
                 if (frame is null) break;
                 _trim.NoteFrame();
-                Serve(frame.Value.Span);
+                if (_shared is not { } shared)
+                {
+                    Serve(frame.Value.Span);
+                    continue;
+                }
+                // The ring's marker holds this frame's place: serve it there, not before.
+                if (!await shared.WaitForMarkerAsync(_socket, cancellationToken).ConfigureAwait(false)) break;
+                lock (shared.ServeLock) Serve(frame.Value.Span);
+                shared.ResumeAfterSocketFrame();
+                _poller!.Wake();
             }
         }
         catch (ProtocolViolationException e)
@@ -76,7 +93,7 @@ internal sealed partial class ClientConnection : IDisposable
         }
         finally
         {
-            Close();
+            await CloseAsync().ConfigureAwait(false);
         }
     }
 
@@ -105,8 +122,63 @@ internal sealed partial class ClientConnection : IDisposable
             return false;
         }
         Process = _processes.Create(_peer.ProcessId, _peer.UserId, _peer.GroupId);
+        if ((hello.Features & GateFeatures.SharedMemory) != 0 && TryOpenSharedGate(hello.Features)) return true;
         SendHello(NtStatus.STATUS_SUCCESS);
         return true;
+    }
+
+    /// <summary>
+    /// Creates the client's syscall area and sends the HelloReply with its descriptor. False if this
+    /// kernel cannot (no futex_waitv, or the poller serves as many clients as it may): the client
+    /// then gets the socket gate.
+    /// </summary>
+    private bool TryOpenSharedGate(GateFeatures asked)
+    {
+        if (_poller is null) return false;
+        SyscallArea area;
+        try
+        {
+            area = SyscallArea.Create(_peer.ProcessId);
+        }
+        catch (IOException e)
+        {
+            LogNoSharedArea(_peer.ProcessId, e.Message);
+            return false;
+        }
+        var completions = new CompletionChannel(area.Completions, _sender, _maxBacklog, OnBacklogOverflow, OnSharedMemoryViolation, _poller.Wake);
+        var session = new SharedSession(this, area, completions, spins: (asked & GateFeatures.NoSpin) == 0);
+        if (!_poller.TryAttach(session))
+        {
+            session.Dispose();
+            return false;
+        }
+        _shared = session;
+        var reply = new HelloReply(WireProtocol.Magic, WireProtocol.Version, NtStatus.STATUS_SUCCESS, Environment.ProcessId, _peer.ProcessId, _peer.UserId,
+            GateFeatures.SharedMemory, SyscallArea.SubmissionRingLength, SyscallArea.CompletionRingLength);
+        Span<byte> frame = stackalloc byte[FrameHeader.Size + Unsafe.SizeOf<HelloReply>()];
+        MemoryMarshal.Write(frame, new FrameHeader((uint)frame.Length, FrameKind.HelloReply, 0, 0, NtStatus.STATUS_SUCCESS.Value));
+        MemoryMarshal.Write(frame[FrameHeader.Size..], in reply);
+        // The only frame with a descriptor; nothing else is queued yet, so it goes straight out.
+        if (Libc.SendWithDescriptors(_socket.SafeHandle, frame, [area.Descriptor], out _) != frame.Length) Abort();
+        return true;
+    }
+
+    /// <summary>A call that came through the syscall area (already copied out of it): checked as a socket frame's header would be, then served.</summary>
+    internal void ServeRecord(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < FrameHeader.Size) throw new ProtocolViolationException($"a record of {frame.Length} bytes is shorter than a frame header");
+        var header = MemoryMarshal.Read<FrameHeader>(frame);
+        if (header.Length != frame.Length) throw new ProtocolViolationException($"a record of {frame.Length} bytes holds a frame of {header.Length}");
+        LengthLimit(in header);
+        _trim.NoteFrame();
+        Serve(frame);
+    }
+
+    /// <summary>The client broke its syscall area: the same end as a bad frame on the socket.</summary>
+    internal void OnSharedMemoryViolation(string reason)
+    {
+        LogProtocolViolation(_peer.ProcessId, reason);
+        Abort();
     }
 
     /// <summary>After the handshake a client sends calls only, each within its service's limit: checked on the header alone.</summary>
@@ -167,12 +239,16 @@ internal sealed partial class ClientConnection : IDisposable
         where T : unmanaged
     {
         _services.TraceReturn(_peer.ProcessId, sequence, number, status);
-        return _sender.Send(FrameKind.Return, (ushort)number, sequence, status, in reply, data1, data2);
+        return _shared is { } shared
+            ? shared.Completions.Send(FrameKind.Return, (ushort)number, sequence, status, in reply, data1, data2)
+            : _sender.Send(FrameKind.Return, (ushort)number, sequence, status, in reply, data1, data2);
     }
 
     /// <summary>Sends an unasked message (an overlapped request's completion) about call <paramref name="sequence"/>.</summary>
     public bool SendNotify<T>(NotificationKind kind, uint sequence, in T payload, ReadOnlySpan<byte> data) where T : unmanaged =>
-        _sender.Send(FrameKind.Notify, (ushort)kind, sequence, 0, in payload, data);
+        _shared is { } shared
+            ? shared.Completions.Send(FrameKind.Notify, (ushort)kind, sequence, 0, in payload, data)
+            : _sender.Send(FrameKind.Notify, (ushort)kind, sequence, 0, in payload, data);
 
     /// <summary>Ends the connection from the kernel's side (kernel shutdown).</summary>
     public void Abort()
@@ -191,9 +267,16 @@ internal sealed partial class ClientConnection : IDisposable
 
     private int _closed;
 
-    private void Close()
+    private async Task CloseAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        if (_shared is { } shared)
+        {
+            // No poller may read the rings once the process is run down: let go of them first,
+            // and wait out one that is still inside a call of ours.
+            await _poller!.DetachAsync(shared).ConfigureAwait(false);
+            lock (shared.ServeLock) shared.Completions.Close();
+        }
         if (Process is { } process) _processes.Rundown(process);
         Dispose();
     }
@@ -203,6 +286,8 @@ internal sealed partial class ClientConnection : IDisposable
         _sender.Dispose();
         _socket.Dispose();
         _receiver.Dispose();
+        _shared?.Completions.Close();
+        _shared?.Dispose();
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "protocol violation from process {Pid}: {Reason}; disconnecting it")]
@@ -213,6 +298,9 @@ internal sealed partial class ClientConnection : IDisposable
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "{Service} from process {Pid} failed inside the kernel")]
     private partial void LogServiceFailure(Exception exception, Syscall service, int pid);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "no syscall area for process {Pid} ({Reason}); it gets the socket gate")]
+    private partial void LogNoSharedArea(int pid, string reason);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "process {Pid} stopped reading: {Backlog} bytes of results would be waiting for it, the limit is {Limit}; disconnecting it")]
     private partial void LogStoppedReading(int pid, long backlog, long limit);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using KernelBridge.Abi;
+using KernelBridge.Kernel.Gate.Shared;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Platform;
 using KernelBridge.Platform.Interop;
@@ -31,6 +32,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
     private readonly LogThrottle _throttle = new(TimeSpan.FromSeconds(5));
     private readonly IdleMemoryTrim _trim = new();
     private readonly SemaphoreSlim _refusals = new(MaxRefusalsInFlight);
+    private readonly SubmissionPoller? _poller = options.SharedMemoryGate && SubmissionPoller.Supported ? new SubmissionPoller(logger) : null;
     private int _maxConnections = options.MaxConnections;
 
     /// <summary>Raised (with the new count) whenever a client connects or leaves.</summary>
@@ -91,7 +93,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
             ClientConnection connection;
             try
             {
-                connection = new ClientConnection(client, services, options.MaxClientBacklog, _trim, processes, logger);
+                connection = new ClientConnection(client, services, options.MaxClientBacklog, _trim, processes, logger, _poller);
             }
             catch (SocketException)
             {
@@ -172,6 +174,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
         _listener.Dispose();
         _stopping.Dispose();
         _trim.Dispose();
+        _poller?.Dispose();
     }
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "accept failed: {Error}; trying again in {DelayMs} ms ({Suppressed} more since the last report)")]

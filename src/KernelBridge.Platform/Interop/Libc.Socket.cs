@@ -93,4 +93,43 @@ public static partial class Libc
         if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.Current > int.MaxValue) return null;
         return (long)limit.Current;
     }
+
+    private const short POLLHUP = 0x10;
+    private const short POLLRDHUP = 0x2000;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Descriptor;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    private static unsafe partial int poll(PollFd* fds, nuint count, int timeout);
+
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMilliseconds"/> (-1: for ever) for the peer of a stream
+    /// socket to hang up, without reading anything: true once it has (or the socket is unusable).
+    /// </summary>
+    public static unsafe bool WaitForHangUp(SafeHandle socket, int timeoutMilliseconds)
+    {
+        var added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            var fd = new PollFd { Descriptor = (int)socket.DangerousGetHandle(), Events = POLLRDHUP };
+            var result = poll(&fd, 1, timeoutMilliseconds);
+            if (result < 0) return Marshal.GetLastPInvokeError() != EINTR;
+            return result > 0 && (fd.ReturnedEvents & (POLLRDHUP | POLLHUP | 0x8 /* POLLERR */ | 0x20 /* POLLNVAL */)) != 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
 }

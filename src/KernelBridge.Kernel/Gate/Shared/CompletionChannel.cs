@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Abi.Rings;
+using KernelBridge.Platform;
+
+namespace KernelBridge.Kernel.Gate.Shared;
+
+/// <summary>
+/// The kernel's sends to one shared-memory client: each frame becomes a record in the completion
+/// ring, written in place (no copy, no allocation, no system call unless the client sleeps). A
+/// frame longer than a record may be leaves a <see cref="GateRecord.FrameOnSocket"/> record and goes
+/// by socket. Sends never block: when the ring is full, frames wait here in order (and everything
+/// after them too) until the client releases space, which wakes the poller to drain them; a client
+/// that lets more than the backlog limit pile up has stopped reading and is given up on.
+/// </summary>
+internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socket, long maxBacklog, Action<long> overflowed,
+    Action<string> corrupted, Action spaceWanted)
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<(byte[] Frame, int Length)> _waiting = new();
+    private long _backlog;
+    private bool _closed;
+    private volatile bool _wantsSpace;
+
+    /// <summary>Frames wait for ring space: the poller watches the ring's space signal and calls <see cref="Drain"/>.</summary>
+    public bool WantsSpace => _wantsSpace;
+
+    /// <summary>As <see cref="QueuedFrameSender.Send{T}"/>: false if the client is gone or has just been given up on; never blocks.</summary>
+    public bool Send<T>(FrameKind kind, ushort code, uint sequence, int value, in T fixedPart,
+        ReadOnlySpan<byte> data1 = default, ReadOnlySpan<byte> data2 = default) where T : unmanaged
+    {
+        var fixedLength = Unsafe.SizeOf<T>();
+        var length = FrameHeader.Size + fixedLength + data1.Length + data2.Length;
+        if (length > WireProtocol.MaxFrameLength)
+            throw new ArgumentOutOfRangeException(nameof(data1), $"frame of {length} bytes exceeds {WireProtocol.MaxFrameLength}");
+        var header = new FrameHeader((uint)length, kind, code, sequence, value);
+        long overflow;
+        string? corruption = null;
+        lock (_lock)
+        {
+            if (_closed) return false;
+            if (_waiting.Count == 0)
+            {
+                var status = length <= ring.Geometry.MaxPayloadLength
+                    ? WriteRecord(in header, in fixedPart, data1, data2)
+                    : WriteOnSocket(in header, in fixedPart, data1, data2);
+                if (status == RingStatus.Ok) return true;
+                if (status != RingStatus.Full)
+                {
+                    _closed = true;
+                    corruption = status.ToString();
+                }
+            }
+            overflow = corruption is null ? Enqueue(in header, in fixedPart, data1, data2) : 0;
+        }
+        if (corruption is not null)
+        {
+            corrupted($"its completion ring is {corruption}");
+            return false;
+        }
+        if (overflow != 0)
+        {
+            overflowed(overflow);
+            return false;
+        }
+        return true;
+    }
+
+    private RingStatus WriteRecord<T>(in FrameHeader header, in T fixedPart, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2) where T : unmanaged
+    {
+        var status = ring.TryReserve((int)GateRecord.Frame, (int)header.Length, out var reservation);
+        if (status != RingStatus.Ok) return status;
+        var payload = reservation.Payload;
+        MemoryMarshal.Write(payload, in header);
+        MemoryMarshal.Write(payload[FrameHeader.Size..], in fixedPart);
+        var offset = FrameHeader.Size + Unsafe.SizeOf<T>();
+        data1.CopyTo(payload[offset..]);
+        data2.CopyTo(payload[(offset + data1.Length)..]);
+        reservation.Commit();
+        ring.Notify();
+        return RingStatus.Ok;
+    }
+
+    /// <summary>The marker first (it holds the frame's place in the order), then the frame on the socket.</summary>
+    private RingStatus WriteOnSocket<T>(in FrameHeader header, in T fixedPart, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2) where T : unmanaged
+    {
+        var status = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
+        if (status != RingStatus.Ok) return status;
+        ring.Notify();
+        socket.Send(header.Kind, header.Code, header.Sequence, header.Value, in fixedPart, data1, data2);
+        return RingStatus.Ok;
+    }
+
+    /// <summary>Copies the frame to the end of the waiting queue; the backlog that passed the limit, or 0.</summary>
+    private long Enqueue<T>(in FrameHeader header, in T fixedPart, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2) where T : unmanaged
+    {
+        var length = (int)header.Length;
+        if (_backlog + length > maxBacklog)
+        {
+            _closed = true;
+            var overflow = _backlog + length;
+            ReleaseWaiting();
+            return overflow;
+        }
+        var frame = TransferBufferPool.Shared.Rent(length);
+        var span = frame.AsSpan(0, length);
+        MemoryMarshal.Write(span, in header);
+        MemoryMarshal.Write(span[FrameHeader.Size..], in fixedPart);
+        var offset = FrameHeader.Size + Unsafe.SizeOf<T>();
+        data1.CopyTo(span[offset..]);
+        data2.CopyTo(span[(offset + data1.Length)..]);
+        _waiting.Enqueue((frame, length));
+        _backlog += length;
+        if (!_wantsSpace)
+        {
+            _wantsSpace = true;
+            spaceWanted();
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// Moves waiting frames into the ring while they fit (the poller calls this when the client
+    /// released space, and before it sleeps). False while some still wait: sleep on <see cref="SpaceSignal"/>.
+    /// </summary>
+    public unsafe bool Drain(out uint* spaceSignal, out uint signal)
+    {
+        spaceSignal = ring.SpaceSignal;
+        signal = 0;
+        string? corruption = null;
+        lock (_lock)
+        {
+            while (!_closed && _waiting.TryPeek(out var next))
+            {
+                var frame = next.Frame.AsSpan(0, next.Length);
+                var status = WriteWaiting(frame);
+                if (status == RingStatus.Full)
+                {
+                    // Raise the flag, then look again: a release in between would otherwise be missed.
+                    var again = ring.PrepareToWaitForSpace(next.Length, out signal);
+                    if (again == RingStatus.Ok) continue;
+                    if (again is RingStatus.Full or RingStatus.Cancelled) return false;
+                    status = again;
+                }
+                if (status != RingStatus.Ok)
+                {
+                    _closed = true;
+                    corruption = status.ToString();
+                    ReleaseWaiting();
+                    break;
+                }
+                _waiting.Dequeue();
+                _backlog -= next.Length;
+                TransferBufferPool.Shared.Return(next.Frame);
+            }
+            _wantsSpace = false;
+        }
+        if (corruption is not null) corrupted($"its completion ring is {corruption}");
+        return true;
+    }
+
+    private RingStatus WriteWaiting(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length > ring.Geometry.MaxPayloadLength)
+        {
+            var marked = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
+            if (marked != RingStatus.Ok) return marked;
+            ring.Notify();
+            socket.SendFrame(frame);
+            return RingStatus.Ok;
+        }
+        var status = ring.TryWrite((int)GateRecord.Frame, frame);
+        if (status == RingStatus.Ok) ring.Notify();
+        return status;
+    }
+
+    private void ReleaseWaiting()
+    {
+        while (_waiting.TryDequeue(out var frame)) TransferBufferPool.Shared.Return(frame.Frame);
+        _backlog = 0;
+        _wantsSpace = false;
+    }
+
+    /// <summary>Sends nothing more; waiting frames are dropped.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            ReleaseWaiting();
+        }
+    }
+}
