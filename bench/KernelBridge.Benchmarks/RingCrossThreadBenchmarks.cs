@@ -69,7 +69,12 @@ public unsafe class RingCrossThreadBenchmarks
     {
         var tail = Volatile.Read(ref _header->Tail);
         long head;
-        while ((head = Volatile.Read(ref _header->Head)) != tail) Thread.SpinWait(1);
+        for (var spins = 0L; (head = Volatile.Read(ref _header->Head)) != tail; spins++)
+        {
+            // Bounded: a consumer that stopped (a broken ring) ends the run instead of hanging it.
+            if ((spins & 0xFFFFF) == 0xFFFFF && !_consumer.IsAlive) throw new InvalidOperationException("the consumer thread stopped");
+            Thread.SpinWait(1);
+        }
         return head;
     }
 
@@ -79,7 +84,9 @@ public unsafe class RingCrossThreadBenchmarks
         while (!_stop)
         {
             var read = 0;
-            while (_reader.TryRead(out _) == RingStatus.Ok) read++;
+            RingStatus status;
+            while ((status = _reader.TryRead(out _)) == RingStatus.Ok) read++;
+            if (status == RingStatus.Corrupt) return;
             if (read > 0) _reader.Release();
             else Thread.SpinWait(1);
         }
