@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using KernelBridge.Abi.Rings;
 
@@ -10,13 +9,14 @@ namespace KernelBridge.Benchmarks;
 /// random sizes. Each figure is per record.
 /// </summary>
 [MemoryDiagnoser]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet owns the lifetime: [GlobalCleanup] disposes the ring.")]
 [MedianColumn]
-public unsafe class RingBenchmarks
+public class RingBenchmarks
 {
     private const int Batch = 32;
     private const int Capacity = 64 * 1024;
 
-    private byte* _region;
+    private BenchRing _ring = null!;
     private RingWriter _writer = null!;
     private RingReader _reader = null!;
     private readonly byte[] _payload = new byte[64];
@@ -29,19 +29,15 @@ public unsafe class RingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var length = RingLayout.RegionLength(Capacity);
-        _region = (byte*)NativeMemory.AlignedAlloc((nuint)length, 4096);
-        RingLayout.Initialize(_region, length, new RingOptions(Capacity, MaxPayloadLength: 1024, MultiProducer: MultiProducer));
-        RingWriter.TryAttach(_region, length, null, out var writer);
-        RingReader.TryAttach(_region, length, null, out var reader);
-        _writer = writer!;
-        _reader = reader!;
+        _ring = new BenchRing(new RingOptions(Capacity, MaxPayloadLength: 1024, MultiProducer: MultiProducer));
+        _writer = _ring.Writer;
+        _reader = _ring.Reader;
         var random = new Random(1);
         for (var i = 0; i < _sizes.Length; i++) _sizes[i] = random.Next(8) == 0 ? random.Next(1025) : random.Next(65);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => NativeMemory.AlignedFree(_region);
+    public void Cleanup() => _ring.Dispose();
 
     /// <summary>Write a 64-byte record, ring the doorbell, read it, release: the synchronous-call shape.</summary>
     [Benchmark(Baseline = true)]

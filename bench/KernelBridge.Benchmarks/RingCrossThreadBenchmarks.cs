@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using KernelBridge.Abi.Rings;
 
@@ -10,14 +9,14 @@ namespace KernelBridge.Benchmarks;
 /// waits until the consumer has released everything; figures are per record.
 /// </summary>
 [MemoryDiagnoser]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet owns the lifetime: [GlobalCleanup] disposes the ring.")]
 [MedianColumn]
 public unsafe class RingCrossThreadBenchmarks
 {
     private const int Batch = 32;
     private const int Capacity = 64 * 1024;
 
-    private byte* _region;
-    private RingHeader* _header;
+    private BenchRing _ring = null!;
     private RingWriter _writer = null!;
     private RingReader _reader = null!;
     private Thread _consumer = null!;
@@ -27,14 +26,9 @@ public unsafe class RingCrossThreadBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var length = RingLayout.RegionLength(Capacity);
-        _region = (byte*)NativeMemory.AlignedAlloc((nuint)length, 4096);
-        _header = (RingHeader*)_region;
-        RingLayout.Initialize(_region, length, new RingOptions(Capacity));
-        RingWriter.TryAttach(_region, length, null, out var writer);
-        RingReader.TryAttach(_region, length, null, out var reader);
-        _writer = writer!;
-        _reader = reader!;
+        _ring = new BenchRing(new RingOptions(Capacity));
+        _writer = _ring.Writer;
+        _reader = _ring.Reader;
         _consumer = new Thread(Consume) { IsBackground = true, Name = "ring consumer" };
         _consumer.Start();
     }
@@ -44,7 +38,7 @@ public unsafe class RingCrossThreadBenchmarks
     {
         _stop = true;
         _consumer.Join();
-        NativeMemory.AlignedFree(_region);
+        _ring.Dispose();
     }
 
     /// <summary>One 64-byte record, then wait until the consumer has read and released it: a one-way trip and back.</summary>
@@ -67,9 +61,14 @@ public unsafe class RingCrossThreadBenchmarks
 
     private long WaitUntilReleased()
     {
-        var tail = Volatile.Read(ref _header->Tail);
+        var tail = Volatile.Read(ref _ring.Header->Tail);
         long head;
-        while ((head = Volatile.Read(ref _header->Head)) != tail) Thread.SpinWait(1);
+        for (var spins = 0L; (head = Volatile.Read(ref _ring.Header->Head)) != tail; spins++)
+        {
+            // Bounded: a consumer that stopped (a broken ring) ends the run instead of hanging it.
+            if ((spins & 0xFFFFF) == 0xFFFFF && !_consumer.IsAlive) throw new InvalidOperationException("the consumer thread stopped");
+            Thread.SpinWait(1);
+        }
         return head;
     }
 
@@ -79,7 +78,9 @@ public unsafe class RingCrossThreadBenchmarks
         while (!_stop)
         {
             var read = 0;
-            while (_reader.TryRead(out _) == RingStatus.Ok) read++;
+            RingStatus status;
+            while ((status = _reader.TryRead(out _)) == RingStatus.Ok) read++;
+            if (status == RingStatus.Corrupt) return;
             if (read > 0) _reader.Release();
             else Thread.SpinWait(1);
         }

@@ -22,9 +22,6 @@ public static partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     private static unsafe partial nint recvmsg(int sockfd, MsgHdr* msg, int flags);
 
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int close(int fd);
-
     /// <summary>The most descriptors one message carries here (what SCM_RIGHTS control space we set aside).</summary>
     public const int MaxDescriptorsPerMessage = 4;
 
@@ -131,7 +128,7 @@ public static partial class Libc
                 {
                     var fd = *(int*)(control + offset + at);
                     if (count < kept.Length) kept[count++] = new SafeFileHandle(fd, ownsHandle: true);
-                    else close(fd);
+                    else new SafeFileHandle(fd, ownsHandle: true).Dispose(); // closed: a peer's extra is not ours to keep
                 }
             }
             offset += (int)((length + 7) & ~7L);
