@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace KernelBridge.Platform.Interop;
 
@@ -16,7 +17,6 @@ public static partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     private static unsafe partial int pipe2(int* fds, int flags);
 
-
     [LibraryImport(Lib, SetLastError = true)]
     private static partial long sysconf(int name);
 
@@ -32,7 +32,7 @@ public static partial class Libc
     }
 
     /// <summary>close(2) of a descriptor this process opened itself (<see cref="OpenPipe"/>).</summary>
-    public static void CloseDescriptor(int fd) => close(fd);
+    public static void CloseDescriptor(int fd) => new SafeFileHandle(fd, ownsHandle: true).Dispose();
 
     /// <summary>sysconf(_SC_CLK_TCK): the unit of utime and stime in /proc/PID/stat (100 on every common Linux).</summary>
     public static long ClockTicksPerSecond() => sysconf(SC_CLK_TCK) is > 0 and var ticks ? ticks : 100;
