@@ -16,9 +16,13 @@ internal sealed class CallTable(GateConnection connection)
     private readonly Stack<GateCall> _free = new();
     private uint _lastSequence;
     private volatile bool _closed;
+    private volatile int _inFlightCount;
     private NtStatus _closedWith;
 
     public bool IsClosed => _closed;
+
+    /// <summary>How many calls wait for their result (read without the lock: a hint for who reads results).</summary>
+    public int InFlight => _inFlightCount;
 
     /// <summary>Why the table closed (meaningful once <see cref="IsClosed"/>).</summary>
     public NtStatus ClosedWith => _closedWith;
@@ -38,6 +42,7 @@ internal sealed class CallTable(GateConnection connection)
             if (!_closed)
             {
                 _inFlight.Add(sequence, call);
+                _inFlightCount = _inFlight.Count;
                 return true;
             }
         }
@@ -48,7 +53,12 @@ internal sealed class CallTable(GateConnection connection)
     /// <summary>The call a Return frame answers, taken out of the table; null if none (it was failed already).</summary>
     public GateCall? TryTake(uint sequence)
     {
-        lock (_lock) return _inFlight.Remove(sequence, out var call) ? call : null;
+        lock (_lock)
+        {
+            if (!_inFlight.Remove(sequence, out var call)) return null;
+            _inFlightCount = _inFlight.Count;
+            return call;
+        }
     }
 
     /// <summary>Fails a call that is still in the table (it could not be sent).</summary>
@@ -67,6 +77,7 @@ internal sealed class CallTable(GateConnection connection)
             _closed = true;
             waiting = [.. _inFlight.Values];
             _inFlight.Clear();
+            _inFlightCount = 0;
         }
         foreach (var call in waiting) call.Complete(_closedWith, default);
     }

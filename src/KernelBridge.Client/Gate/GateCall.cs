@@ -93,8 +93,18 @@ internal sealed class GateCall : IValueTaskSource<NtStatus>, IDisposable
         }
     }
 
-    /// <summary>Blocks the calling thread until the call has completed.</summary>
-    public void Wait() => _done.Wait();
+    /// <summary>Blocks the calling thread until the call has completed (on the shared-memory gate, reading results meanwhile).</summary>
+    public void Wait()
+    {
+        if (Connection.Shared is { } shared) shared.WaitFor(this);
+        else _done.Wait();
+    }
+
+    /// <summary>True once a blocking call has its result.</summary>
+    public bool IsCompleted => _done.IsSet;
+
+    /// <summary>Waits for the result without reading any (another thread does), at most <paramref name="milliseconds"/>.</summary>
+    public bool WaitBlocking(int milliseconds) => _done.Wait(milliseconds);
 
     /// <summary>The reply's fixed part (zeros if the kernel sent less, as it does for some failures).</summary>
     public TReply Reply<TReply>() where TReply : unmanaged =>

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Platform;
 using KernelBridge.Platform.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace KernelBridge.Client.Gate;
 
@@ -22,11 +23,11 @@ public sealed partial class GateClient : IDisposable
     [ThreadStatic] private static GateClient? _override;
     [ThreadStatic] private static int _threadId;
 
-    private GateClient(Socket socket, string instance, HelloReply hello)
+    private GateClient(Socket socket, string instance, HelloReply hello, SafeFileHandle? area, GateFeatures asked)
     {
         Instance = instance;
         KernelProcessId = hello.KernelProcessId;
-        Connection = new GateConnection(socket);
+        Connection = new GateConnection(socket, area, in hello, spins: (asked & GateFeatures.NoSpin) == 0);
         BindingPort = new BindingPort(this);
     }
 
@@ -38,6 +39,9 @@ public sealed partial class GateClient : IDisposable
 
     /// <summary>False once the kernel has gone (stopped, killed, or it dropped us).</summary>
     public bool IsConnected => Connection.IsConnected;
+
+    /// <summary>True if calls go through a syscall area shared with the kernel; false on the socket gate.</summary>
+    public bool UsesSharedMemory => Connection.Shared is not null;
 
     internal GateConnection Connection { get; }
 
@@ -82,13 +86,17 @@ public sealed partial class GateClient : IDisposable
     /// Connects to an instance's kernel, starting one if none runs and <paramref name="autoStart"/>.
     /// Throws <see cref="KernelUnavailableException"/> with the reason if it cannot.
     /// </summary>
-    public static GateClient Connect(string? instance = null, bool autoStart = true)
+    public static GateClient Connect(string? instance = null, bool autoStart = true) =>
+        Connect(instance, autoStart, GateSelection.FromEnvironment());
+
+    /// <summary>As <see cref="Connect(string?, bool)"/>, asking for <paramref name="features"/> instead of what the environment says.</summary>
+    public static GateClient Connect(string? instance, bool autoStart, GateFeatures features)
     {
         var directory = InstanceDirectory.Open(instance, create: true);
         var socket = KernelLauncher.ConnectOrStart(directory, autoStart);
         try
         {
-            return Handshake(socket, directory.Instance, WireProtocol.Version);
+            return Handshake(socket, directory.Instance, WireProtocol.Version, features);
         }
         catch
         {
@@ -98,8 +106,11 @@ public sealed partial class GateClient : IDisposable
     }
 
     /// <summary>Connects over an already-open socket (tests use this to speak to impostors).</summary>
-    internal static GateClient Handshake(Socket socket, string instance, uint version) =>
-        new(socket, instance, GateHandshake.Exchange(socket, instance, version));
+    internal static GateClient Handshake(Socket socket, string instance, uint version, GateFeatures features = GateFeatures.None)
+    {
+        var (reply, area) = GateHandshake.Exchange(socket, instance, version, features);
+        return new GateClient(socket, instance, reply, area, features);
+    }
 
     /// <summary>The calling thread's id, as the kernel knows it (the Linux thread id).</summary>
     public static int CurrentThreadId => _threadId != 0 ? _threadId : _threadId = Libc.CurrentThreadId();

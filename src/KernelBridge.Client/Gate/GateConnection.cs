@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Platform;
+using Microsoft.Win32.SafeHandles;
 
 namespace KernelBridge.Client.Gate;
 
@@ -11,25 +12,38 @@ namespace KernelBridge.Client.Gate;
 /// The transport of one connection, after the handshake: the socket, the frames sent on it, and a
 /// reader thread that hands each Return frame to its call and each completion notice to its pended
 /// request, in arrival order. When the kernel goes, every call in flight and every pended request
-/// learns it (STATUS_PORT_DISCONNECTED), and every later call fails at once.
+/// learns it (STATUS_PORT_DISCONNECTED), and every later call fails at once. On the shared-memory
+/// gate the frames go through the syscall area's rings instead (<see cref="SharedGate"/>), and
+/// there is no reader thread: whoever waits for a result reads it.
 /// </summary>
 internal sealed class GateConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly FrameSender _sender;
     private readonly FrameReceiver _receiver = new();
-    private readonly Thread _reader;
+    private readonly Thread? _reader;
 
-    public GateConnection(Socket socket)
+    public GateConnection(Socket socket, SafeFileHandle? area, in HelloReply hello, bool spins)
     {
         _socket = socket;
         _sender = new FrameSender(socket);
         Calls = new CallTable(this);
+        if (area is not null)
+        {
+            Shared = SharedGate.Open(this, socket, _sender, area, in hello, spins);
+            return;
+        }
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "KernelBridge gate reader" };
         _reader.Start();
     }
 
     public CallTable Calls { get; }
+
+    /// <summary>The shared-memory gate, if the kernel granted it.</summary>
+    public SharedGate? Shared { get; }
+
+    /// <summary>Results this connection still waits for: calls in flight and pended requests.</summary>
+    public int Expecting => Calls.InFlight + Outstanding.Count;
 
     public OutstandingIo Outstanding { get; } = new();
 
@@ -51,6 +65,14 @@ internal sealed class GateConnection : IDisposable
             Calls.Fail(call, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
             return call;
         }
+        if (Shared is { } shared)
+        {
+            if (!shared.Submit(FrameKind.Call, number, call.Sequence, GateClient.CurrentThreadId, in request, data1, data2))
+                Break(NtStatus.STATUS_PORT_DISCONNECTED);
+            else if (waiter != CallWaiter.Blocking)
+                shared.EnsureReader();
+            return call;
+        }
         if (!_sender.Send(FrameKind.Call, number, call.Sequence, GateClient.CurrentThreadId, in request, data1, data2))
             Break(NtStatus.STATUS_PORT_DISCONNECTED);
         return call;
@@ -60,15 +82,7 @@ internal sealed class GateConnection : IDisposable
     {
         try
         {
-            while (_receiver.Receive(_socket) is { } frame)
-            {
-                var span = frame.Span;
-                var header = MemoryMarshal.Read<FrameHeader>(span);
-                var payload = span[FrameHeader.Size..];
-                if (header.Kind == FrameKind.Return) OnReturn(header, payload);
-                else if (header.Kind == FrameKind.Notify) OnNotify(header, payload);
-                else throw new ProtocolViolationException($"unexpected {header.Kind} frame from the kernel");
-            }
+            while (_receiver.Receive(_socket) is { } frame) Deliver(frame.Span);
         }
         catch (SocketException)
         {
@@ -84,6 +98,16 @@ internal sealed class GateConnection : IDisposable
             // The connection was torn down under the reader (Dispose gave up waiting for it).
         }
         Break(NtStatus.STATUS_PORT_DISCONNECTED);
+    }
+
+    /// <summary>Hands one frame from the kernel to its call or pended request (one thread at a time, in arrival order).</summary>
+    public void Deliver(ReadOnlySpan<byte> frame)
+    {
+        var header = MemoryMarshal.Read<FrameHeader>(frame);
+        var payload = frame[FrameHeader.Size..];
+        if (header.Kind == FrameKind.Return) OnReturn(header, payload);
+        else if (header.Kind == FrameKind.Notify) OnNotify(header, payload);
+        else throw new ProtocolViolationException($"unexpected {header.Kind} frame from the kernel");
     }
 
     private void OnReturn(in FrameHeader header, ReadOnlySpan<byte> payload)
@@ -119,6 +143,7 @@ internal sealed class GateConnection : IDisposable
     {
         Calls.Close(status);
         Outstanding.Close(Calls.ClosedWith);
+        Shared?.Cancel();
     }
 
     public void Dispose()
@@ -130,9 +155,18 @@ internal sealed class GateConnection : IDisposable
         catch (SocketException)
         {
         }
+        if (Shared is { } shared)
+        {
+            Break(NtStatus.STATUS_PORT_DISCONNECTED);
+            shared.Dispose();
+            _socket.Dispose();
+            _sender.Dispose();
+            _receiver.Dispose();
+            return;
+        }
         _socket.Dispose();
         // A reader that does not stop (stuck in a user callback) keeps its buffers: freeing them under it would crash it.
-        if (_reader.Join(TimeSpan.FromSeconds(5)) || !_reader.IsAlive)
+        if (_reader!.Join(TimeSpan.FromSeconds(5)) || !_reader.IsAlive)
         {
             _sender.Dispose();
             _receiver.Dispose();

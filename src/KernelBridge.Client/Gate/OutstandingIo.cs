@@ -12,15 +12,10 @@ internal sealed class OutstandingIo
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, IoTarget> _targets = [];
     private bool _closed;
+    private volatile int _count;
 
-    /// <summary>How many pended requests this connection is waiting to hear the end of.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock) return _targets.Count;
-        }
-    }
+    /// <summary>How many pended requests this connection is waiting to hear the end of (read without the lock).</summary>
+    public int Count => _count;
 
     /// <summary>Remembers a pended request; false if the connection is already gone (its end will never come).</summary>
     public bool TryAdd(uint sequence, in IoTarget target)
@@ -29,6 +24,7 @@ internal sealed class OutstandingIo
         {
             if (_closed) return false;
             _targets[sequence] = target;
+            _count = _targets.Count;
             return true;
         }
     }
@@ -36,7 +32,12 @@ internal sealed class OutstandingIo
     /// <summary>The request a completion notice ends, taken out of the table.</summary>
     public bool TryTake(uint sequence, out IoTarget target)
     {
-        lock (_lock) return _targets.Remove(sequence, out target);
+        lock (_lock)
+        {
+            var taken = _targets.Remove(sequence, out target);
+            _count = _targets.Count;
+            return taken;
+        }
     }
 
     /// <summary>Tells every pended request that its end will never come, and refuses later ones.</summary>
@@ -48,6 +49,7 @@ internal sealed class OutstandingIo
             _closed = true;
             orphans = [.. _targets.Values];
             _targets.Clear();
+            _count = 0;
         }
         foreach (var target in orphans) target.Completed?.Invoke(status);
     }

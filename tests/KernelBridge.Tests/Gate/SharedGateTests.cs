@@ -1,0 +1,109 @@
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Client;
+using KernelBridge.Client.Gate;
+using KernelBridge.Drivers.Echo;
+using KernelBridge.Tests.Infrastructure;
+
+namespace KernelBridge.Tests.Gate;
+
+/// <summary>
+/// The shared-memory gate through a real kernel: a connection gets it when it asks (and the socket
+/// gate when it does not), calls and results of every size travel right whichever way they go
+/// (a ring record, or the socket behind a marker), in order, from many threads at once, blocking
+/// and awaited alike.
+/// </summary>
+[Collection(KernelCollection.Name)]
+public sealed class SharedGateTests(KernelFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    public static TheoryData<int> Sizes() => new(0, 1, 64, 4000, 64 * 1024 - 200, 64 * 1024 + 200, 130 * 1024, 300 * 1024);
+
+    [Fact]
+    public void A_connection_gets_the_gate_it_asks_for()
+    {
+        using var shared = GateClient.Connect(fixture.Instance, autoStart: false, GateFeatures.SharedMemory);
+        using var socket = GateClient.Connect(fixture.Instance, autoStart: false, GateFeatures.None);
+        Assert.True(shared.UsesSharedMemory);
+        Assert.False(socket.UsesSharedMemory);
+        Assert.Equal((GateSelection.FromEnvironment() & GateFeatures.SharedMemory) != 0, fixture.Gate.UsesSharedMemory);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Echo_of_every_size_comes_back_whole_on_both_gates(int size)
+    {
+        foreach (var features in new[] { GateFeatures.SharedMemory, GateFeatures.SharedMemory | GateFeatures.NoSpin, GateFeatures.None })
+        {
+            using var gate = GateClient.Connect(fixture.Instance, autoStart: false, features);
+            using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
+            var input = Pattern(size, seed: size);
+            var output = new byte[size + 16];
+            var result = echo.IoControl(EchoInterface.IOCTL_ECHO_BUFFERED, input, output);
+            Assert.Equal(size, result.Information);
+            Assert.True(input.AsSpan().SequenceEqual(output.AsSpan(0, size)), $"{features}: the echo of {size} bytes differs");
+        }
+    }
+
+    /// <summary>
+    /// Large and small calls interleaved from several threads: a small call sent after a large one
+    /// (which travels by socket) must not overtake it, and every answer reaches its own caller.
+    /// </summary>
+    [Fact]
+    public void Calls_from_many_threads_of_all_sizes_each_get_their_own_answer()
+    {
+        using var gate = GateClient.Connect(fixture.Instance, autoStart: false, GateFeatures.SharedMemory);
+        Assert.True(gate.UsesSharedMemory);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            try
+            {
+                using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
+                var random = new Random(t);
+                for (var i = 0; i < 200; i++)
+                {
+                    var size = random.Next(10) == 0 ? random.Next(64 * 1024, 200 * 1024) : random.Next(0, 512);
+                    var input = Pattern(size, seed: t * 1000 + i);
+                    var output = new byte[size];
+                    var result = echo.IoControl(EchoInterface.IOCTL_ECHO_BUFFERED, input, output);
+                    if (result.Information != size || !input.AsSpan().SequenceEqual(output)) failures.Enqueue($"thread {t} call {i}: {size} bytes came back wrong");
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue($"thread {t}: {e}");
+            }
+        })).ToList();
+        threads.ForEach(thread => thread.Start());
+        foreach (var thread in threads) Assert.True(thread.Join(Patience), "a caller never got its answers");
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task Awaited_calls_in_flight_together_complete_through_the_completion_ring()
+    {
+        using var gate = GateClient.Connect(fixture.Instance, autoStart: false, GateFeatures.SharedMemory);
+        using var echo = DeviceFile.OpenOverlapped(EchoInterface.Win32Name, gate: gate);
+        for (var round = 0; round < 20; round++)
+        {
+            var inputs = Enumerable.Range(0, 32).Select(i => Pattern(i * 37 + (i == 5 ? 150 * 1024 : 0), seed: round * 100 + i)).ToArray();
+            var outputs = inputs.Select(input => new byte[input.Length]).ToArray();
+            var tasks = inputs.Select((input, i) => echo.IoControlAsync(EchoInterface.IOCTL_ECHO_BUFFERED, input, outputs[i]).AsTask()).ToArray();
+            var all = Task.WhenAll(tasks);
+            Assert.Same(all, await Task.WhenAny(all, Task.Delay(Patience)));
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                Assert.Equal(inputs[i].Length, (await tasks[i]).Information);
+                Assert.True(inputs[i].AsSpan().SequenceEqual(outputs[i]), $"round {round}, call {i}");
+            }
+        }
+    }
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+}
