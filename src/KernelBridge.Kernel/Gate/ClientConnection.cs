@@ -65,16 +65,14 @@ internal sealed partial class ClientConnection : IDisposable
                 var frame = await _receiver.ReceiveAsync(_socket, cancellationToken).ConfigureAwait(false);
                 if (frame is null) break;
                 _trim.NoteFrame();
-                if (_shared is not { } shared)
+                if (_shared is { } shared)
+                {
+                    if (!await ServeInOrderAsync(shared, frame.Value, cancellationToken).ConfigureAwait(false)) break;
+                }
+                else
                 {
                     Serve(frame.Value.Span);
-                    continue;
                 }
-                // The ring's marker holds this frame's place: serve it there, not before.
-                if (!await shared.WaitForMarkerAsync(_socket, cancellationToken).ConfigureAwait(false)) break;
-                lock (shared.ServeLock) Serve(frame.Value.Span);
-                shared.ResumeAfterSocketFrame();
-                _poller!.Wake();
             }
         }
         catch (ProtocolViolationException e)
@@ -95,6 +93,19 @@ internal sealed partial class ClientConnection : IDisposable
         {
             await CloseAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A socket frame from a shared-memory client: the ring's marker holds its place, so it is served
+    /// there, not before. (Its own method: the read loop must not keep a large frame alive across this await.)
+    /// </summary>
+    private async Task<bool> ServeInOrderAsync(SharedSession shared, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        if (!await shared.WaitForMarkerAsync(_socket, cancellationToken).ConfigureAwait(false)) return false;
+        lock (shared.ServeLock) Serve(frame.Span);
+        shared.ResumeAfterSocketFrame();
+        _poller!.Wake();
+        return true;
     }
 
     private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
