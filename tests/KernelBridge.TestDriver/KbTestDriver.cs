@@ -130,6 +130,10 @@ public sealed partial class KbTestDriver : IDriver
                 Io.MarkIrpPending(irp);
                 Complete(irp, iosbStatus, request.Information);
                 return (NtStatus)request.DispatchStatus;
+            case PendMode.BlockInDispatch:
+                Thread.Sleep(Math.Clamp(request.DelayMs, 0, 60_000));
+                Complete(irp, iosbStatus, request.Information);
+                return (NtStatus)request.DispatchStatus;
             case PendMode.CompleteLater:
             {
                 Io.MarkIrpPending(irp);

@@ -14,6 +14,8 @@ public enum PendMode
     CompleteLater = 2,
     /// <summary>Return STATUS_PENDING; the IRP waits (cancellable) until IOCTL_KBTEST_RELEASE.</summary>
     Park = 3,
+    /// <summary>Block the calling kernel thread for DelayMs inside the dispatch routine, then complete (a driver that should not, but does).</summary>
+    BlockInDispatch = 4,
 }
 
 /// <summary>The input of the RETURN control codes (and of SET_RW): the outcome the test wants.</summary>
