@@ -2,6 +2,7 @@ using KernelBridge.Abi.Protocol;
 using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Drivers.Echo;
+using KernelBridge.TestDriver;
 using KernelBridge.Tests.Infrastructure;
 
 namespace KernelBridge.Tests.Gate;
@@ -105,5 +106,63 @@ public sealed class SharedGateTests(KernelFixture fixture)
         var bytes = new byte[length];
         new Random(seed).NextBytes(bytes);
         return bytes;
+    }
+}
+
+/// <summary>
+/// One thread serves every shared-memory client; a driver that blocks in its dispatch routine
+/// must not make the others wait for it: the poller's watchdog hands everyone else to a new poller.
+/// </summary>
+public sealed class SharedGatePollerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_driver_that_blocks_one_client_call_does_not_hold_up_the_other_clients()
+    {
+        const int BlockMs = 5000;
+        using var kernel = KernelProcess.Start(KernelProcess.NewInstanceName("poller-watchdog"), "--persistent", "--driver", KernelProcess.TestDriverPath);
+        using var blocked = GateClient.Connect(kernel.Instance, autoStart: false, GateFeatures.SharedMemory);
+        using var other = GateClient.Connect(kernel.Instance, autoStart: false, GateFeatures.SharedMemory);
+        Assert.True(blocked.UsesSharedMemory && other.UsesSharedMemory);
+        using var file = DeviceFile.Open(KbTestInterface.Win32(KbTestInterface.ServiceName) + KbTest.NewTag(), gate: blocked);
+        var input = KernelBridge.Tests.Gate.Support.RawIo.Bytes(new ReturnRequest(0, 0, 0, PendMode.BlockInDispatch, BlockMs, 0, 0));
+        var blockedCall = Task.Factory.StartNew(() => file.IoControl(KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input, []),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // Once the driver holds the poller, the other client's calls go on (a new poller serves them).
+        await Task.Delay(200);
+        using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: other);
+        for (var i = 0; i < 50; i++)
+        {
+            var output = new byte[4];
+            Assert.Equal(4, echo.IoControl(EchoInterface.IOCTL_ECHO_BUFFERED, "free"u8, output).Information);
+        }
+        Assert.False(blockedCall.IsCompleted, "the blocked call ended before the other client was served: the test proves nothing");
+        Assert.Same(blockedCall, await Task.WhenAny(blockedCall, Task.Delay(Patience)));
+        Assert.Equal(0, (await blockedCall).Information);
+    }
+}
+
+/// <summary>KERNELBRIDGE_GATE and KERNELBRIDGE_SPIN: what each value asks for, and the message a bad one gets.</summary>
+public sealed class GateSelectionTests
+{
+    [Theory]
+    [InlineData(null, null, GateFeatures.SharedMemory)]
+    [InlineData("", "", GateFeatures.SharedMemory)]
+    [InlineData("shm", "1", GateFeatures.SharedMemory)]
+    [InlineData(" SHM ", null, GateFeatures.SharedMemory)]
+    [InlineData("shm", "0", GateFeatures.SharedMemory | GateFeatures.NoSpin)]
+    [InlineData("socket", null, GateFeatures.None)]
+    [InlineData("Socket", "0", GateFeatures.NoSpin)]
+    public void Each_value_asks_for_its_gate(string? gate, string? spin, GateFeatures expected) =>
+        Assert.Equal(expected, GateSelection.Parse(gate, spin));
+
+    [Theory]
+    [InlineData("pipe", null, "KERNELBRIDGE_GATE='pipe'")]
+    [InlineData("shm", "yes", "KERNELBRIDGE_SPIN='yes'")]
+    public void A_bad_value_is_refused_by_name(string? gate, string? spin, string named)
+    {
+        var error = Assert.Throws<ArgumentException>(() => GateSelection.Parse(gate, spin));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
 }
