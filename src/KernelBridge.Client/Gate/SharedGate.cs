@@ -225,7 +225,7 @@ internal sealed unsafe class SharedGate : IDisposable
                 if (Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
                 {
                     if (++spins % 64 == 0) Thread.Yield();
-                    else Thread.SpinWait(8);
+                    else Thread.SpinWait(1);
                     continue;
                 }
                 var status = _completions.PrepareToSleep(out var signal);

@@ -157,7 +157,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             {
                 // At most one spinning thread on this side, and it gives way now and then to whoever shares its core.
                 if (++spins % 64 == 0) Thread.Yield();
-                else Thread.SpinWait(8);
+                else Thread.SpinWait(1);
                 continue;
             }
             spin = false;
