@@ -105,6 +105,7 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
         _completed = true;
         _input.Dispose();
         _output.Dispose();
+        if (status == NtStatus.STATUS_END_OF_FILE && _operation.IsRead) status = NtStatus.STATUS_SUCCESS;
         if (status.IsError) _core.SetException(_operation.Failure(status));
         else _core.SetResult(new IoResult(status, (int)IoStatusBlock->Information));
     }

@@ -30,6 +30,9 @@ internal readonly struct IoOperation
 
     public static IoOperation Read(string file) => new(Kind.Read, 0, file);
 
+    /// <summary>A read, for which the end of the file is not a failure but zero bytes.</summary>
+    public bool IsRead => _kind == Kind.Read;
+
     public static IoOperation Write(string file) => new(Kind.Write, 0, file);
 
     /// <summary>Throws <see cref="NtStatusException"/> for NT_ERROR (warnings pass).</summary>

@@ -60,6 +60,9 @@ public sealed class StubGenerator : IIncrementalGenerator
             {
                 w.Line($"public static NtStatus {m.Service}(GateClient gate, in {m.Request} request{data}, IoTarget? target) =>");
                 w.Line($"    gate.Call<{m.Request}, {m.Reply}>({request}, {parts}, out _, target);");
+                w.Line($"/// <summary>{m.Service} without waiting: its end, at once or after it pended, reaches the target's Completed hook.</summary>");
+                w.Line($"public static void Submit{m.Service}(GateClient gate, in {m.Request} request{data}, IoTarget target) =>");
+                w.Line($"    gate.Submit<{m.Request}>({request}, {parts}, target);");
             }
             else if (m.ReplyHasData)
             {

@@ -67,8 +67,9 @@ internal sealed class GateCall : IValueTaskSource<NtStatus>, IDisposable
     /// <summary>
     /// Stores the result and wakes whoever waits. Called once per use, by whoever took the call out of
     /// the table; the last thing it does is hand the call over, so it must not be touched afterwards.
+    /// A detached I/O call's end goes to its target's Completed hook, unless <paramref name="completionFollows"/>.
     /// </summary>
-    public void Complete(NtStatus status, ReadOnlySpan<byte> payload)
+    public void Complete(NtStatus status, ReadOnlySpan<byte> payload, bool completionFollows = false)
     {
         var kept = Math.Min(payload.Length, Keep);
         if (_reply.Length < kept)
@@ -88,8 +89,13 @@ internal sealed class GateCall : IValueTaskSource<NtStatus>, IDisposable
                 _core.SetResult(status);
                 break;
             default:
+            {
+                // A detached I/O call ends here unless it pended (then its completion notice ends it).
+                var ended = completionFollows ? null : Target?.Completed;
                 Connection.Calls.Release(this);
+                ended?.Invoke(status);
                 break;
+            }
         }
     }
 

@@ -42,6 +42,16 @@ public sealed partial class GateClient
     }
 
     /// <summary>
+    /// Starts an I/O call without waiting for anything: the request is submitted (on the shared-memory
+    /// gate, one record in the ring) and its end — the Return if it did not pend, else the completion
+    /// notice — reaches <paramref name="target"/>'s Completed hook, on whichever thread reads results.
+    /// Many such calls batch: one doorbell for all, and their results come back together.
+    /// </summary>
+    internal void Submit<TRequest>(in TRequest request, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2, IoTarget target)
+        where TRequest : unmanaged, IRequest<IoTransferReply> =>
+        Connection.Send((ushort)TRequest.Number, in request, data1, data2, CallWaiter.Detached, 0, target);
+
+    /// <summary>
     /// Makes a wait without blocking a thread: the task ends with the wait's status. Cancelling the
     /// token ends the kernel's wait (KbCancelWait names it by its sequence), which then answers STATUS_CANCELLED.
     /// </summary>

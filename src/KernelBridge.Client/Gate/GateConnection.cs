@@ -115,15 +115,17 @@ internal sealed class GateConnection : IDisposable
         if (Calls.TryTake(header.Sequence) is not { } call) return;
         var target = call.Target;
         var orphaned = false;
+        var completionFollows = false;
         if (target is { } io && payload.Length >= Unsafe.SizeOf<IoTransferReply>())
         {
             // The caller's memory is written here, once, before the caller can see the result; the
             // call keeps only the fixed reply. A pended request's memory is written again on completion.
             var transfer = MemoryMarshal.Read<IoTransferReply>(payload);
             io.Apply(transfer, payload[Unsafe.SizeOf<IoTransferReply>()..]);
-            orphaned = (transfer.Flags & IoReplyFlags.CompletionFollows) != 0 && !Outstanding.TryAdd(header.Sequence, io);
+            completionFollows = (transfer.Flags & IoReplyFlags.CompletionFollows) != 0;
+            orphaned = completionFollows && !Outstanding.TryAdd(header.Sequence, io);
         }
-        call.Complete((NtStatus)header.Value, payload);
+        call.Complete((NtStatus)header.Value, payload, completionFollows);
         // Pended while the connection went: its completion will never come.
         if (orphaned) target!.Value.Completed?.Invoke(Calls.ClosedWith);
     }

@@ -41,7 +41,10 @@ public static unsafe partial class Ntdll
         void* buffer, uint length, long* byteOffset, uint* key) =>
         NtReadFile(null, fileHandle, @event, apcRoutine, apcContext, ioStatusBlock, buffer, length, byteOffset, key, null);
 
-    /// <summary>NtReadFile, with a hook run (on the gate's reader thread) when a pended request completes.</summary>
+    /// <summary>
+    /// NtReadFile; with a hook, the request is only submitted (STATUS_PENDING) and its end — at once or
+    /// after it pended — reaches the hook, on the thread that reads the gate's results.
+    /// </summary>
     internal static NtStatus NtReadFile(GateClient? gate, nint fileHandle, nint @event, nint apcRoutine, nint apcContext,
         IO_STATUS_BLOCK* ioStatusBlock, void* buffer, uint length, long* byteOffset, uint* key, Action<NtStatus>? completed)
     {
@@ -53,7 +56,11 @@ public static unsafe partial class Ntdll
         var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
-        return Syscalls.NtReadFile(gate, request, new(current), new IoTarget(ioStatusBlock, buffer, length, completed));
+        var target = new IoTarget(ioStatusBlock, buffer, length, completed);
+        if (completed is null) return Syscalls.NtReadFile(gate, request, new(current), target);
+        // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.
+        Syscalls.SubmitNtReadFile(gate, request, new(current), target);
+        return NtStatus.STATUS_PENDING;
     }
 
     /// <summary>NtWriteFile from <paramref name="buffer"/>.</summary>
@@ -71,7 +78,11 @@ public static unsafe partial class Ntdll
         var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, 0, key is null ? 0 : *key,
             byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
-        return Syscalls.NtWriteFile(gate, request, new(new ReadOnlySpan<byte>(buffer, (int)length)), new IoTarget(ioStatusBlock, null, 0, completed));
+        var target = new IoTarget(ioStatusBlock, null, 0, completed);
+        if (completed is null) return Syscalls.NtWriteFile(gate, request, new(new ReadOnlySpan<byte>(buffer, (int)length)), target);
+        // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.
+        Syscalls.SubmitNtWriteFile(gate, request, new(new ReadOnlySpan<byte>(buffer, (int)length)), target);
+        return NtStatus.STATUS_PENDING;
     }
 
     /// <summary>
@@ -95,7 +106,11 @@ public static unsafe partial class Ntdll
         var current = new ReadOnlySpan<byte>(outputBuffer, (int)NtDeviceIoControlFileRequest.OutputToSend(ioControlCode, (ulong)outputBuffer, outputBufferLength));
         var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
             (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, 0, 0, 0);
-        return Syscalls.NtDeviceIoControlFile(gate, request, new(input, current), new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed));
+        var target = new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed);
+        if (completed is null) return Syscalls.NtDeviceIoControlFile(gate, request, new(input, current), target);
+        // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.
+        Syscalls.SubmitNtDeviceIoControlFile(gate, request, new(input, current), target);
+        return NtStatus.STATUS_PENDING;
     }
 
     /// <summary>NtQueryInformationFile.</summary>
