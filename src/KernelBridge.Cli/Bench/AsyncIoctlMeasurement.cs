@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Client;
 using KernelBridge.Drivers.Echo;
 
@@ -7,15 +8,19 @@ namespace KernelBridge.Cli.Bench;
 /// <summary>
 /// Asynchronous IOCTLs with 32 in flight on one overlapped handle to Echo: 32 loops, each awaiting
 /// <see cref="DeviceFile.IoControlAsync(uint, ReadOnlyMemory{byte}, Memory{byte}, CancellationToken)"/>
-/// and issuing the next as soon as one completes, counted over the run. On the socket gate an
-/// IOCTL that Echo completes at once still holds its issuing thread for the round trip, so the
-/// thread pool is given a thread per loop; a gate that submits without waiting needs none of them.
+/// and issuing the next as soon as one completes, counted over the run, on the bench's connection:
+/// the shared-memory gate (checked). The thread pool is still given a thread per loop, so that a
+/// gate that holds the issuing thread for the round trip (the socket gate's way) is not starved either.
 /// </summary>
 internal static class AsyncIoctlMeasurement
 {
     public const int InFlight = 32;
 
-    public static BenchResult Measure(BenchContext context) => KernelBridgeMeasurements.CountingKernelAllocation(context.Gate, () => Run(context));
+    public static BenchResult Measure(BenchContext context)
+    {
+        BenchGate.Require(context.Gate, GateFeatures.SharedMemory);
+        return KernelBridgeMeasurements.CountingKernelAllocation(context.Gate, () => Run(context));
+    }
 
     private static BenchResult Run(BenchContext context)
     {

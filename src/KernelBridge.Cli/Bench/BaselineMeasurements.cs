@@ -5,7 +5,8 @@ namespace KernelBridge.Cli.Bench;
 
 /// <summary>
 /// What the real machine does, measured in the same run as KernelBridge: the cheapest system call,
-/// a trivial ioctl, a Unix-socket round trip between two processes (wineserver's shape) and a memcpy.
+/// a trivial ioctl, a Unix-socket round trip between two processes (wineserver's shape), the same
+/// round trip through shared memory (polling, and sleeping on futexes) and a memcpy.
 /// </summary>
 internal static class BaselineMeasurements
 {
@@ -13,6 +14,9 @@ internal static class BaselineMeasurements
     public const int PingPongBytes = 64;
 
     public const int CopyBytes = 1 << 20;
+
+    /// <summary>How long the bench waits for a shared-memory peer's answer before it gives up on the measurement.</summary>
+    public static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>getppid(2) from C#: the floor of any system call (a LibraryImport call, no errno).</summary>
     public static BenchResult GetParentProcessId(BenchContext context) =>
@@ -66,6 +70,31 @@ internal static class BaselineMeasurements
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>
+    /// A 64-byte message to another process through shared memory and back, both sides spinning on
+    /// the other's word: the floor of any shared-memory gate, a cache line's trip each way.
+    /// </summary>
+    public static BenchResult SharedMemoryPollingPingPong(BenchContext context) => SharedMemoryPingPong(context, PingPongWay.Polling);
+
+    /// <summary>
+    /// The same, but each side sleeps on a futex word and the other wakes it (FUTEX_WAKE after every
+    /// write): what a round trip costs when nothing spins, two wake-ups of a sleeping thread.
+    /// </summary>
+    public static BenchResult FutexPingPong(BenchContext context) => SharedMemoryPingPong(context, PingPongWay.Futex);
+
+    private static BenchResult SharedMemoryPingPong(BenchContext context, PingPongWay way)
+    {
+        using var area = SharedPingPong.Create();
+        using var peer = context.StartPeer(BenchPeerCommand.SharedMemoryMode, way.ToString().ToLowerInvariant(), area.Path);
+        var message = new byte[PingPongBytes];
+        var reply = new byte[PingPongBytes];
+        return LatencySampler.Measure(context.Settings, () =>
+        {
+            if (!area.RoundTrip(message, reply, way, PeerTimeout))
+                throw new BenchFailedException($"the shared-memory peer (pid {peer.Id}) did not answer within {PeerTimeout.TotalSeconds:0} s");
+        });
     }
 
     /// <summary>Copying 1 MiB between two buffers already in cache (Span.CopyTo, which is .NET's memmove).</summary>

@@ -5,7 +5,7 @@ namespace KernelBridge.Cli.Bench;
 /// <summary>
 /// `--chart FILE`: a PNG read at a glance. One horizontal bar per measurement, its median time per
 /// operation (a rate as 1/rate) on a log scale; baselines in blue, KernelBridge in orange; each
-/// bar labelled with its figure and its ratio to its baseline.
+/// bar labelled with its figure and its ratio to its baseline; the comparisons, with their targets, under the title.
 /// </summary>
 internal static class BenchChart
 {
@@ -13,8 +13,9 @@ internal static class BenchChart
     private static readonly Color KernelBridgeColour = Colors.DarkOrange;
     private static readonly string[] Decades = ["1 ns", "10 ns", "100 ns", "1 µs", "10 µs", "100 µs", "1 ms", "10 ms", "100 ms", "1 s"];
 
-    public static void Save(string path, IReadOnlyList<BenchOutcome> outcomes)
+    public static void Save(string path, BenchReport report)
     {
+        var outcomes = report.Measurements;
         var plot = new Plot();
         var bars = new List<Bar>();
         var names = new ScottPlot.TickGenerators.NumericManual();
@@ -54,12 +55,18 @@ internal static class BenchChart
         plot.Axes.SetLimitsX(0, right + 0.6); // room for the labels
         plot.Axes.SetLimitsY(-0.6, outcomes.Count - 0.4);
         plot.Grid.YAxisStyle.IsVisible = false;
-        plot.Title("kbridge bench: KernelBridge beside the real kernel, one run");
+        plot.Title(Title(report.Comparisons));
         plot.Legend.IsVisible = true;
         plot.Legend.Alignment = Alignment.UpperRight;
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "baseline (Linux, same machine)", FillColor = BaselineColour });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "KernelBridge", FillColor = KernelBridgeColour });
         plot.SavePng(path, 1200, 140 + 52 * outcomes.Count);
+    }
+
+    private static string Title(IReadOnlyList<ComparisonOutcome> comparisons)
+    {
+        var lines = comparisons.Select(c => $"{c.Comparison.Title}: {BenchFormat.Ratio(c.Ratio)} (target {c.TargetText})");
+        return string.Join("\n", lines.Prepend("kbridge bench: KernelBridge beside the real kernel, one run"));
     }
 
     private static string Label(BenchOutcome outcome)

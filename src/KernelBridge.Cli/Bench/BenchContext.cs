@@ -1,3 +1,4 @@
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Client.Gate;
 
 namespace KernelBridge.Cli.Bench;
@@ -7,10 +8,13 @@ internal sealed class BenchContext(BenchSettings settings, GateClient gate)
 {
     public BenchSettings Settings { get; } = settings;
 
-    /// <summary>The bench's own connection (the measuring thread's <see cref="GateClient.Current"/>).</summary>
+    /// <summary>The bench's own connection, on the shared-memory gate (the measuring thread's <see cref="GateClient.Current"/>).</summary>
     public GateClient Gate { get; } = gate;
 
     public string Instance => Gate.Instance;
+
+    /// <summary>Another connection to the same kernel, on the gate <paramref name="features"/> asks for (checked).</summary>
+    public GateClient Connect(GateFeatures features) => BenchGate.Connect(Instance, autoStart: false, features);
 
     /// <summary>Starts `kbridge bench-peer MODE ARGS...` on this instance and waits until it says it is ready.</summary>
     public BenchPeer StartPeer(string mode, params string[] arguments) => BenchPeer.Start(Instance, mode, arguments);

@@ -6,17 +6,19 @@ namespace KernelBridge.Cli.Bench;
 /// <summary>
 /// `--json`: one object on one line, a key per measurement holding `median_ns` and `p99_ns` (a
 /// latency) or `per_s` (a rate), `baseline` (its baseline's key, null for a baseline), `ratio`
-/// (null for a baseline), `samples`, and the allocation per operation where it was counted.
+/// (null for a baseline), `samples`, and the allocation per operation where it was counted; then a
+/// key per comparison holding `ratio` (`numerator`'s time per operation over `denominator`'s) and
+/// `target_at_least`.
 /// </summary>
 internal static class BenchJson
 {
-    public static void Write(IReadOnlyList<BenchOutcome> outcomes)
+    public static void Write(BenchReport report)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            foreach (var outcome in outcomes)
+            foreach (var outcome in report.Measurements)
             {
                 var result = outcome.Result;
                 json.WriteStartObject(outcome.Entry.Key);
@@ -33,6 +35,15 @@ internal static class BenchJson
                 json.WriteNumber("samples", result.Samples);
                 if (result.ClientBytesPerOperation is { } client) json.WriteNumber("client_bytes_per_op", Round(client, 2));
                 if (result.KernelBytesPerOperation is { } kernel) json.WriteNumber("kernel_bytes_per_op", Round(kernel, 2));
+                json.WriteEndObject();
+            }
+            foreach (var comparison in report.Comparisons)
+            {
+                json.WriteStartObject(comparison.Comparison.Key);
+                json.WriteNumber("ratio", Significant(comparison.Ratio, 5));
+                json.WriteString("numerator", comparison.Comparison.Slower);
+                json.WriteString("denominator", comparison.Comparison.Faster);
+                json.WriteNumber("target_at_least", comparison.Comparison.Target);
                 json.WriteEndObject();
             }
             json.WriteEndObject();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Cli.Commands;
 using KernelBridge.Client;
 using KernelBridge.Client.Gate;
@@ -15,16 +16,22 @@ namespace KernelBridge.Cli.Bench;
 /// standard input closes, so it never outlives the bench that started it.
 /// <list type="bullet">
 /// <item>socket PATH: connects to PATH and echoes 64-byte messages;</item>
+/// <item>shm WAY PATH: maps the bench's ping-pong page at PATH and echoes its 64-byte messages, polling or on futexes (<see cref="SharedPingPong"/>);</item>
 /// <item>events PING PONG: waits on the named event PING and sets PONG, over and over;</item>
 /// <item>hammer: on "go START END" (Stopwatch timestamps), sends Echo IOCTLs back to back from START to END, then prints "count N";</item>
 /// <item>idle: holds a connection and an open handle, and does nothing.</item>
 /// </list>
+/// The modes that call the kernel use the shared-memory gate, whatever KERNELBRIDGE_GATE says, as the bench's own connection does.
 /// </summary>
 internal static class BenchPeerCommand
 {
     public const string Name = "bench-peer";
     public const string Go = "go";
     public const string Count = "count";
+    public const string SharedMemoryMode = "shm";
+
+    /// <summary>A shared-memory peer that hears nothing for this long takes the bench for gone.</summary>
+    private static readonly TimeSpan SharedMemoryIdleLimit = TimeSpan.FromSeconds(60);
 
     public static Command Create()
     {
@@ -32,6 +39,10 @@ internal static class BenchPeerCommand
         var path = new Argument<string>("PATH");
         var socket = new Command("socket") { path };
         socket.SetAction(parse => Run(() => SocketEcho(parse.GetValue(path)!)));
+        var way = new Argument<PingPongWay>("WAY");
+        var area = new Argument<string>("PATH");
+        var sharedMemory = new Command(SharedMemoryMode) { way, area };
+        sharedMemory.SetAction(parse => Run(() => SharedMemoryEcho(parse.GetValue(way), parse.GetValue(area)!)));
         var ping = new Argument<string>("PING");
         var pong = new Argument<string>("PONG");
         var events = new Command("events") { ping, pong };
@@ -41,6 +52,7 @@ internal static class BenchPeerCommand
         var idle = new Command("idle");
         idle.SetAction(parse => Run(() => Idle(parse)));
         command.Subcommands.Add(socket);
+        command.Subcommands.Add(sharedMemory);
         command.Subcommands.Add(events);
         command.Subcommands.Add(hammer);
         command.Subcommands.Add(idle);
@@ -80,9 +92,20 @@ internal static class BenchPeerCommand
         }
     }
 
+    /// <summary>One spinning (or sleeping) thread, this one; every wait bounded, and the stdin watcher ends the process when the bench goes.</summary>
+    private static void SharedMemoryEcho(PingPongWay way, string path)
+    {
+        using var area = SharedPingPong.Open(path);
+        ExitWhenStdinCloses();
+        SayReady();
+        while (area.Answer(way, SharedMemoryIdleLimit))
+        {
+        }
+    }
+
     private static void EventEcho(ParseResult parse, string pingName, string pongName)
     {
-        using var gate = CommonOptions.Connect(parse, autoStart: false);
+        using var gate = BenchGate.Connect(CommonOptions.InstanceName(parse), autoStart: false, GateFeatures.SharedMemory);
         using var ping = KernelEvent.Open(pingName, gate: gate);
         using var pong = KernelEvent.Open(pongName, gate: gate);
         ExitWhenStdinCloses();
@@ -96,7 +119,7 @@ internal static class BenchPeerCommand
 
     private static void Hammer(ParseResult parse)
     {
-        using var gate = CommonOptions.Connect(parse, autoStart: false);
+        using var gate = BenchGate.Connect(CommonOptions.InstanceName(parse), autoStart: false, GateFeatures.SharedMemory);
         using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
         var input = new byte[KernelBridgeMeasurements.IoctlBytes];
         var output = new byte[KernelBridgeMeasurements.IoctlBytes];
@@ -120,7 +143,7 @@ internal static class BenchPeerCommand
 
     private static void Idle(ParseResult parse)
     {
-        using var gate = CommonOptions.Connect(parse, autoStart: false);
+        using var gate = BenchGate.Connect(CommonOptions.InstanceName(parse), autoStart: false, GateFeatures.SharedMemory);
         using var echo = DeviceFile.Open(EchoInterface.Win32Name, gate: gate);
         SayReady();
         while (Console.In.ReadLine() is not null)

@@ -2,29 +2,35 @@ namespace KernelBridge.Cli.Bench;
 
 /// <summary>
 /// Every measurement `kbridge bench` makes, in the order it makes them: the baselines first, then
-/// KernelBridge, each naming the baseline it is compared with. Adding one is one line:
+/// KernelBridge, each naming the baseline it is compared with; then the comparisons derived from
+/// two of them. Adding one is one line:
 /// <c>.KernelBridge("key", "what a person reads", "baseline-key", Measurements.Function)</c>.
 /// </summary>
 internal sealed class BenchRegistry
 {
     private readonly List<BenchEntry> _entries = [];
+    private readonly List<BenchComparison> _comparisons = [];
 
     public IReadOnlyList<BenchEntry> Entries => _entries;
+
+    public IReadOnlyList<BenchComparison> Comparisons => _comparisons;
 
     /// <summary>The measurements of one `kbridge bench` run.</summary>
     public static BenchRegistry Standard() => new BenchRegistry()
         .Baseline("getppid", "getppid", BaselineMeasurements.GetParentProcessId)
         .Baseline("ioctl_fionread", "ioctl(FIONREAD)", BaselineMeasurements.PipeIoctl)
         .Baseline("unix_socket_pingpong", "Unix socket ping-pong", BaselineMeasurements.SocketPingPong)
+        .Baseline("shm_polling_pingpong", "shared-memory ping-pong, both polling", BaselineMeasurements.SharedMemoryPollingPingPong)
+        .Baseline("futex_pingpong", "futex ping-pong", BaselineMeasurements.FutexPingPong)
         .Baseline("memcpy_1mib", "memcpy 1 MiB", BaselineMeasurements.CopyOneMebibyte)
-        // The shared-memory baselines and gate join here, one line each, when the gate exists:
-        // raw shared-memory polling ping-pong, raw futex ping-pong, and the IOCTL on the shared-memory gate.
         .KernelBridge("null_syscall", "null syscall (NtTestAlert)", "getppid", KernelBridgeMeasurements.NullSystemCall)
-        .KernelBridge("ioctl", "IOCTL, 64 B", "ioctl_fionread", KernelBridgeMeasurements.EchoIoctl)
+        .KernelBridge("ioctl", "IOCTL, 64 B, shm gate", "ioctl_fionread", KernelBridgeMeasurements.EchoIoctl)
         .KernelBridge("ioctl_socket_gate", "IOCTL, 64 B, socket gate", "unix_socket_pingpong", KernelBridgeMeasurements.EchoIoctlOnSocketGate)
+        .KernelBridge("ioctl_no_spin", "IOCTL, 64 B, shm gate, SPIN=0", "futex_pingpong", KernelBridgeMeasurements.EchoIoctlWithoutSpinning)
         .KernelBridge("ioctl_async_32", "async IOCTLs, 32 in flight", "ioctl_fionread", AsyncIoctlMeasurement.Measure)
         .KernelBridge("event_cross_process", "event ping-pong, 2 processes", "unix_socket_pingpong", KernelBridgeMeasurements.CrossProcessEvent)
-        .KernelBridge("wait_signalled", "wait, signalled event", "getppid", KernelBridgeMeasurements.SignalledWait);
+        .KernelBridge("wait_signalled", "wait, signalled event", "getppid", KernelBridgeMeasurements.SignalledWait)
+        .Comparison("shm_vs_socket_gate", "shm gate's speed-up over the socket gate", slower: "ioctl_socket_gate", faster: "ioctl", target: 50);
 
     /// <summary>A measurement of the real machine, which others are compared with.</summary>
     public BenchRegistry Baseline(string key, string title, Func<BenchContext, BenchResult> measure) =>
@@ -34,9 +40,24 @@ internal sealed class BenchRegistry
     public BenchRegistry KernelBridge(string key, string title, string baseline, Func<BenchContext, BenchResult> measure) =>
         Add(new BenchEntry(key, title, BenchSide.KernelBridge, baseline, measure));
 
+    /// <summary>
+    /// A figure derived once both measurements are in: how many times faster <paramref name="faster"/>
+    /// is than <paramref name="slower"/>, with the speed-up it should reach.
+    /// </summary>
+    public BenchRegistry Comparison(string key, string title, string slower, string faster, double target)
+    {
+        if (IsTaken(key)) throw new ArgumentException($"the key '{key}' is registered twice", nameof(key));
+        foreach (var part in new[] { slower, faster })
+            if (!_entries.Any(e => e.Key == part)) throw new ArgumentException($"'{key}' compares '{part}', which is not registered before it", nameof(key));
+        _comparisons.Add(new BenchComparison(key, title, slower, faster, target));
+        return this;
+    }
+
+    private bool IsTaken(string key) => _entries.Any(e => e.Key == key) || _comparisons.Any(c => c.Key == key);
+
     private BenchRegistry Add(BenchEntry entry)
     {
-        if (_entries.Any(e => e.Key == entry.Key)) throw new ArgumentException($"the measurement '{entry.Key}' is registered twice", nameof(entry));
+        if (IsTaken(entry.Key)) throw new ArgumentException($"the measurement '{entry.Key}' is registered twice", nameof(entry));
         if (entry.Baseline is { } baseline && !_entries.Any(e => e.Key == baseline))
             throw new ArgumentException($"'{entry.Key}' is compared with '{baseline}', which is not registered before it", nameof(entry));
         _entries.Add(entry);

@@ -1,9 +1,9 @@
 namespace KernelBridge.Cli.Bench;
 
-/// <summary>Runs a registry's measurements in order, one at a time, and pairs each result with its baseline's.</summary>
+/// <summary>Runs a registry's measurements in order, one at a time, pairs each result with its baseline's, then derives the comparisons.</summary>
 internal static class BenchRunner
 {
-    public static IReadOnlyList<BenchOutcome> Run(BenchRegistry registry, BenchContext context, BenchProgress progress)
+    public static BenchReport Run(BenchRegistry registry, BenchContext context, BenchProgress progress)
     {
         var done = new Dictionary<string, BenchOutcome>(StringComparer.Ordinal);
         var outcomes = new List<BenchOutcome>();
@@ -18,6 +18,7 @@ internal static class BenchRunner
             done[entry.Key] = outcome;
             outcomes.Add(outcome);
         }
-        return outcomes;
+        var comparisons = registry.Comparisons.Select(c => new ComparisonOutcome(c, done[c.Slower], done[c.Faster])).ToList();
+        return new BenchReport(outcomes, comparisons);
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
@@ -8,7 +9,8 @@ namespace KernelBridge.Cli.Bench;
 
 /// <summary>
 /// KernelBridge's system calls, each measured through the real kernel process: the null call, the
-/// 64-byte IOCTL, a wait that is already satisfied and an event crossing processes. Each also
+/// 64-byte IOCTL (on each gate), a wait that is already satisfied and an event crossing processes.
+/// All but the IOCTLs on connections of their own use the bench's connection, the shared-memory gate. Each also
 /// counts what the kernel allocated per operation (KbQueryKernelState's AllocatedBytes before and after).
 /// </summary>
 internal static unsafe class KernelBridgeMeasurements
@@ -26,17 +28,31 @@ internal static unsafe class KernelBridgeMeasurements
         return LatencySampler.Measure(context.Settings, static () => Ntdll.NtTestAlert());
     });
 
-    /// <summary>NtDeviceIoControlFile(IOCTL_ECHO_BUFFERED), 64 bytes in and 64 out, on a synchronous handle, on the bench's connection.</summary>
-    public static BenchResult EchoIoctl(BenchContext context) => EchoIoctlOn(context, context.Gate);
-
     /// <summary>
-    /// The same IOCTL on a connection of its own that uses the socket gate (today the only gate; when
-    /// the shared-memory gate comes, this connection is the one that asks for the socket).
+    /// NtDeviceIoControlFile(IOCTL_ECHO_BUFFERED), 64 bytes in and 64 out, on a synchronous handle,
+    /// on the bench's connection: the shared-memory gate (it checks that it is).
     /// </summary>
+    public static BenchResult EchoIoctl(BenchContext context)
+    {
+        BenchGate.Require(context.Gate, GateFeatures.SharedMemory);
+        return EchoIoctlOn(context, context.Gate);
+    }
+
+    /// <summary>The same IOCTL on a connection of its own that asks for the socket gate.</summary>
     public static BenchResult EchoIoctlOnSocketGate(BenchContext context)
     {
-        using var socketGate = GateClient.Connect(context.Instance, autoStart: false);
+        using var socketGate = context.Connect(GateFeatures.None);
         return EchoIoctlOn(context, socketGate);
+    }
+
+    /// <summary>
+    /// The same IOCTL on a shared-memory connection of its own that never spins (KERNELBRIDGE_SPIN=0):
+    /// the caller and the kernel both sleep on futexes at once, so each call is two wake-ups.
+    /// </summary>
+    public static BenchResult EchoIoctlWithoutSpinning(BenchContext context)
+    {
+        using var sleepingGate = context.Connect(GateFeatures.SharedMemory | GateFeatures.NoSpin);
+        return EchoIoctlOn(context, sleepingGate);
     }
 
     private static BenchResult EchoIoctlOn(BenchContext context, GateClient gate) => CountingKernelAllocation(gate, () =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Cli.Bench;
 using KernelBridge.Client.Gate;
 using Spectre.Console;
@@ -8,7 +9,7 @@ namespace KernelBridge.Cli.Commands;
 /// <summary>
 /// kbridge bench [--quick] [--json] [--chart FILE] [--scaling]: KernelBridge's system calls beside
 /// the real kernel's, measured in one run and reported as ratios (the measurements are in
-/// <see cref="BenchRegistry"/>); with --scaling, throughput against the number of client processes
+/// <see cref="BenchRegistry"/>), over the shared-memory gate unless a measurement names another; with --scaling, throughput against the number of client processes
 /// and the CPU time of an idle kernel.
 /// </summary>
 internal static class BenchCommand
@@ -34,11 +35,12 @@ internal static class BenchCommand
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
             var (asJson, chartPath, isQuick) = (parse.GetValue(json), parse.GetValue(chart), parse.GetValue(quick));
-            using var gate = CommonOptions.Connect(parse);
-            using var scope = GateClient.Use(gate);
-            var context = new BenchContext(isQuick ? BenchSettings.Quick : BenchSettings.Full, gate);
             try
             {
+                // The shared-memory gate whatever KERNELBRIDGE_GATE says: the figures name their gate.
+                using var gate = BenchGate.Connect(CommonOptions.InstanceName(parse), autoStart: true, GateFeatures.SharedMemory);
+                using var scope = GateClient.Use(gate);
+                var context = new BenchContext(isQuick ? BenchSettings.Quick : BenchSettings.Full, gate);
                 if (parse.GetValue(scaling)) RunScaling(scalingOptions.Plan(parse, isQuick), context, asJson, chartPath);
                 else RunMeasurements(context, asJson, chartPath);
                 return 0;
@@ -60,11 +62,11 @@ internal static class BenchCommand
     private static void RunMeasurements(BenchContext context, bool asJson, string? chartPath)
     {
         var registry = BenchRegistry.Standard();
-        var outcomes = BenchProgress.Run(!asJson, registry.Entries.Count, progress => BenchRunner.Run(registry, context, progress));
-        if (asJson) BenchJson.Write(outcomes);
-        else BenchTable.Write(outcomes);
+        var report = BenchProgress.Run(!asJson, registry.Entries.Count, progress => BenchRunner.Run(registry, context, progress));
+        if (asJson) BenchJson.Write(report);
+        else BenchTable.Write(report);
         if (chartPath is null) return;
-        BenchChart.Save(chartPath, outcomes);
+        BenchChart.Save(chartPath, report);
         if (!asJson) AnsiConsole.MarkupLine($"chart: {Markup.Escape(chartPath)}");
     }
 

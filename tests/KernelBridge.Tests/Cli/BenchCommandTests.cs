@@ -17,13 +17,22 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["getppid"] = null,
         ["ioctl_fionread"] = null,
         ["unix_socket_pingpong"] = null,
+        ["shm_polling_pingpong"] = null,
+        ["futex_pingpong"] = null,
         ["memcpy_1mib"] = null,
         ["null_syscall"] = "getppid",
         ["ioctl"] = "ioctl_fionread",
         ["ioctl_socket_gate"] = "unix_socket_pingpong",
+        ["ioctl_no_spin"] = "futex_pingpong",
         ["ioctl_async_32"] = "ioctl_fionread",
         ["event_cross_process"] = "unix_socket_pingpong",
         ["wait_signalled"] = "getppid",
+    };
+
+    /// <summary>Every comparison of a run: its key, and the measurements whose medians it divides (numerator, denominator).</summary>
+    public static readonly IReadOnlyDictionary<string, (string Numerator, string Denominator)> Comparisons = new Dictionary<string, (string, string)>
+    {
+        ["shm_vs_socket_gate"] = ("ioctl_socket_gate", "ioctl"),
     };
 
     private static readonly string[] Rates = ["ioctl_async_32"];
@@ -40,7 +49,7 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
     {
         var json = QuickJson();
         Assert.Equal(JsonValueKind.Object, json.ValueKind);
-        Assert.Equal(Measurements.Keys.Order(StringComparer.Ordinal), json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(Measurements.Keys.Concat(Comparisons.Keys).Order(StringComparer.Ordinal), json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         foreach (var (key, baseline) in Measurements)
         {
             var measurement = json.GetProperty(key);
@@ -94,6 +103,23 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
             var expected = Value(measurement) / ValueInUnitOf(json.GetProperty(baseline), measurement);
             Assert.True(ratio > 0, $"{key}: ratio {ratio}");
             Assert.True(Math.Abs(ratio - expected) <= 0.01 * expected, $"{key}: ratio {ratio}, but value / baseline value is {expected}: {measurement} against {json.GetProperty(baseline)}");
+        }
+    }
+
+    [Fact]
+    public void Quick_json_comparisons_name_their_two_measurements_and_their_ratio_is_the_one_median_over_the_other()
+    {
+        var json = QuickJson();
+        foreach (var (key, (numerator, denominator)) in Comparisons)
+        {
+            var comparison = json.GetProperty(key);
+            Assert.Equal(["denominator", "numerator", "ratio", "target_at_least"], comparison.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(numerator, comparison.GetProperty("numerator").GetString());
+            Assert.Equal(denominator, comparison.GetProperty("denominator").GetString());
+            Assert.True(comparison.GetProperty("target_at_least").GetDouble() > 0, comparison.ToString());
+            var ratio = comparison.GetProperty("ratio").GetDouble();
+            var expected = json.GetProperty(numerator).GetProperty("median_ns").GetDouble() / json.GetProperty(denominator).GetProperty("median_ns").GetDouble();
+            Assert.True(Math.Abs(ratio - expected) <= 0.01 * expected, $"{key}: ratio {ratio}, but the medians give {expected}");
         }
     }
 
