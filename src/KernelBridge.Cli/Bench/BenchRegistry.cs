@@ -53,6 +53,29 @@ internal sealed class BenchRegistry
         return this;
     }
 
+    /// <summary>
+    /// Only the measurements named (and the baselines they are compared with, and the comparisons
+    /// whose parts are all there); an unknown key throws <see cref="ArgumentException"/> listing the known ones.
+    /// </summary>
+    public BenchRegistry Only(IReadOnlyCollection<string> keys)
+    {
+        var unknown = keys.Where(key => !IsTaken(key)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"--only: no measurement named {string.Join(", ", unknown.Select(k => $"'{k}'"))}; the measurements are {string.Join(", ", _entries.Select(e => e.Key).Concat(_comparisons.Select(c => c.Key)))}");
+        var wanted = new HashSet<string>(keys, StringComparer.Ordinal);
+        foreach (var comparison in _comparisons.Where(c => wanted.Contains(c.Key)))
+        {
+            wanted.Add(comparison.Slower);
+            wanted.Add(comparison.Faster);
+        }
+        foreach (var entry in _entries.Where(e => wanted.Contains(e.Key)).ToList())
+            if (entry.Baseline is { } baseline) wanted.Add(baseline);
+        var chosen = new BenchRegistry();
+        foreach (var entry in _entries.Where(e => wanted.Contains(e.Key))) chosen.Add(entry);
+        foreach (var comparison in _comparisons.Where(c => wanted.Contains(c.Slower) && wanted.Contains(c.Faster))) chosen._comparisons.Add(comparison);
+        return chosen;
+    }
+
     private bool IsTaken(string key) => _entries.Any(e => e.Key == key) || _comparisons.Any(c => c.Key == key);
 
     private BenchRegistry Add(BenchEntry entry)

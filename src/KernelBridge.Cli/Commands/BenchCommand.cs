@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace KernelBridge.Cli.Commands;
 
 /// <summary>
-/// kbridge bench [--quick] [--json] [--chart FILE] [--scaling]: KernelBridge's system calls beside
+/// kbridge bench [--quick] [--json] [--chart FILE] [--only KEY,...] [--scaling]: KernelBridge's system calls beside
 /// the real kernel's, measured in one run and reported as ratios (the measurements are in
 /// <see cref="BenchRegistry"/>), over the shared-memory gate unless a measurement names another; with --scaling, throughput against the number of client processes
 /// and the CPU time of an idle kernel.
@@ -24,17 +24,27 @@ internal static class BenchCommand
             if (result.Tokens is [var token] && Path.GetDirectoryName(Path.GetFullPath(token.Value)) is { } directory && !Directory.Exists(directory))
                 result.AddError($"--chart '{token.Value}': the directory {directory} does not exist");
         });
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Run only these measurements (keys as in --json, comma-separated), with their baselines",
+            HelpName = "KEY",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var scaling = new Option<bool>("--scaling") { Description = "Measure IOCTL throughput with 1 to 64 client processes, and an idle kernel's CPU time" };
         var scalingOptions = new ScalingOptions();
         var command = new Command("bench", "Measure KernelBridge's system calls against the real kernel's, in one run (ratios)");
         command.Options.Add(quick);
         command.Options.Add(json);
         command.Options.Add(chart);
+        command.Options.Add(only);
         command.Options.Add(scaling);
         scalingOptions.AddTo(command);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
             var (asJson, chartPath, isQuick) = (parse.GetValue(json), parse.GetValue(chart), parse.GetValue(quick));
+            var registry = BenchRegistry.Standard();
+            if (parse.GetValue(only) is { Length: > 0 } keys)
+                registry = registry.Only([.. keys.SelectMany(k => k.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))]);
             try
             {
                 // The shared-memory gate whatever KERNELBRIDGE_GATE says: the figures name their gate.
@@ -42,7 +52,7 @@ internal static class BenchCommand
                 using var scope = GateClient.Use(gate);
                 var context = new BenchContext(isQuick ? BenchSettings.Quick : BenchSettings.Full, gate);
                 if (parse.GetValue(scaling)) RunScaling(scalingOptions.Plan(parse, isQuick), context, asJson, chartPath);
-                else RunMeasurements(context, asJson, chartPath);
+                else RunMeasurements(registry, context, asJson, chartPath);
                 return 0;
             }
             catch (BenchFailedException e)
@@ -59,9 +69,8 @@ internal static class BenchCommand
         return command;
     }
 
-    private static void RunMeasurements(BenchContext context, bool asJson, string? chartPath)
+    private static void RunMeasurements(BenchRegistry registry, BenchContext context, bool asJson, string? chartPath)
     {
-        var registry = BenchRegistry.Standard();
         var report = BenchProgress.Run(!asJson, registry.Entries.Count, progress => BenchRunner.Run(registry, context, progress));
         if (asJson) BenchJson.Write(report);
         else BenchTable.Write(report);
