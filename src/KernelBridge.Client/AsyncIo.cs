@@ -34,10 +34,11 @@ internal sealed unsafe class AsyncIo : IValueTaskSource<IoResult>
 
     private AsyncIo() => Completed = OnCompleted;
 
-    public static AsyncIo Rent(ReadOnlyMemory<byte> input, Memory<byte> output, IoOperation operation)
+    public static AsyncIo Rent(GateClient gate, ReadOnlyMemory<byte> input, Memory<byte> output, IoOperation operation)
     {
         if (!Pool.TryTake(out var io)) io = new AsyncIo();
         io._core.Reset();
+        io._core.RunContinuationsAsynchronously = !gate.InlineCompletions;
         io._completed = false;
         io._cancellation = default;
         Interlocked.Increment(ref io._use);

@@ -88,7 +88,7 @@ public sealed unsafe class DeviceFile : IDisposable
     public ValueTask<IoResult> IoControlAsync(uint code, ReadOnlyMemory<byte> input, Memory<byte> output, CancellationToken cancellationToken = default)
     {
         if (!IsOverlapped) return IoControlOnPoolThread(code, input, output, cancellationToken);
-        var io = AsyncIo.Rent(input, output, IoOperation.Control(code, Name));
+        var io = AsyncIo.Rent(Handle.Gate, input, output, IoOperation.Control(code, Name));
         io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
         var status = Ntdll.NtDeviceIoControlFile(Handle.Gate, Handle.Value, 0, 0, 0, io.IoStatusBlock, code, input.IsEmpty ? null : io.InputPointer,
             (uint)input.Length, output.IsEmpty ? null : io.OutputPointer, (uint)output.Length, io.Completed);
@@ -102,7 +102,7 @@ public sealed unsafe class DeviceFile : IDisposable
     public ValueTask<IoResult> ReadAsync(Memory<byte> buffer, long offset = 0, CancellationToken cancellationToken = default)
     {
         if (!IsOverlapped) return ReadOnPoolThread(buffer, cancellationToken);
-        var io = AsyncIo.Rent(default, buffer, IoOperation.Read(Name));
+        var io = AsyncIo.Rent(Handle.Gate, default, buffer, IoOperation.Read(Name));
         io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
         var status = Ntdll.NtReadFile(Handle.Gate, Handle.Value, 0, 0, 0, io.IoStatusBlock, io.OutputPointer, (uint)buffer.Length, &offset, null,
             io.Completed);
@@ -113,7 +113,7 @@ public sealed unsafe class DeviceFile : IDisposable
     public ValueTask<IoResult> WriteAsync(ReadOnlyMemory<byte> buffer, long offset = 0, CancellationToken cancellationToken = default)
     {
         if (!IsOverlapped) return WriteOnPoolThread(buffer, cancellationToken);
-        var io = AsyncIo.Rent(buffer, default, IoOperation.Write(Name));
+        var io = AsyncIo.Rent(Handle.Gate, buffer, default, IoOperation.Write(Name));
         io.CancelWith(Handle.Gate, Handle.Value, cancellationToken);
         var status = Ntdll.NtWriteFile(Handle.Gate, Handle.Value, 0, 0, 0, io.IoStatusBlock, io.InputPointer, (uint)buffer.Length, &offset, null,
             io.Completed);

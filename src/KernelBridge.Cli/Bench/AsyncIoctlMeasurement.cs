@@ -22,6 +22,21 @@ internal static class AsyncIoctlMeasurement
         return KernelBridgeMeasurements.CountingKernelAllocation(context.Gate, () => Run(context));
     }
 
+    /// <summary>The same with inline completions (KERNELBRIDGE_INLINE_COMPLETIONS=1): each continuation runs on the thread that read its result.</summary>
+    public static BenchResult MeasureInline(BenchContext context)
+    {
+        var before = context.Gate.InlineCompletions;
+        context.Gate.InlineCompletions = true;
+        try
+        {
+            return Measure(context);
+        }
+        finally
+        {
+            context.Gate.InlineCompletions = before;
+        }
+    }
+
     private static BenchResult Run(BenchContext context)
     {
         using var echo = DeviceFile.OpenOverlapped(EchoInterface.Win32Name, gate: context.Gate);

@@ -28,6 +28,7 @@ internal sealed class BenchRegistry
         .KernelBridge("ioctl_socket_gate", "IOCTL, 64 B, socket gate", "unix_socket_pingpong", KernelBridgeMeasurements.EchoIoctlOnSocketGate)
         .KernelBridge("ioctl_no_spin", "IOCTL, 64 B, shm gate, SPIN=0", "futex_pingpong", KernelBridgeMeasurements.EchoIoctlWithoutSpinning)
         .KernelBridge("ioctl_async_32", "async IOCTLs, 32 in flight", "ioctl_fionread", AsyncIoctlMeasurement.Measure)
+        .KernelBridge("ioctl_async_32_inline", "async IOCTLs, 32 in flight, inline completions", "ioctl_fionread", AsyncIoctlMeasurement.MeasureInline)
         .KernelBridge("event_cross_process", "event ping-pong, 2 processes", "unix_socket_pingpong", KernelBridgeMeasurements.CrossProcessEvent)
         .KernelBridge("wait_signalled", "wait, signalled event", "getppid", KernelBridgeMeasurements.SignalledWait)
         .Comparison("shm_vs_socket_gate", "shm gate's speed-up over the socket gate", slower: "ioctl_socket_gate", faster: "ioctl", target: 50);

@@ -40,6 +40,15 @@ public sealed partial class GateClient : IDisposable
     /// <summary>False once the kernel has gone (stopped, killed, or it dropped us).</summary>
     public bool IsConnected => Connection.IsConnected;
 
+    /// <summary>
+    /// Run the continuation of an awaited <see cref="KernelBridge.Client.DeviceFile"/> request on the thread
+    /// that reads this connection's results instead of queueing it to the thread pool (off unless
+    /// KERNELBRIDGE_INLINE_COMPLETIONS=1). Much faster for many small requests in flight; but a
+    /// continuation that blocks holds up every later completion of the connection, and one that waits
+    /// for another request's completion deadlocks — the bargain of .NET's inline socket completions.
+    /// </summary>
+    public bool InlineCompletions { get; set; } = GateSelection.ParseInlineCompletions(Environment.GetEnvironmentVariable(GateSelection.InlineCompletionsVariable));
+
     /// <summary>True if calls go through a syscall area shared with the kernel; false on the socket gate.</summary>
     public bool UsesSharedMemory => Connection.Shared is not null;
 

@@ -11,10 +11,22 @@ public static class GateSelection
 {
     public const string GateVariable = "KERNELBRIDGE_GATE";
     public const string SpinVariable = "KERNELBRIDGE_SPIN";
+    public const string InlineCompletionsVariable = "KERNELBRIDGE_INLINE_COMPLETIONS";
+
+    /// <summary>KERNELBRIDGE_INLINE_COMPLETIONS's value: 1 on, 0 or unset off; another value throws <see cref="ArgumentException"/> naming it.</summary>
+    public static bool ParseInlineCompletions(string? value) => value?.Trim() switch
+    {
+        null or "" or "0" => false,
+        "1" => true,
+        _ => throw new ArgumentException($"{InlineCompletionsVariable}='{value}': use 1 (run continuations on the gate's thread) or 0 (queue them, the default)"),
+    };
 
     /// <summary>The features the environment asks for; a value that is neither throws <see cref="ArgumentException"/> naming it.</summary>
-    public static GateFeatures FromEnvironment() =>
-        Parse(Environment.GetEnvironmentVariable(GateVariable), Environment.GetEnvironmentVariable(SpinVariable));
+    public static GateFeatures FromEnvironment()
+    {
+        ParseInlineCompletions(Environment.GetEnvironmentVariable(InlineCompletionsVariable));
+        return Parse(Environment.GetEnvironmentVariable(GateVariable), Environment.GetEnvironmentVariable(SpinVariable));
+    }
 
     public static GateFeatures Parse(string? gate, string? spin)
     {

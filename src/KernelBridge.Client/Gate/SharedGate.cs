@@ -222,7 +222,7 @@ internal sealed unsafe class SharedGate : IDisposable
                     continue;
                 }
                 if (Done(call)) break;
-                if (Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
+                if (call is not null && Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
                 {
                     if (++spins % 64 == 0) Thread.Yield();
                     else Thread.SpinWait(1);

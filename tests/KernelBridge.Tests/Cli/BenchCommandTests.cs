@@ -25,6 +25,7 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["ioctl_socket_gate"] = "unix_socket_pingpong",
         ["ioctl_no_spin"] = "futex_pingpong",
         ["ioctl_async_32"] = "ioctl_fionread",
+        ["ioctl_async_32_inline"] = "ioctl_fionread",
         ["event_cross_process"] = "unix_socket_pingpong",
         ["wait_signalled"] = "getppid",
     };
@@ -35,7 +36,7 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["shm_vs_socket_gate"] = ("ioctl_socket_gate", "ioctl"),
     };
 
-    private static readonly string[] Rates = ["ioctl_async_32"];
+    private static readonly string[] Rates = ["ioctl_async_32", "ioctl_async_32_inline"];
 
     private JsonElement QuickJson()
     {
@@ -209,6 +210,20 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         var benchHelp = Kbridge.Run("bench", "--help");
         Assert.DoesNotContain("--scaling-clients", benchHelp.Stdout, StringComparison.Ordinal);
         Assert.Contains("--chart", benchHelp.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Only_runs_the_measurements_named_with_their_baselines_and_refuses_an_unknown_one()
+    {
+        var result = fixture.Run("bench", "--quick", "--json", "--only", "ioctl_no_spin,shm_vs_socket_gate");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var keys = result.Json().EnumerateObject().Select(p => p.Name).Order().ToArray();
+        Assert.Equal(["futex_pingpong", "ioctl", "ioctl_fionread", "ioctl_no_spin", "ioctl_socket_gate", "shm_vs_socket_gate", "unix_socket_pingpong"], keys);
+
+        var unknown = fixture.Run("bench", "--only", "ioctl,nope");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("no measurement named 'nope'", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ioctl_async_32", unknown.Stderr, StringComparison.Ordinal);
     }
 
     private static bool Eventually(Func<bool> condition) => KbTest.Eventually(condition, TimeSpan.FromSeconds(15));

@@ -101,6 +101,34 @@ public sealed class SharedGateTests(KernelFixture fixture)
         }
     }
 
+    /// <summary>Opted in, an awaited request's continuation runs on the thread that read its result, not on the pool; results stay right.</summary>
+    [Theory]
+    [InlineData(GateFeatures.SharedMemory)]
+    [InlineData(GateFeatures.None)]
+    public async Task Inline_completions_run_continuations_on_the_gate_thread(GateFeatures features)
+    {
+        using var gate = GateClient.Connect(fixture.Instance, autoStart: false, features);
+        gate.InlineCompletions = true;
+        using var echo = DeviceFile.OpenOverlapped(EchoInterface.Win32Name, gate: gate);
+        var pooled = 0;
+        async Task<bool> Loop(int seed)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var input = Pattern(64, seed * 1000 + i);
+                var output = new byte[64];
+                var result = await echo.IoControlAsync(EchoInterface.IOCTL_ECHO_BUFFERED, input, output);
+                if (Thread.CurrentThread.IsThreadPoolThread) Interlocked.Increment(ref pooled);
+                if (result.Information != 64 || !input.AsSpan().SequenceEqual(output)) return false;
+            }
+            return true;
+        }
+        var loops = Task.WhenAll(Enumerable.Range(0, 32).Select(Loop));
+        Assert.Same(loops, await Task.WhenAny(loops, Task.Delay(Patience)));
+        Assert.All(await loops, Assert.True);
+        Assert.Equal(0, pooled);
+    }
+
     private static byte[] Pattern(int length, int seed)
     {
         var bytes = new byte[length];
@@ -156,6 +184,17 @@ public sealed class GateSelectionTests
     [InlineData("Socket", "0", GateFeatures.NoSpin)]
     public void Each_value_asks_for_its_gate(string? gate, string? spin, GateFeatures expected) =>
         Assert.Equal(expected, GateSelection.Parse(gate, spin));
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("0", false)]
+    [InlineData("1", true)]
+    public void Inline_completions_are_off_unless_asked_for(string? value, bool expected) =>
+        Assert.Equal(expected, GateSelection.ParseInlineCompletions(value));
+
+    [Fact]
+    public void A_bad_inline_completions_value_is_refused_by_name() =>
+        Assert.Contains("KERNELBRIDGE_INLINE_COMPLETIONS='on'", Assert.Throws<ArgumentException>(() => GateSelection.ParseInlineCompletions("on")).Message, StringComparison.Ordinal);
 
     [Theory]
     [InlineData("pipe", null, "KERNELBRIDGE_GATE='pipe'")]
