@@ -30,12 +30,16 @@ public enum GateRecord
 }
 
 /// <summary>
-/// The shape of a syscall area: a submission ring (client threads produce, the kernel consumes)
-/// at offset 0, then a completion ring (the kernel produces, the client consumes). The kernel
-/// chooses the sizes and says them in the HelloReply; a client checks them against the memfd.
+/// The shape of a syscall area: a control page the kernel writes (<see cref="SyscallAreaControl"/>),
+/// then a submission ring (client threads produce, the kernel consumes), then a completion ring
+/// (the kernel produces, the client consumes). The kernel chooses the ring sizes and says them in
+/// the HelloReply; a client checks them against the memfd.
 /// </summary>
 public static class SyscallAreaLayout
 {
+    /// <summary>The control page at offset 0; the submission ring starts after it.</summary>
+    public const int ControlLength = 4096;
+
     /// <summary>Submission ring capacity: calls are small, data beyond a record's limit goes by socket.</summary>
     public const int SubmissionCapacity = 128 * 1024;
 
@@ -49,5 +53,31 @@ public static class SyscallAreaLayout
 
     public static int CompletionRingLength => (int)RingLayout.RegionLength(CompletionCapacity);
 
-    public static long AreaLength(int submissionRingLength, int completionRingLength) => (long)submissionRingLength + completionRingLength;
+    public static long AreaLength(int submissionRingLength, int completionRingLength) => (long)ControlLength + submissionRingLength + completionRingLength;
+
+    public static int SubmissionOffset => ControlLength;
+
+    public static long CompletionOffset(int submissionRingLength) => (long)ControlLength + submissionRingLength;
+}
+
+/// <summary>
+/// The words at the start of a syscall area that the kernel writes and the client only reads (a
+/// client writing them harms only itself). On a cache line of its own: rarely written, read often.
+/// </summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 64)]
+public struct SyscallAreaControl
+{
+    /// <summary>
+    /// <see cref="SpinAdvice"/>: whether a caller waiting for its result may spin. The kernel says
+    /// Sleep while more than one client is busy: with more spinners than cores, each burns the time
+    /// slice the others (and the kernel) need.
+    /// </summary>
+    [System.Runtime.InteropServices.FieldOffset(0)] public uint SpinAdvice;
+}
+
+/// <summary>The values of <see cref="SyscallAreaControl.SpinAdvice"/>.</summary>
+public static class SpinAdvice
+{
+    public const uint Spin = 0;
+    public const uint Sleep = 1;
 }

@@ -74,8 +74,9 @@ internal sealed unsafe class SharedGate : IDisposable
             var completionLength = hello.CompletionRingLength;
             if (submissionLength <= 0 || completionLength <= 0 || SyscallAreaLayout.AreaLength(submissionLength, completionLength) > area.Length)
                 throw new KernelUnavailableException($"the kernel's syscall area of {area.Length} bytes cannot hold rings of {submissionLength} and {completionLength}");
-            var sq = RingWriter.TryAttach(area.Pointer, submissionLength, FutexDoorbell.Instance, out var submissions);
-            var cq = RingReader.TryAttach(area.Pointer + submissionLength, completionLength, FutexDoorbell.Instance, out var completions);
+            var sq = RingWriter.TryAttach(area.Pointer + SyscallAreaLayout.SubmissionOffset, submissionLength, FutexDoorbell.Instance, out var submissions);
+            var cq = RingReader.TryAttach(area.Pointer + SyscallAreaLayout.CompletionOffset(submissionLength), completionLength, FutexDoorbell.Instance,
+                out var completions);
             if (sq != RingStatus.Ok || cq != RingStatus.Ok)
                 throw new KernelUnavailableException($"the kernel's syscall area has no usable rings (submission {sq}, completion {cq})");
             var gate = new SharedGate(connection, socket, sender, area, submissions!, completions!, spins);
@@ -89,6 +90,9 @@ internal sealed unsafe class SharedGate : IDisposable
             throw;
         }
     }
+
+    /// <summary>The kernel's advice (the control page); only read.</summary>
+    private SyscallAreaControl* Control => (SyscallAreaControl*)_area.Pointer;
 
     /// <summary>The largest frame that travels as a ring record; longer ones go by socket.</summary>
     public int MaxRecordLength => _submissions.Geometry.MaxPayloadLength;
@@ -222,7 +226,8 @@ internal sealed unsafe class SharedGate : IDisposable
                     continue;
                 }
                 if (Done(call)) break;
-                if (call is not null && Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
+                if (call is not null && Volatile.Read(ref Control->SpinAdvice) == SpinAdvice.Spin
+                    && Stopwatch.GetTimestamp() - lastWork < Volatile.Read(ref _spinTicks))
                 {
                     if (++spins % 64 == 0) Thread.Yield();
                     else Thread.SpinWait(1);

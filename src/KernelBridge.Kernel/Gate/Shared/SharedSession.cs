@@ -34,6 +34,19 @@ internal sealed class SharedSession(ClientConnection owner, SyscallArea area, Co
     /// <summary>Set when the connection is closing: the poller lets go of it.</summary>
     public volatile bool Detached;
 
+    /// <summary>When the poller last served a call of this client (Stopwatch ticks; the poller's own bookkeeping).</summary>
+    public long LastActive;
+
+    private uint _advice;
+
+    /// <summary>Tells the client whether its waiting callers may spin (written only when it changes: the client reads it on every wait).</summary>
+    public unsafe void Advise(uint advice)
+    {
+        if (_advice == advice || Detached) return;
+        _advice = advice;
+        Volatile.Write(ref area.Control->SpinAdvice, advice);
+    }
+
     private bool Idle => _pausedForSocket || _broken || Detached;
 
     /// <summary>

@@ -23,6 +23,10 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
     public static readonly TimeSpan SpinTime = TimeSpan.FromMicroseconds(50);
 
     private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>A client that made a call this recently is busy; how often the poller counts them.</summary>
+    private static readonly long ActiveTicks = Stopwatch.Frequency * 2 / 1000;
+    private static readonly long AdviceTicks = Stopwatch.Frequency / 1000;
     private const int SleepMilliseconds = 1000;
 
     private readonly ILogger _logger;
@@ -39,6 +43,8 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
     private volatile bool _stopping;
     private PollerState? _current;
     private int _lastSeenServing;
+    // Under _lock: the watchdog timer runs (only while a poller is awake: an idle kernel takes no timer ticks).
+    private bool _watchdogArmed;
 
     private sealed class PollerState(int generation)
     {
@@ -72,7 +78,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             _sessions.Add(session);
             Publish();
             if (_current is null) StartPoller();
-            if (_sessions.Count == 1) _watchdog.Change(WatchdogPeriod, WatchdogPeriod);
+            ArmWatchdog();
         }
         Wake();
         return true;
@@ -88,7 +94,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             if (!_sessions.Remove(session) || _current is null) return Task.CompletedTask;
             _detached.Add(done);
             Publish();
-            if (_sessions.Count == 0) _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+            if (_sessions.Count == 0) DisarmWatchdog();
         }
         Wake();
         return done.Task;
@@ -124,6 +130,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
         var sessions = Array.Empty<SharedSession>();
         var seenVersion = -1;
         var lastWork = 0L;
+        var lastAdvice = 0L;
         var spin = false;
         var spins = 0;
         var spinTicks = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
@@ -132,6 +139,12 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             if (Volatile.Read(ref _version) != seenVersion) sessions = TakeSnapshot(ref seenVersion);
             var served = 0;
             var spinWanted = false;
+            var now = Stopwatch.GetTimestamp();
+            if (now - lastAdvice >= AdviceTicks)
+            {
+                Advise(sessions, now);
+                lastAdvice = now;
+            }
             foreach (var session in sessions)
             {
                 if (session.Completions.WantsSpace) session.Completions.Drain(out _, out _);
@@ -143,6 +156,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
                     return;
                 }
                 if (count == 0) continue;
+                session.LastActive = now;
                 served += count;
                 spinWanted |= session.Spins;
             }
@@ -162,7 +176,23 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             }
             spin = false;
             Sleep(sessions, prepared, seenVersion);
+            // Awake again: watch this poller (the watchdog stood down while it slept).
+            lock (_lock) ArmWatchdog();
         }
+    }
+
+    /// <summary>
+    /// With more than one busy client, no client may spin while it waits: the poller spins already,
+    /// and more spinners than cores burn each other's time slices (two cores here). One busy client
+    /// may: it and the poller fit.
+    /// </summary>
+    private static void Advise(SharedSession[] sessions, long now)
+    {
+        var busy = 0;
+        foreach (var session in sessions)
+            if (now - session.LastActive < ActiveTicks && ++busy > 1) break;
+        var advice = busy > 1 ? SpinAdvice.Sleep : SpinAdvice.Spin;
+        foreach (var session in sessions) session.Advise(advice);
     }
 
     private SharedSession[] TakeSnapshot(ref int seenVersion)
@@ -222,12 +252,31 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
         }
     }
 
+    private void ArmWatchdog()
+    {
+        if (_watchdogArmed || _sessions.Count == 0 || _stopping) return;
+        _watchdogArmed = true;
+        _watchdog.Change(WatchdogPeriod, WatchdogPeriod);
+    }
+
+    private void DisarmWatchdog()
+    {
+        _watchdogArmed = false;
+        _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+    }
+
     /// <summary>The watchdog: a poller that has been inside the same call for a whole period is stuck; start another.</summary>
     private void CheckProgress()
     {
         lock (_lock)
         {
             if (_current is not { } state || _stopping) return;
+            if (Volatile.Read(ref _sleeping) != 0)
+            {
+                // Asleep, so not stuck: stand down until it wakes (it re-arms us, under this lock).
+                DisarmWatchdog();
+                return;
+            }
             var serving = Volatile.Read(ref state.Serving);
             var stuck = (serving & 1) == 1 && serving == _lastSeenServing;
             _lastSeenServing = serving;
@@ -243,7 +292,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
         lock (_lock)
         {
             _stopping = true;
-            _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+            DisarmWatchdog();
             foreach (var done in _detached) done.TrySetResult();
             _detached.Clear();
         }

@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace KernelBridge.Kernel.Gate.Shared;
 
 /// <summary>
-/// One client's syscall area, as the kernel holds it: a sealed memfd with the submission ring
+/// One client's syscall area, as the kernel holds it: a sealed memfd with a control page, the submission ring
 /// (the client's threads produce, the kernel reads) and the completion ring (the kernel writes,
 /// the client reads). The kernel creates and initialises both before the client sees the
 /// descriptor, so the geometry each side attaches with is the kernel's; nothing the client writes
@@ -27,6 +27,9 @@ internal sealed unsafe class SyscallArea : IDisposable
 
     public RingWriter Completions { get; }
 
+    /// <summary>The control page's words (the kernel writes, the client reads).</summary>
+    public SyscallAreaControl* Control => (SyscallAreaControl*)_memory.Pointer;
+
     /// <summary>The memfd, passed to the client with SCM_RIGHTS.</summary>
     public SafeFileHandle Descriptor => _memory.Descriptor;
 
@@ -40,8 +43,8 @@ internal sealed unsafe class SyscallArea : IDisposable
             SyscallAreaLayout.AreaLength(SubmissionRingLength, CompletionRingLength));
         try
         {
-            var submissionRegion = memory.Pointer;
-            var completionRegion = memory.Pointer + SubmissionRingLength;
+            var submissionRegion = memory.Pointer + SyscallAreaLayout.SubmissionOffset;
+            var completionRegion = memory.Pointer + SyscallAreaLayout.CompletionOffset(SubmissionRingLength);
             RingLayout.Initialize(submissionRegion, SubmissionRingLength, new RingOptions(SyscallAreaLayout.SubmissionCapacity,
                 RingLayout.MaxPayloadFor(SyscallAreaLayout.SubmissionCapacity), MultiProducer: true));
             // One producer: the kernel's sends to this client are serialised by its completion channel.

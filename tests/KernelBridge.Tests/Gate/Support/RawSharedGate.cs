@@ -22,8 +22,9 @@ internal sealed unsafe class RawSharedGate : IDisposable
         Gate = gate;
         Area = area;
         Hello = hello;
-        RingWriter.TryAttach(area.Pointer, hello.SubmissionRingLength, FutexDoorbell.Instance, out var submissions);
-        RingReader.TryAttach(area.Pointer + hello.SubmissionRingLength, hello.CompletionRingLength, FutexDoorbell.Instance, out var completions);
+        RingWriter.TryAttach(area.Pointer + SyscallAreaLayout.SubmissionOffset, hello.SubmissionRingLength, FutexDoorbell.Instance, out var submissions);
+        RingReader.TryAttach(area.Pointer + SyscallAreaLayout.CompletionOffset(hello.SubmissionRingLength), hello.CompletionRingLength, FutexDoorbell.Instance,
+            out var completions);
         Submissions = submissions ?? throw new InvalidDataException("the submission ring does not attach");
         Completions = completions ?? throw new InvalidDataException("the completion ring does not attach");
     }
@@ -39,10 +40,10 @@ internal sealed unsafe class RawSharedGate : IDisposable
     public RingReader Completions { get; }
 
     /// <summary>The submission ring's header, as the kernel reads it.</summary>
-    public RingHeader* SubmissionHeader => (RingHeader*)Area.Pointer;
+    public RingHeader* SubmissionHeader => (RingHeader*)(Area.Pointer + SyscallAreaLayout.SubmissionOffset);
 
     /// <summary>The submission ring's data area (records start here).</summary>
-    public byte* SubmissionData => Area.Pointer + RingLayout.HeaderLength;
+    public byte* SubmissionData => Area.Pointer + SyscallAreaLayout.SubmissionOffset + RingLayout.HeaderLength;
 
     public static RawSharedGate Connect(string instance)
     {
