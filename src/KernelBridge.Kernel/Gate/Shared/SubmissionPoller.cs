@@ -27,6 +27,9 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
     /// <summary>A client that made a call this recently is busy; how often the poller counts them.</summary>
     private static readonly long ActiveTicks = Stopwatch.Frequency * 2 / 1000;
     private static readonly long AdviceTicks = Stopwatch.Frequency / 1000;
+
+    /// <summary>How long the poller spins while several clients are busy.</summary>
+    private static readonly long CrowdedSpinTicks = Stopwatch.Frequency / 1000;
     private const int SleepMilliseconds = 1000;
 
     private readonly ILogger _logger;
@@ -133,7 +136,8 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
         var lastAdvice = 0L;
         var spin = false;
         var spins = 0;
-        var spinTicks = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
+        var quietSpin = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
+        var spinTicks = quietSpin;
         while (!_stopping && Volatile.Read(ref _generation) == state.Generation)
         {
             if (Volatile.Read(ref _version) != seenVersion) sessions = TakeSnapshot(ref seenVersion);
@@ -142,7 +146,9 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             var now = Stopwatch.GetTimestamp();
             if (now - lastAdvice >= AdviceTicks)
             {
-                Advise(sessions, now);
+                // Busy clients (who no longer spin) come back after a wake-up each, and a sleep over many rings costs
+                // a flag and a futex per ring: then the poller, the one spinner, spins longer.
+                spinTicks = Advise(sessions, now) ? CrowdedSpinTicks : quietSpin;
                 lastAdvice = now;
             }
             foreach (var session in sessions)
@@ -182,17 +188,18 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
     }
 
     /// <summary>
-    /// With more than one busy client, no client may spin while it waits: the poller spins already,
+    /// True if more than one client is busy. Then no client may spin while it waits: the poller spins already,
     /// and more spinners than cores burn each other's time slices (two cores here). One busy client
     /// may: it and the poller fit.
     /// </summary>
-    private static void Advise(SharedSession[] sessions, long now)
+    private static bool Advise(SharedSession[] sessions, long now)
     {
         var busy = 0;
         foreach (var session in sessions)
             if (now - session.LastActive < ActiveTicks && ++busy > 1) break;
         var advice = busy > 1 ? SpinAdvice.Sleep : SpinAdvice.Spin;
         foreach (var session in sessions) session.Advise(advice);
+        return busy > 1;
     }
 
     private SharedSession[] TakeSnapshot(ref int seenVersion)
