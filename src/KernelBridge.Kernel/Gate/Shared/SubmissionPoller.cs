@@ -48,6 +48,8 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
     private int _lastSeenServing;
     // Under _lock: the watchdog timer runs (only while a poller is awake: an idle kernel takes no timer ticks).
     private bool _watchdogArmed;
+    // Which busy client may spin next (the poller's own; several pollers only ever race on fairness).
+    private int _spinToken;
 
     private sealed class PollerState(int generation)
     {
@@ -188,18 +190,28 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
     }
 
     /// <summary>
-    /// True if more than one client is busy. Then no client may spin while it waits: the poller spins already,
-    /// and more spinners than cores burn each other's time slices (two cores here). One busy client
-    /// may: it and the poller fit.
+    /// True if more than one client is busy. Then only one of them may spin while it waits, in turn
+    /// (the token moves every advice period, so none is favoured for long): the poller spins already,
+    /// and more spinners than cores burn each other's time slices; but with no spinner at all the
+    /// clients' vCPU halts whenever they all sleep, and every wake-up then costs a vCPU's (tens of µs).
     /// </summary>
-    private static bool Advise(SharedSession[] sessions, long now)
+    private bool Advise(SharedSession[] sessions, long now)
     {
         var busy = 0;
         foreach (var session in sessions)
-            if (now - session.LastActive < ActiveTicks && ++busy > 1) break;
-        var advice = busy > 1 ? SpinAdvice.Sleep : SpinAdvice.Spin;
-        foreach (var session in sessions) session.Advise(advice);
-        return busy > 1;
+            if (now - session.LastActive < ActiveTicks) busy++;
+        if (busy <= 1)
+        {
+            foreach (var session in sessions) session.Advise(SpinAdvice.Spin);
+            return false;
+        }
+        var token = (int)((uint)_spinToken++ % (uint)busy);
+        foreach (var session in sessions)
+        {
+            var isBusy = now - session.LastActive < ActiveTicks;
+            session.Advise(isBusy && token-- == 0 ? SpinAdvice.Spin : SpinAdvice.Sleep);
+        }
+        return true;
     }
 
     private SharedSession[] TakeSnapshot(ref int seenVersion)
