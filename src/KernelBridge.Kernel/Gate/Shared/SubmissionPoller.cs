@@ -138,6 +138,7 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
         var lastAdvice = 0L;
         var spin = false;
         var spins = 0;
+        var rounds = 0;
         var quietSpin = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
         var spinTicks = quietSpin;
         while (!_stopping && Volatile.Read(ref _generation) == state.Generation)
@@ -145,8 +146,9 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
             if (Volatile.Read(ref _version) != seenVersion) sessions = TakeSnapshot(ref seenVersion);
             var served = 0;
             var spinWanted = false;
-            var now = Stopwatch.GetTimestamp();
-            if (now - lastAdvice >= AdviceTicks)
+            // The clock costs tens of ns on a VM: read it when something was served, and every 64 rounds for the advice.
+            var now = (++rounds & 63) == 0 ? Stopwatch.GetTimestamp() : 0;
+            if (now != 0 && now - lastAdvice >= AdviceTicks)
             {
                 // Busy clients (who no longer spin) come back after a wake-up each, and a sleep over many rings costs
                 // a flag and a futex per ring: then the poller, the one spinner, spins longer.
@@ -164,21 +166,22 @@ internal sealed unsafe partial class SubmissionPoller : IDisposable
                     return;
                 }
                 if (count == 0) continue;
+                if (now == 0) now = Stopwatch.GetTimestamp();
                 session.LastActive = now;
                 served += count;
                 spinWanted |= session.Spins;
             }
             if (served > 0)
             {
-                lastWork = Stopwatch.GetTimestamp();
+                lastWork = now;
                 spin = spinWanted;
                 spins = 0;
                 continue;
             }
-            if (spin && Stopwatch.GetTimestamp() - lastWork < spinTicks)
+            if (spin && ((++spins & 15) != 0 || Stopwatch.GetTimestamp() - lastWork < spinTicks))
             {
                 // At most one spinning thread on this side, and it gives way now and then to whoever shares its core.
-                if (++spins % 64 == 0) Thread.Yield();
+                if ((spins & 63) == 0) Thread.Yield();
                 else Thread.SpinWait(1);
                 continue;
             }
