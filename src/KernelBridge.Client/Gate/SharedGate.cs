@@ -228,7 +228,7 @@ internal sealed unsafe class SharedGate : IDisposable
                     continue;
                 }
                 if (Done(call)) break;
-                if (call is not null && Volatile.Read(ref Control->SpinAdvice) == SpinAdvice.Spin && (++spins & 15) != 0)
+                if (call is not null && _spins && Volatile.Read(ref Control->SpinAdvice) == SpinAdvice.Spin && (++spins & 15) != 0)
                 {
                     Thread.SpinWait(1);
                     continue;
@@ -236,7 +236,7 @@ internal sealed unsafe class SharedGate : IDisposable
                 var now = Stopwatch.GetTimestamp();
                 if (started == 0) started = now;
                 if (lastWork == 0) lastWork = now;
-                if (call is not null && Volatile.Read(ref Control->SpinAdvice) == SpinAdvice.Spin && now - lastWork < Volatile.Read(ref _spinTicks))
+                if (call is not null && _spins && Volatile.Read(ref Control->SpinAdvice) == SpinAdvice.Spin && now - lastWork < Volatile.Read(ref _spinTicks))
                 {
                     // The one spinner on this side gives way now and then to whoever shares its core.
                     if ((spins & 63) == 0) Thread.Yield();

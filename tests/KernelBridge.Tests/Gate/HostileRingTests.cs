@@ -5,6 +5,7 @@ using KernelBridge.Abi.Rings;
 using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Drivers.Echo;
+using KernelBridge.TestDriver;
 using KernelBridge.Tests.Gate.Support;
 using KernelBridge.Tests.Infrastructure;
 
@@ -140,6 +141,38 @@ public sealed unsafe class HostileRingTests
         Assert.True(KbTest.Eventually(() => MappedAreas(kernel).Count == 1, Patience), "the dead client's area is still mapped");
         Assert.DoesNotContain("protocol violation", kernel.Process.Output, StringComparison.Ordinal);
         AssertEveryoneElseIsServed(bystander);
+    }
+
+    /// <summary>
+    /// A shared-memory client posts requests whose 4 MiB of results it never reads: its completion
+    /// ring fills, the rest waits in the kernel up to its backlog limit, then it is disconnected
+    /// (once, in the log) and run down; everyone else is served all along.
+    /// </summary>
+    [Fact]
+    public void A_client_that_stops_reading_its_completion_ring_is_disconnected_and_nobody_else_waits()
+    {
+        const int Requests = 256, OutputBytes = 16 * 1024;
+        using var kernel = KernelProcess.Start(KernelProcess.NewInstanceName("ring-stalled"), "--persistent", "--driver", KernelProcess.TestDriverPath,
+            "--max-client-backlog", (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var bystander = GateClient.Connect(kernel.Instance, autoStart: false, GateFeatures.SharedMemory);
+        var clientsBefore = KernelControl.QueryState(bystander).Clients;
+        using (var stalled = RawSharedGate.Connect(kernel.Instance))
+        {
+            var handle = stalled.OpenFile(KbTestInterface.Device(KbTestInterface.ServiceName) + KbTest.NewTag());
+            var input = RawIo.Bytes(new ReturnRequest(0, 0, OutputBytes, PendMode.CompleteLater, 300, 0x5A, OutputBytes));
+            for (var i = 0; i < Requests; i++)
+                stalled.Post((ushort)Syscall.NtDeviceIoControlFile, RawIo.Ioctl(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input.Length, OutputBytes), input);
+            AssertEveryoneElseIsServed(bystander);
+            Assert.True(stalled.Gate.WaitForClose(Patience), $"the kernel kept a client that stopped reading:{Environment.NewLine}{kernel.Process.Output}");
+        }
+        AssertEveryoneElseIsServed(bystander);
+        Assert.True(KbTest.Eventually(() => KernelControl.QueryState(bystander).Clients == clientsBefore, Patience), "the stalled client was not run down");
+        Assert.True(KbTest.Eventually(() => MappedAreas(kernel).Count == 1, Patience), "the stalled client's area is still mapped");
+        var notices = 0;
+        // The log line may reach the output a moment after the connection closed.
+        Assert.True(KbTest.Eventually(() => (notices = kernel.Process.Output.Split('\n').Count(line => line.Contains("stopped reading", StringComparison.Ordinal))) >= 1, Patience),
+            $"no log line about the stalled client:{Environment.NewLine}{kernel.Process.Output}");
+        Assert.True(notices == 1, $"expected one log line about the stalled client, got {notices}:{Environment.NewLine}{kernel.Process.Output}");
     }
 
     private static void AssertEveryoneElseIsServed(GateClient bystander)

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using KernelBridge.Abi;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Abi.Rings;
 using KernelBridge.Platform;
@@ -85,6 +86,26 @@ internal sealed unsafe class RawSharedGate : IDisposable
         Assert.Equal(FrameKind.Return, answer.Header.Kind);
         Assert.Equal(sequence, answer.Header.Sequence);
         return answer;
+    }
+
+    /// <summary>Submits a call through the ring and does not wait for its answer; its sequence.</summary>
+    public uint Post<T>(ushort number, in T request, ReadOnlySpan<byte> data = default) where T : unmanaged
+    {
+        var sequence = ++_sequence;
+        Submit(RawGate.Frame(FrameKind.Call, number, sequence, Environment.CurrentManagedThreadId, in request, data));
+        return sequence;
+    }
+
+    /// <summary>NtCreateFile (FILE_OPEN) of an NT path through the ring; asserts it worked and returns the handle.</summary>
+    public long OpenFile(string ntPath)
+    {
+        var name = System.Text.Encoding.Unicode.GetBytes(ntPath);
+        var request = new NtCreateFileRequest(0, AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE | AccessMask.SYNCHRONIZE,
+            (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE, 0, (uint)(ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE),
+            (uint)CreateDisposition.FILE_OPEN, 0, (uint)name.Length, 0);
+        var frame = Call((ushort)Syscall.NtCreateFile, request, name);
+        Assert.Equal(NtStatus.STATUS_SUCCESS, (NtStatus)frame.Header.Value);
+        return frame.Read<NtCreateFileReply>().Handle;
     }
 
     /// <summary>Writes <paramref name="frame"/> as a Frame record (any bytes at all) and rings the doorbell.</summary>
