@@ -51,6 +51,13 @@ public sealed unsafe class RingReader
     }
 
     /// <summary>
+    /// A cheap look, without consuming: false only when nothing at all is there (no record, and the
+    /// tail where the reader is). A poller asks this before it takes the lock that lets it read; a
+    /// true answer may still read as Empty, Pending or Corrupt.
+    /// </summary>
+    public bool MayHaveRecord => _broken || LengthAt(_position) != 0 || Volatile.Read(ref _ring.Header->Tail) != _position;
+
+    /// <summary>
     /// The next committed record, skipping padding. <see cref="RingStatus.Empty"/> when nothing is
     /// reserved, <see cref="RingStatus.Pending"/> when the next record is reserved but not committed
     /// yet, <see cref="RingStatus.Corrupt"/> (sticky) when the producer broke the protocol.

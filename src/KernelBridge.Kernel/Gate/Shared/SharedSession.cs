@@ -56,7 +56,7 @@ internal sealed class SharedSession(ClientConnection owner, SyscallArea area, Co
     /// </summary>
     public int Pump(byte[] buffer, ref int serving)
     {
-        if (Idle || !ServeLock.TryEnter()) return 0;
+        if (Idle || !area.Submissions.MayHaveRecord || !ServeLock.TryEnter()) return 0;
         var served = 0;
         try
         {
@@ -76,14 +76,15 @@ internal sealed class SharedSession(ClientConnection owner, SyscallArea area, Co
                     record.Payload.CopyTo(buffer);
                     ring.Release();
                     served++;
-                    Interlocked.Increment(ref serving);
+                    // Only this poller writes it; the watchdog reads it.
+                    Volatile.Write(ref serving, serving + 1);
                     try
                     {
                         owner.ServeRecord(buffer.AsSpan(0, length));
                     }
                     finally
                     {
-                        Interlocked.Increment(ref serving);
+                        Volatile.Write(ref serving, serving + 1);
                     }
                 }
                 else if (type == (int)GateRecord.FrameOnSocket && length == 0)
