@@ -25,8 +25,7 @@ public sealed class FrameSender(Socket socket) : IDisposable
     public bool Send<T>(FrameKind kind, ushort code, uint sequence, int value, in T fixedPart,
         ReadOnlySpan<byte> data1 = default, ReadOnlySpan<byte> data2 = default) where T : unmanaged
     {
-        var fixedSize = Unsafe.SizeOf<T>();
-        var length = FrameHeader.Size + fixedSize + data1.Length + data2.Length;
+        var length = FrameLayout.Length<T>(data1, data2);
         if (length > WireProtocol.MaxFrameLength)
             throw new ArgumentOutOfRangeException(nameof(data1), $"frame of {length} bytes exceeds {WireProtocol.MaxFrameLength}");
         lock (_lock)
@@ -38,12 +37,7 @@ public sealed class FrameSender(Socket socket) : IDisposable
                 _buffer = TransferBufferPool.Shared.Rent(Math.Max(length, SmallBufferLength));
             }
             var span = _buffer.AsSpan(0, length);
-            var header = new FrameHeader((uint)length, kind, code, sequence, value);
-            MemoryMarshal.Write(span, in header);
-            MemoryMarshal.Write(span[FrameHeader.Size..], in fixedPart);
-            var offset = FrameHeader.Size + fixedSize;
-            data1.CopyTo(span[offset..]);
-            data2.CopyTo(span[(offset + data1.Length)..]);
+            FrameLayout.Write(span, new FrameHeader((uint)length, kind, code, sequence, value), in fixedPart, data1, data2);
             try
             {
                 var sent = 0;

@@ -59,7 +59,7 @@ internal sealed class GateConnection : IDisposable
         CallWaiter waiter, int keep, IoTarget? target) where TRequest : unmanaged
     {
         if (!Calls.TryStart(waiter, keep, target, out var call)) return call;
-        var length = FrameHeader.Size + Unsafe.SizeOf<TRequest>() + data1.Length + data2.Length;
+        var length = FrameLayout.Length<TRequest>(data1, data2);
         if (length > WireProtocol.MaxFrameLength)
         {
             Calls.Fail(call, NtStatus.STATUS_INSUFFICIENT_RESOURCES);

@@ -83,7 +83,7 @@ internal sealed unsafe class SharedGate : IDisposable
     public bool Submit<T>(FrameKind kind, ushort code, uint sequence, int value, in T fixedPart,
         ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2) where T : unmanaged
     {
-        var length = FrameHeader.Size + Unsafe.SizeOf<T>() + data1.Length + data2.Length;
+        var length = FrameLayout.Length<T>(data1, data2);
         var added = false;
         try
         {
@@ -91,12 +91,7 @@ internal sealed unsafe class SharedGate : IDisposable
             if (length <= MaxRecordLength)
             {
                 if (!Reserve((int)GateRecord.Frame, length, out var reservation)) return false;
-                var payload = reservation.Payload;
-                MemoryMarshal.Write(payload, new FrameHeader((uint)length, kind, code, sequence, value));
-                MemoryMarshal.Write(payload[FrameHeader.Size..], in fixedPart);
-                var offset = FrameHeader.Size + Unsafe.SizeOf<T>();
-                data1.CopyTo(payload[offset..]);
-                data2.CopyTo(payload[(offset + data1.Length)..]);
+                FrameLayout.Write(reservation.Payload, new FrameHeader((uint)length, kind, code, sequence, value), in fixedPart, data1, data2);
                 reservation.Commit();
                 _submissions.Notify();
                 return true;

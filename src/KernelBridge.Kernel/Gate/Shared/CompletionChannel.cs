@@ -30,8 +30,7 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
     public bool Send<T>(FrameKind kind, ushort code, uint sequence, int value, in T fixedPart,
         ReadOnlySpan<byte> data1 = default, ReadOnlySpan<byte> data2 = default) where T : unmanaged
     {
-        var fixedLength = Unsafe.SizeOf<T>();
-        var length = FrameHeader.Size + fixedLength + data1.Length + data2.Length;
+        var length = FrameLayout.Length<T>(data1, data2);
         if (length > WireProtocol.MaxFrameLength)
             throw new ArgumentOutOfRangeException(nameof(data1), $"frame of {length} bytes exceeds {WireProtocol.MaxFrameLength}");
         var header = new FrameHeader((uint)length, kind, code, sequence, value);
@@ -71,12 +70,7 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
     {
         var status = ring.TryReserve((int)GateRecord.Frame, (int)header.Length, out var reservation);
         if (status != RingStatus.Ok) return status;
-        var payload = reservation.Payload;
-        MemoryMarshal.Write(payload, in header);
-        MemoryMarshal.Write(payload[FrameHeader.Size..], in fixedPart);
-        var offset = FrameHeader.Size + Unsafe.SizeOf<T>();
-        data1.CopyTo(payload[offset..]);
-        data2.CopyTo(payload[(offset + data1.Length)..]);
+        FrameLayout.Write(reservation.Payload, in header, in fixedPart, data1, data2);
         reservation.Commit();
         ring.Notify();
         return RingStatus.Ok;
@@ -104,12 +98,7 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
             return overflow;
         }
         var frame = TransferBufferPool.Shared.Rent(length);
-        var span = frame.AsSpan(0, length);
-        MemoryMarshal.Write(span, in header);
-        MemoryMarshal.Write(span[FrameHeader.Size..], in fixedPart);
-        var offset = FrameHeader.Size + Unsafe.SizeOf<T>();
-        data1.CopyTo(span[offset..]);
-        data2.CopyTo(span[(offset + data1.Length)..]);
+        FrameLayout.Write(frame.AsSpan(0, length), in header, in fixedPart, data1, data2);
         _waiting.Enqueue((frame, length));
         _backlog += length;
         if (!_wantsSpace)
