@@ -15,6 +15,16 @@ public sealed record KernelState(
 {
     /// <summary>Bytes the kernel process has allocated since it started (what the benchmark divides by operations).</summary>
     public long AllocatedBytes { get; init; }
+
+    /// <summary>Views mapped now (in user processes and in kernel space), and the bytes they cover.</summary>
+    public int Views { get; init; }
+    public long ViewBytes { get; init; }
+
+    /// <summary>Bytes of memory the live sections hold.</summary>
+    public long SectionBytes { get; init; }
+
+    /// <summary>How many objects of the type named <paramref name="typeName"/> exist.</summary>
+    public int ObjectsOf(string typeName) => Types.FirstOrDefault(t => t.Name == typeName)?.Objects ?? 0;
 }
 
 /// <summary>One loaded driver.</summary>
@@ -38,7 +48,13 @@ public static class KernelControl
         }
         return new KernelState(reply.KernelProcessId, reply.ProtocolVersion, TimeSpan.FromMilliseconds(reply.UptimeMilliseconds),
             (int)reply.Clients, (int)reply.Objects, (int)reply.Handles, (int)reply.Drivers, (int)reply.Devices, (int)reply.PendingIrps,
-            (reply.Flags & KernelStateFlags.Persistent) != 0, types) { AllocatedBytes = reply.AllocatedBytes };
+            (reply.Flags & KernelStateFlags.Persistent) != 0, types)
+        {
+            AllocatedBytes = reply.AllocatedBytes,
+            Views = (int)reply.Views,
+            ViewBytes = reply.ViewBytes,
+            SectionBytes = reply.SectionBytes,
+        };
     }
 
     public static IReadOnlyList<DriverInfo> QueryDrivers(GateClient? gate = null)

@@ -48,6 +48,8 @@ public sealed partial class KernelHost : IDisposable
         IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger) { BufferPool = TransferBufferPool.Shared };
         Processes.ProcessTerminating += IoManager.CancelProcessIo;
         Processes.ThreadTerminating += IoManager.CancelThreadIo;
+        MemoryManager = new Mm.MemoryManager(ObjectManager, _logger, options.MaxSectionSize);
+        Processes.ProcessTerminating += MemoryManager.Rundown;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
         var exports = new DdkExports(IoManager, ObjectManager, Dispatcher);
@@ -63,6 +65,7 @@ public sealed partial class KernelHost : IDisposable
     internal Ke.Dispatcher Dispatcher { get; }
     internal ProcessManager Processes { get; }
     internal IoManager IoManager { get; }
+    internal Mm.MemoryManager MemoryManager { get; }
     internal DriverLoader DriverLoader { get; }
     internal ServiceTable Services { get; }
     internal TimeSpan Uptime => _uptime.Elapsed;

@@ -33,6 +33,16 @@ public sealed record KernelOptions
 
     public FaultPolicy FaultPolicy { get; init; } = FaultPolicy.Isolate;
 
+    /// <summary>The default <see cref="MaxSectionSize"/>: 1 GiB.</summary>
+    public const long DefaultMaxSectionSize = 1L << 30;
+
+    /// <summary>The largest section a client or driver may create; a larger one is STATUS_SECTION_TOO_BIG.</summary>
+    public long MaxSectionSize
+    {
+        get;
+        init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxSectionSize), value, "at least one byte");
+    } = DefaultMaxSectionSize;
+
     /// <summary>The default <see cref="MaxConnections"/>: well below common descriptor limits (1024 and up).</summary>
     public const int DefaultMaxConnections = 512;
 

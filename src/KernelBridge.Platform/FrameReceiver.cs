@@ -30,6 +30,12 @@ public sealed class FrameReceiver : IDisposable
     /// <summary>A tighter limit per frame (the kernel's per-service limits), checked with <see cref="MaxFrameLength"/>.</summary>
     public FrameLengthLimit? LengthLimit { get; set; }
 
+    /// <summary>
+    /// Where descriptors that come with the bytes go (SCM_RIGHTS), in arrival order; null: none are
+    /// accepted (a plain receive, which closes any a peer sends).
+    /// </summary>
+    public ReceivedDescriptors? Descriptors { get; init; }
+
     private byte[] _buffer = [];
     private int _start;
     private int _end;
@@ -44,7 +50,9 @@ public sealed class FrameReceiver : IDisposable
         {
             if (TryTakeFrame(out var frame)) return frame;
             var needed = MakeRoom();
-            var read = socket.Receive(_buffer, _end, needed, SocketFlags.None);
+            var read = Descriptors is { } descriptors
+                ? descriptors.Receive(socket, _buffer.AsSpan(_end, needed))
+                : socket.Receive(_buffer, _end, needed, SocketFlags.None);
             if (read == 0) return EndOfStream();
             _end += read;
         }

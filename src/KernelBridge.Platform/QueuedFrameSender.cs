@@ -26,6 +26,8 @@ public sealed class QueuedFrameSender : IDisposable
         public readonly byte[] Buffer = buffer;
         public int Length;
         public int Sent;
+        /// <summary>A descriptor that must travel with this chunk's first byte (a chunk of its own, one frame).</summary>
+        public SafeHandle? Descriptor;
     }
 
     private readonly Socket _socket;
@@ -86,6 +88,78 @@ public sealed class QueuedFrameSender : IDisposable
         if (frame.Length < FrameHeader.Size || frame.Length > WireProtocol.MaxFrameLength)
             throw new ArgumentOutOfRangeException(nameof(frame), $"a frame of {frame.Length} bytes");
         return SendParts(frame, default, default);
+    }
+
+    /// <summary>
+    /// As <see cref="SendFrame"/>, with <paramref name="descriptor"/> attached to the frame's first
+    /// byte (SCM_RIGHTS). A frame that must wait keeps its own copy of the descriptor until it goes.
+    /// </summary>
+    public bool SendFrameWithDescriptor(ReadOnlySpan<byte> frame, SafeHandle descriptor)
+    {
+        if (frame.Length < FrameHeader.Size || frame.Length > WireProtocol.MaxFrameLength)
+            throw new ArgumentOutOfRangeException(nameof(frame), $"a frame of {frame.Length} bytes");
+        long overflow = 0;
+        var startWriter = false;
+        lock (_lock)
+        {
+            if (_closed) return false;
+            var sent = 0;
+            if (!_writing)
+            {
+                try
+                {
+                    sent = Libc.SendWithDescriptors(_handle, frame, [descriptor], out var errno, nonBlocking: true);
+                    if (sent < 0 && errno == Libc.EAGAIN) sent = 0;
+                }
+                catch (ObjectDisposedException)
+                {
+                    sent = -1;
+                }
+                if (sent < 0)
+                {
+                    _closed = true;
+                    return false;
+                }
+                if (sent == frame.Length) return true;
+            }
+            if (_backlog + (frame.Length - sent) > _maxBacklog)
+            {
+                _closed = true;
+                overflow = _backlog + (frame.Length - sent);
+                if (!_writing) ReleaseQueueUnsynchronized();
+            }
+            else if (sent > 0)
+            {
+                // The descriptor went with the first byte; the rest is plain bytes.
+                EnqueueUnsynchronized(frame, default, default, sent);
+                _backlog += frame.Length - sent;
+                startWriter = true;
+                _writing = true;
+            }
+            else
+            {
+                var copy = Libc.Duplicate(descriptor, out _);
+                if (copy is null)
+                {
+                    _closed = true;
+                    return false;
+                }
+                var chunk = new Chunk(TransferBufferPool.Shared.Rent(frame.Length)) { Length = frame.Length, Descriptor = copy };
+                frame.CopyTo(chunk.Buffer);
+                _queue.Enqueue(chunk);
+                _tail = null;
+                _backlog += frame.Length;
+                startWriter = !_writing;
+                _writing = true;
+            }
+        }
+        if (overflow != 0)
+        {
+            _overflowed(overflow);
+            return false;
+        }
+        if (startWriter) _ = WriteQueueAsync();
+        return true;
     }
 
     private bool SendParts(ReadOnlySpan<byte> head, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2)
@@ -189,7 +263,14 @@ public sealed class QueuedFrameSender : IDisposable
                         continue;
                     }
                 }
-                var sent = await _socket.SendAsync(chunk.Buffer.AsMemory(from, to - from), SocketFlags.None).ConfigureAwait(false);
+                var sent = chunk.Descriptor is { } descriptor
+                    ? await SendWithDescriptorAsync(chunk.Buffer.AsMemory(from, to - from), descriptor).ConfigureAwait(false)
+                    : await _socket.SendAsync(chunk.Buffer.AsMemory(from, to - from), SocketFlags.None).ConfigureAwait(false);
+                if (chunk.Descriptor is not null)
+                {
+                    chunk.Descriptor.Dispose();
+                    chunk.Descriptor = null;
+                }
                 lock (_lock)
                 {
                     chunk.Sent += sent;
@@ -215,6 +296,22 @@ public sealed class QueuedFrameSender : IDisposable
         }
     }
 
+    /// <summary>
+    /// A queued frame's first bytes with its descriptor. Sockets have no asynchronous sendmsg with
+    /// ancillary data, so a full socket is polled; this runs only while the peer is not reading.
+    /// </summary>
+    private async Task<int> SendWithDescriptorAsync(ReadOnlyMemory<byte> bytes, SafeHandle descriptor)
+    {
+        while (true)
+        {
+            var sent = Libc.SendWithDescriptors(_handle, bytes.Span, [descriptor], out var errno, nonBlocking: true);
+            if (sent >= 0) return sent;
+            if (errno != Libc.EAGAIN) throw new SocketException(errno);
+            lock (_lock) ObjectDisposedException.ThrowIf(_closed, this);
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
     private void Close()
     {
         lock (_lock) _closed = true;
@@ -223,7 +320,11 @@ public sealed class QueuedFrameSender : IDisposable
     /// <summary>Gives the queued chunks back (only when no writer is sending from them).</summary>
     private void ReleaseQueueUnsynchronized()
     {
-        while (_queue.TryDequeue(out var chunk)) TransferBufferPool.Shared.Return(chunk.Buffer);
+        while (_queue.TryDequeue(out var chunk))
+        {
+            chunk.Descriptor?.Dispose();
+            TransferBufferPool.Shared.Return(chunk.Buffer);
+        }
         _tail = null;
         _backlog = 0;
     }

@@ -64,7 +64,19 @@ public static class AccessMask
     public const uint IO_COMPLETION_MODIFY_STATE = 0x0002;
     public const uint IO_COMPLETION_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3;
 
+    // Section rights (SECTION_ALL_ACCESS does not include SECTION_MAP_EXECUTE_EXPLICIT).
+    public const uint SECTION_QUERY = 0x0001;
+    public const uint SECTION_MAP_WRITE = 0x0002;
+    public const uint SECTION_MAP_READ = 0x0004;
+    public const uint SECTION_MAP_EXECUTE = 0x0008;
+    public const uint SECTION_EXTEND_SIZE = 0x0010;
+    public const uint SECTION_MAP_EXECUTE_EXPLICIT = 0x0020;
+    public const uint SECTION_ALL_ACCESS = STANDARD_RIGHTS_REQUIRED | 0x1F;
+
     // Process and thread rights.
+    public const uint PROCESS_VM_OPERATION = 0x0008;
+    public const uint PROCESS_VM_READ = 0x0010;
+    public const uint PROCESS_VM_WRITE = 0x0020;
     public const uint PROCESS_DUP_HANDLE = 0x0040;
     public const uint PROCESS_QUERY_INFORMATION = 0x0400;
     public const uint PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;

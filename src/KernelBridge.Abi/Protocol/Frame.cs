@@ -15,6 +15,8 @@ public enum FrameKind : ushort
     Return = 4,
     /// <summary>Kernel → client, unasked: an overlapped request's completion (Code = <see cref="NotificationKind"/>, Sequence = the call's).</summary>
     Notify = 5,
+    /// <summary>Kernel → client, unasked: map or unmap a view (Code = <see cref="ViewOperation"/>; a Map carries the section's descriptor).</summary>
+    View = 6,
 }
 
 /// <summary>
@@ -34,7 +36,7 @@ public static class WireProtocol
     public const uint Magic = 0x4752424B;
 
     /// <summary>Bumped on every incompatible change to a frame, request or reply layout.</summary>
-    public const uint Version = 5;
+    public const uint Version = 6;
 
     /// <summary>The largest frame either side accepts; anything larger is a protocol violation.</summary>
     public const int MaxFrameLength = 64 * 1024 * 1024;
@@ -54,9 +56,12 @@ public static class WireProtocol
     public const string PidFileName = "kernel.pid";
 }
 
-/// <summary>The client's first frame: what it speaks, and which gate features it asks for.</summary>
+/// <summary>
+/// The client's first frame: what it speaks, which gate features it asks for, and the address range
+/// it reserved for views (inaccessible until the kernel maps a view there; 0 bytes: no views).
+/// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
-public record struct HelloRequest(uint Magic, uint ProtocolVersion, GateFeatures Features);
+public record struct HelloRequest(uint Magic, uint ProtocolVersion, GateFeatures Features, ulong ViewSpaceBase = 0, ulong ViewSpaceLength = 0);
 
 /// <summary>
 /// The kernel's answer to <see cref="HelloRequest"/>: its version, who it thinks the client is, and

@@ -19,7 +19,8 @@ public enum KernelStateFlags : uint
 [StructLayout(LayoutKind.Sequential)]
 public partial record struct KbKernelStateReply(
     long UptimeMilliseconds, long AllocatedBytes, int KernelProcessId, uint ProtocolVersion, uint Clients, uint Objects,
-    uint Handles, uint Drivers, uint Devices, uint PendingIrps, KernelStateFlags Flags, uint TypeCount, [Data("Types")] uint TypesBytes, uint Reserved);
+    uint Handles, uint Drivers, uint Devices, uint PendingIrps, KernelStateFlags Flags, uint TypeCount, [Data("Types")] uint TypesBytes, uint Views,
+    long SectionBytes, long ViewBytes);
 
 [StructLayout(LayoutKind.Sequential)]
 public partial record struct KbObjectTypeCount(uint Objects, uint Handles, uint NameBytes);

@@ -117,6 +117,10 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_INVALID_PARAMETER_4 = (NtStatus)0xC00000F2u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_5 = (NtStatus)0xC00000F3u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_6 = (NtStatus)0xC00000F4u;
+    public static readonly NtStatus STATUS_INVALID_PARAMETER_7 = (NtStatus)0xC00000F5u;
+    public static readonly NtStatus STATUS_INVALID_PARAMETER_8 = (NtStatus)0xC00000F6u;
+    public static readonly NtStatus STATUS_INVALID_PARAMETER_9 = (NtStatus)0xC00000F7u;
+    public static readonly NtStatus STATUS_NOT_MAPPED_DATA = (NtStatus)0xC0000088u;
     public static readonly NtStatus STATUS_NOT_A_DIRECTORY = (NtStatus)0xC0000103u;
     public static readonly NtStatus STATUS_PROCESS_IS_TERMINATING = (NtStatus)0xC000010Au;
     public static readonly NtStatus STATUS_IMAGE_ALREADY_LOADED = (NtStatus)0xC000010Eu;
@@ -124,6 +128,16 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_FILE_CLOSED = (NtStatus)0xC0000128u;
     public static readonly NtStatus STATUS_DLL_NOT_FOUND = (NtStatus)0xC0000135u;
     public static readonly NtStatus STATUS_INVALID_ADDRESS = (NtStatus)0xC0000141u;
+    public static readonly NtStatus STATUS_CONFLICTING_ADDRESSES = (NtStatus)0xC0000018u;
+    public static readonly NtStatus STATUS_NOT_MAPPED_VIEW = (NtStatus)0xC0000019u;
+    public static readonly NtStatus STATUS_INVALID_VIEW_SIZE = (NtStatus)0xC000001Fu;
+    public static readonly NtStatus STATUS_INVALID_FILE_FOR_SECTION = (NtStatus)0xC0000020u;
+    public static readonly NtStatus STATUS_SECTION_TOO_BIG = (NtStatus)0xC0000040u;
+    public static readonly NtStatus STATUS_INVALID_PAGE_PROTECTION = (NtStatus)0xC0000045u;
+    public static readonly NtStatus STATUS_SECTION_NOT_IMAGE = (NtStatus)0xC0000049u;
+    public static readonly NtStatus STATUS_SECTION_PROTECTION = (NtStatus)0xC000004Eu;
+    public static readonly NtStatus STATUS_COMMITMENT_LIMIT = (NtStatus)0xC000012Du;
+    public static readonly NtStatus STATUS_MAPPED_ALIGNMENT = (NtStatus)0xC0000220u;
     public static readonly NtStatus STATUS_MUTANT_LIMIT_EXCEEDED = (NtStatus)0xC0000191u;
     public static readonly NtStatus STATUS_DRIVER_INTERNAL_ERROR = (NtStatus)0xC0000183u;
     public static readonly NtStatus STATUS_INVALID_DEVICE_STATE = (NtStatus)0xC0000184u;

@@ -28,7 +28,7 @@ internal sealed unsafe class CompletionReader : IDisposable
     private readonly Socket _socket;
     private readonly SharedMemory _area;
     private readonly RingReader _completions;
-    private readonly FrameReceiver _receiver = new();
+    private readonly FrameReceiver _receiver;
     private readonly ManualResetEventSlim _backgroundWake = new(false, spinCount: 0);
     private readonly Thread _background;
     private readonly bool _spins;
@@ -40,6 +40,7 @@ internal sealed unsafe class CompletionReader : IDisposable
     {
         _connection = connection;
         _socket = socket;
+        _receiver = new FrameReceiver { Descriptors = connection.Descriptors };
         _area = area;
         _completions = completions;
         _spins = spins;

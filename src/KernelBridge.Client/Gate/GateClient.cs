@@ -23,11 +23,11 @@ public sealed partial class GateClient : IDisposable
     [ThreadStatic] private static GateClient? _override;
     [ThreadStatic] private static int _threadId;
 
-    private GateClient(Socket socket, string instance, HelloReply hello, SafeFileHandle? area, GateFeatures asked)
+    private GateClient(Socket socket, string instance, HelloReply hello, SafeFileHandle? area, GateFeatures asked, Memory.ViewSpace? views)
     {
         Instance = instance;
         KernelProcessId = hello.KernelProcessId;
-        Connection = new GateConnection(socket, area, in hello, spins: (asked & GateFeatures.NoSpin) == 0);
+        Connection = new GateConnection(socket, area, in hello, spins: (asked & GateFeatures.NoSpin) == 0, views);
         BindingPort = new BindingPort(this);
     }
 
@@ -117,8 +117,17 @@ public sealed partial class GateClient : IDisposable
     /// <summary>Connects over an already-open socket (tests use this to speak to impostors).</summary>
     internal static GateClient Handshake(Socket socket, string instance, uint version, GateFeatures features = GateFeatures.None)
     {
-        var (reply, area) = GateHandshake.Exchange(socket, instance, version, features);
-        return new GateClient(socket, instance, reply, area, features);
+        var views = Memory.ViewSpace.TryReserve();
+        try
+        {
+            var (reply, area) = GateHandshake.Exchange(socket, instance, version, features, views);
+            return new GateClient(socket, instance, reply, area, features, views);
+        }
+        catch
+        {
+            views?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The calling thread's id, as the kernel knows it (the Linux thread id).</summary>

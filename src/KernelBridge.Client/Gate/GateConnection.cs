@@ -20,13 +20,15 @@ internal sealed class GateConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly FrameSender _sender;
-    private readonly FrameReceiver _receiver = new();
+    private readonly FrameReceiver _receiver;
     private readonly Thread? _reader;
 
-    public GateConnection(Socket socket, SafeFileHandle? area, in HelloReply hello, bool spins)
+    public GateConnection(Socket socket, SafeFileHandle? area, in HelloReply hello, bool spins, Memory.ViewSpace? views)
     {
         _socket = socket;
         _sender = new FrameSender(socket);
+        _receiver = new FrameReceiver { Descriptors = Descriptors };
+        Views = views;
         Calls = new CallTable(this);
         if (area is not null)
         {
@@ -38,6 +40,12 @@ internal sealed class GateConnection : IDisposable
     }
 
     public CallTable Calls { get; }
+
+    /// <summary>Descriptors that came with frames (a view's section), taken in order by the frames that carry them.</summary>
+    public ReceivedDescriptors Descriptors { get; } = new();
+
+    /// <summary>Where the kernel maps this process's views (null: the process could not reserve room).</summary>
+    public Memory.ViewSpace? Views { get; }
 
     /// <summary>The shared-memory gate, if the kernel granted it.</summary>
     public SharedGate? Shared { get; }
@@ -107,7 +115,17 @@ internal sealed class GateConnection : IDisposable
         var payload = frame[FrameHeader.Size..];
         if (header.Kind == FrameKind.Return) OnReturn(header, payload);
         else if (header.Kind == FrameKind.Notify) OnNotify(header, payload);
+        else if (header.Kind == FrameKind.View) OnView(header, payload);
         else throw new ProtocolViolationException($"unexpected {header.Kind} frame from the kernel");
+    }
+
+    /// <summary>The kernel mapped or unmapped one of our views: done here before any later result is delivered.</summary>
+    private void OnView(in FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != Unsafe.SizeOf<ViewInstruction>() || Views is null)
+            throw new ProtocolViolationException($"a view frame of {payload.Length} bytes for a process {(Views is null ? "without" : "with")} a view space");
+        var operation = (ViewOperation)header.Code;
+        Views.Apply(operation, MemoryMarshal.Read<ViewInstruction>(payload), operation == ViewOperation.Map ? Descriptors.Take() : null);
     }
 
     private void OnReturn(in FrameHeader header, ReadOnlySpan<byte> payload)
@@ -164,6 +182,7 @@ internal sealed class GateConnection : IDisposable
             _socket.Dispose();
             _sender.Dispose();
             _receiver.Dispose();
+            ReleaseViews();
             return;
         }
         _socket.Dispose();
@@ -173,5 +192,13 @@ internal sealed class GateConnection : IDisposable
             _sender.Dispose();
             _receiver.Dispose();
         }
+        ReleaseViews();
+    }
+
+    /// <summary>The kernel has forgotten our views: they go, with the room reserved for them.</summary>
+    private void ReleaseViews()
+    {
+        Views?.Dispose();
+        Descriptors.Dispose();
     }
 }

@@ -19,11 +19,13 @@ internal static class GateHandshake
     /// The kernel's answer, and the syscall area's descriptor if it granted the shared-memory gate;
     /// throws <see cref="KernelUnavailableException"/> or <see cref="ProtocolMismatchException"/> if there is none to use.
     /// </summary>
-    public static (HelloReply Reply, SafeFileHandle? Area) Exchange(Socket socket, string instance, uint version, GateFeatures features)
+    public static (HelloReply Reply, SafeFileHandle? Area) Exchange(Socket socket, string instance, uint version, GateFeatures features,
+        Memory.ViewSpace? views = null)
     {
         using (var sender = new FrameSender(socket))
         {
-            if (!sender.Send(FrameKind.Hello, 0, 0, 0, new HelloRequest(WireProtocol.Magic, version, features)))
+            var hello = new HelloRequest(WireProtocol.Magic, version, features, views?.BaseAddress ?? 0, views?.Length ?? 0);
+            if (!sender.Send(FrameKind.Hello, 0, 0, 0, in hello))
                 throw new KernelUnavailableException($"the kernel of instance '{instance}' closed the connection before the handshake");
         }
         Span<byte> frame = stackalloc byte[MaxReplyLength];

@@ -80,7 +80,13 @@ public static class ObjectTypes
         new(AccessMask.STANDARD_RIGHTS_READ | AccessMask.IO_COMPLETION_QUERY_STATE, AccessMask.STANDARD_RIGHTS_WRITE | AccessMask.IO_COMPLETION_MODIFY_STATE,
             AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SYNCHRONIZE, AccessMask.IO_COMPLETION_ALL_ACCESS), true);
 
+    /// <summary>MmSectionObjectType: shared memory; SECTION_MAP_EXECUTE_EXPLICIT is valid but no generic right grants it.</summary>
+    public static readonly ObjectType Section = new(13, "Section", AccessMask.SECTION_ALL_ACCESS | AccessMask.SECTION_MAP_EXECUTE_EXPLICIT,
+        new(AccessMask.STANDARD_RIGHTS_READ | AccessMask.SECTION_QUERY | AccessMask.SECTION_MAP_READ,
+            AccessMask.STANDARD_RIGHTS_WRITE | AccessMask.SECTION_MAP_WRITE,
+            AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SECTION_MAP_EXECUTE, AccessMask.SECTION_ALL_ACCESS), false);
+
     /// <summary>Every type, in the order the object manager creates them at boot.</summary>
     public static IReadOnlyList<ObjectType> All { get; } =
-        [Type, Directory, SymbolicLink, Driver, Device, File, Process, Thread, Event, Semaphore, Mutant, Timer, IoCompletion];
+        [Type, Directory, SymbolicLink, Driver, Device, File, Process, Thread, Event, Semaphore, Mutant, Timer, IoCompletion, Section];
 }

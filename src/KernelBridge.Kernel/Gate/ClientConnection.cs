@@ -19,7 +19,7 @@ namespace KernelBridge.Kernel.Gate;
 /// area instead, served by the <see cref="SubmissionPoller"/>; this socket then carries only the
 /// frames too long for a ring record, and tells the kernel when the client is gone.
 /// </summary>
-internal sealed partial class ClientConnection : IDisposable
+internal sealed partial class ClientConnection : IDisposable, Mm.IViewMapper
 {
     private readonly Socket _socket;
     private readonly FrameReceiver _receiver = new();
@@ -133,9 +133,37 @@ internal sealed partial class ClientConnection : IDisposable
             return false;
         }
         Process = _processes.Create(_peer.ProcessId, _peer.UserId, _peer.GroupId);
+        if (ViewSpaceIsSound(hello.ViewSpaceBase, hello.ViewSpaceLength)) Process.Views = new Mm.ViewSpace(hello.ViewSpaceBase, hello.ViewSpaceLength, this);
         if ((hello.Features & GateFeatures.SharedMemory) != 0 && TryOpenSharedGate(hello.Features)) return true;
         SendHello(NtStatus.STATUS_SUCCESS);
         return true;
+    }
+
+    /// <summary>The view space a client reserved: granularity-aligned, not empty, inside a 47-bit user address space.</summary>
+    private static bool ViewSpaceIsSound(ulong baseAddress, ulong length)
+    {
+        const ulong granularity = MemoryAttributes.AllocationGranularity;
+        const ulong userSpaceEnd = 1UL << 47;
+        return length != 0 && baseAddress != 0 && baseAddress % granularity == 0 && length % granularity == 0
+            && baseAddress < userSpaceEnd && length <= userSpaceEnd - baseAddress;
+    }
+
+    /// <summary>Tells the client library to map a view (the memfd travels with the frame), ahead of any later result.</summary>
+    public bool Map(ulong address, ulong length, long offset, uint protection, Microsoft.Win32.SafeHandles.SafeFileHandle memory)
+    {
+        Span<byte> frame = stackalloc byte[FrameHeader.Size + Unsafe.SizeOf<ViewInstruction>()];
+        MemoryMarshal.Write(frame, new FrameHeader((uint)frame.Length, FrameKind.View, (ushort)ViewOperation.Map, 0, 0));
+        MemoryMarshal.Write(frame[FrameHeader.Size..], new ViewInstruction(address, length, offset, protection, 0));
+        return _shared is { } shared ? shared.Completions.SendWithDescriptor(frame, memory) : _sender.SendFrameWithDescriptor(frame, memory);
+    }
+
+    /// <summary>Tells the client library to give a view's range back to its reservation.</summary>
+    public void Unmap(ulong address, ulong length)
+    {
+        var instruction = new ViewInstruction(address, length, 0, 0, 0);
+        _ = _shared is { } shared
+            ? shared.Completions.Send(FrameKind.View, (ushort)ViewOperation.Unmap, 0, 0, in instruction)
+            : _sender.Send(FrameKind.View, (ushort)ViewOperation.Unmap, 0, 0, in instruction);
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ internal sealed class ProcessObject(int processId, Token token, string imageName
     /// <summary>I/O requests in flight for this process (what CancelIo, CancelIoEx and rundown look through).</summary>
     public PendingIoSet PendingIo { get; } = new();
 
+    /// <summary>Where its views live (null: the client reserved no room for views).</summary>
+    public Mm.ViewSpace? Views { get; set; }
+
     /// <summary>Set when rundown starts: no new handles, no new I/O.</summary>
     public bool Terminating { get; set; }
 

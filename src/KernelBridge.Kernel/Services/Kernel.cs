@@ -24,7 +24,8 @@ internal sealed partial class SystemServices
             (long)host.Uptime.TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true), Environment.ProcessId, WireProtocol.Version, (uint)host.ClientCount,
             (uint)host.ObjectManager.TotalObjects, (uint)host.ObjectManager.TotalHandles, (uint)host.DriverLoader.Drivers.Count,
             (uint)host.ObjectManager.InfoOf(ObjectTypes.Device).ObjectCount, (uint)host.IoManager.OutstandingIrps,
-            host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count, 0, 0);
+            host.Options.Persistent ? KernelStateFlags.Persistent : KernelStateFlags.None, (uint)ObjectTypes.All.Count, 0, (uint)host.MemoryManager.Views,
+            host.MemoryManager.SectionBytes, host.MemoryManager.ViewBytes);
         var types = payload.ToArray();
         context.Reply.Send(NtStatus.STATUS_SUCCESS, reply with { TypesBytes = (uint)types.Length }, types);
     }

@@ -27,10 +27,12 @@ public static partial class Libc
 
     /// <summary>
     /// sendmsg(2) of <paramref name="data"/> (at least one byte) with <paramref name="descriptors"/>
-    /// (one to <see cref="MaxDescriptorsPerMessage"/>) attached. Blocks until sent; the bytes sent,
-    /// or -1 with <paramref name="errno"/>.
+    /// (one to <see cref="MaxDescriptorsPerMessage"/>) attached. Blocks until sent unless
+    /// <paramref name="nonBlocking"/> (then EAGAIN when the socket is full); the bytes sent, or -1
+    /// with <paramref name="errno"/>. The descriptors travel with the first byte sent.
     /// </summary>
-    public static unsafe int SendWithDescriptors(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<SafeHandle> descriptors, out int errno)
+    public static unsafe int SendWithDescriptors(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<SafeHandle> descriptors, out int errno,
+        bool nonBlocking = false)
     {
         ArgumentOutOfRangeException.ThrowIfZero(data.Length);
         ArgumentOutOfRangeException.ThrowIfZero(descriptors.Length);
@@ -58,7 +60,7 @@ public static partial class Libc
                 var message = new MsgHdr { Iov = &vector, IovLength = 1, Control = control, ControlLength = controlLength };
                 while (true)
                 {
-                    var sent = sendmsg((int)socket.DangerousGetHandle(), &message, MSG_NOSIGNAL);
+                    var sent = sendmsg((int)socket.DangerousGetHandle(), &message, MSG_NOSIGNAL | (nonBlocking ? MSG_DONTWAIT : 0));
                     if (sent >= 0)
                     {
                         errno = 0;
@@ -108,6 +110,25 @@ public static partial class Libc
         finally
         {
             if (added) socket.DangerousRelease();
+        }
+    }
+
+    private const int F_DUPFD_CLOEXEC = 1030;
+
+    /// <summary>A second descriptor for the same open file (close-on-exec), or null with <paramref name="errno"/>.</summary>
+    public static SafeFileHandle? Duplicate(SafeHandle descriptor, out int errno)
+    {
+        var added = false;
+        try
+        {
+            descriptor.DangerousAddRef(ref added);
+            var fd = fcntl((int)descriptor.DangerousGetHandle(), F_DUPFD_CLOEXEC, 0);
+            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+        }
+        finally
+        {
+            if (added) descriptor.DangerousRelease();
         }
     }
 

@@ -16,7 +16,13 @@ public static partial class Libc
 
     public const int PROT_READ = 0x1;
     public const int PROT_WRITE = 0x2;
+    public const int PROT_NONE = 0x0;
+    public const int PROT_EXEC = 0x4;
     public const int MAP_SHARED = 0x1;
+    public const int MAP_PRIVATE = 0x2;
+    public const int MAP_FIXED = 0x10;
+    public const int MAP_ANONYMOUS = 0x20;
+    public const int MAP_NORESERVE = 0x4000;
 
     private const int SEEK_END = 2;
 
@@ -62,6 +68,38 @@ public static partial class Libc
     public static unsafe byte* MapShared(int fd, long length, out int errno)
     {
         var address = mmap(null, (nuint)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (address == (void*)-1)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return null;
+        }
+        errno = 0;
+        return (byte*)address;
+    }
+
+    /// <summary>Reserves address space: inaccessible, costing no memory; null with errno on failure.</summary>
+    public static unsafe byte* Reserve(long length, out int errno) =>
+        Checked(mmap(null, (nuint)length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), out errno);
+
+    /// <summary>Puts part of a reservation back to inaccessible (what unmapping a view inside it does); errno or 0.</summary>
+    public static unsafe int Unreserve(byte* address, long length)
+    {
+        Checked(mmap(address, (nuint)length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0), out var errno);
+        return errno;
+    }
+
+    /// <summary>
+    /// Maps <paramref name="length"/> bytes of <paramref name="fd"/> from <paramref name="offset"/> exactly at
+    /// <paramref name="address"/> (which must lie in a reservation of ours), shared or copy-on-write; errno or 0.
+    /// </summary>
+    public static unsafe int MapAt(byte* address, long length, int protection, bool copyOnWrite, int fd, long offset)
+    {
+        Checked(mmap(address, (nuint)length, protection, (copyOnWrite ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, fd, offset), out var errno);
+        return errno;
+    }
+
+    private static unsafe byte* Checked(void* address, out int errno)
+    {
         if (address == (void*)-1)
         {
             errno = Marshal.GetLastPInvokeError();

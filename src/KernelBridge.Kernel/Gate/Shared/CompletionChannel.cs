@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Abi.Rings;
 using KernelBridge.Platform;
+using KernelBridge.Platform.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace KernelBridge.Kernel.Gate.Shared;
 
@@ -18,7 +20,7 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
     Action<string> corrupted, Action spaceWanted)
 {
     private readonly Lock _lock = new();
-    private readonly Queue<(byte[] Frame, int Length)> _waiting = new();
+    private readonly Queue<(byte[] Frame, int Length, SafeFileHandle? Descriptor)> _waiting = new();
     private long _backlog;
     private bool _closed;
     private volatile bool _wantsSpace;
@@ -66,6 +68,51 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
         return true;
     }
 
+    /// <summary>
+    /// A frame that carries a descriptor (a view to map): it always goes by socket, its marker holding
+    /// its place in the ring's order; while frames wait, it waits behind them with its own copy of the descriptor.
+    /// </summary>
+    public bool SendWithDescriptor(ReadOnlySpan<byte> frame, SafeFileHandle descriptor)
+    {
+        long overflow = 0;
+        string? corruption = null;
+        lock (_lock)
+        {
+            if (_closed) return false;
+            if (_waiting.Count == 0)
+            {
+                var status = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
+                if (status == RingStatus.Ok)
+                {
+                    ring.Notify();
+                    return socket.SendFrameWithDescriptor(frame, descriptor);
+                }
+                if (status != RingStatus.Full)
+                {
+                    _closed = true;
+                    corruption = status.ToString();
+                }
+            }
+            if (corruption is null)
+            {
+                var copy = Libc.Duplicate(descriptor, out _);
+                if (copy is null) return false;
+                overflow = Enqueue(frame, copy);
+            }
+        }
+        if (corruption is not null)
+        {
+            corrupted($"its completion ring is {corruption}");
+            return false;
+        }
+        if (overflow != 0)
+        {
+            overflowed(overflow);
+            return false;
+        }
+        return true;
+    }
+
     private RingStatus WriteRecord<T>(in FrameHeader header, in T fixedPart, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2) where T : unmanaged
     {
         var status = ring.TryReserve((int)GateRecord.Frame, (int)header.Length, out var reservation);
@@ -99,14 +146,36 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
         }
         var frame = TransferBufferPool.Shared.Rent(length);
         FrameLayout.Write(frame.AsSpan(0, length), in header, in fixedPart, data1, data2);
-        _waiting.Enqueue((frame, length));
+        Queue(frame, length, null);
+        return 0;
+    }
+
+    /// <summary>As <see cref="Enqueue{T}"/>, for an assembled frame with a descriptor (which the queue then owns).</summary>
+    private long Enqueue(ReadOnlySpan<byte> assembled, SafeFileHandle descriptor)
+    {
+        if (_backlog + assembled.Length > maxBacklog)
+        {
+            descriptor.Dispose();
+            _closed = true;
+            var overflow = _backlog + assembled.Length;
+            ReleaseWaiting();
+            return overflow;
+        }
+        var frame = TransferBufferPool.Shared.Rent(assembled.Length);
+        assembled.CopyTo(frame);
+        Queue(frame, assembled.Length, descriptor);
+        return 0;
+    }
+
+    private void Queue(byte[] frame, int length, SafeFileHandle? descriptor)
+    {
+        _waiting.Enqueue((frame, length, descriptor));
         _backlog += length;
         if (!_wantsSpace)
         {
             _wantsSpace = true;
             spaceWanted();
         }
-        return 0;
     }
 
     /// <summary>
@@ -123,7 +192,7 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
             while (!_closed && _waiting.TryPeek(out var next))
             {
                 var frame = next.Frame.AsSpan(0, next.Length);
-                var status = WriteWaiting(frame);
+                var status = WriteWaiting(frame, next.Descriptor);
                 if (status == RingStatus.Full)
                 {
                     // Raise the flag, then look again: a release in between would otherwise be missed.
@@ -141,6 +210,7 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
                 }
                 _waiting.Dequeue();
                 _backlog -= next.Length;
+                next.Descriptor?.Dispose();
                 TransferBufferPool.Shared.Return(next.Frame);
             }
             _wantsSpace = false;
@@ -149,14 +219,15 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
         return true;
     }
 
-    private RingStatus WriteWaiting(ReadOnlySpan<byte> frame)
+    private RingStatus WriteWaiting(ReadOnlySpan<byte> frame, SafeFileHandle? descriptor)
     {
-        if (frame.Length > ring.Geometry.MaxPayloadLength)
+        if (frame.Length > ring.Geometry.MaxPayloadLength || descriptor is not null)
         {
             var marked = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
             if (marked != RingStatus.Ok) return marked;
             ring.Notify();
-            socket.SendFrame(frame);
+            if (descriptor is not null) socket.SendFrameWithDescriptor(frame, descriptor);
+            else socket.SendFrame(frame);
             return RingStatus.Ok;
         }
         var status = ring.TryWrite((int)GateRecord.Frame, frame);
@@ -166,7 +237,11 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
 
     private void ReleaseWaiting()
     {
-        while (_waiting.TryDequeue(out var frame)) TransferBufferPool.Shared.Return(frame.Frame);
+        while (_waiting.TryDequeue(out var frame))
+        {
+            frame.Descriptor?.Dispose();
+            TransferBufferPool.Shared.Return(frame.Frame);
+        }
         _backlog = 0;
         _wantsSpace = false;
     }

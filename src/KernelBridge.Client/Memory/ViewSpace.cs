@@ -1,0 +1,140 @@
+using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Platform.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace KernelBridge.Client.Memory;
+
+/// <summary>
+/// The address range this process set aside for views at hello: inaccessible and costing no memory
+/// until the kernel says to map a view at some address in it. The kernel chooses every address (as
+/// Windows' memory manager does), so a driver can return a view's address before the client has
+/// mapped it; the client library maps it on the kernel's instruction, before the call that caused it
+/// returns. Keeps the views it mapped, for lookups.
+/// </summary>
+internal sealed unsafe class ViewSpace : IDisposable
+{
+    /// <summary>How much address space is set aside (64 GiB of the 128 TiB a process has; views of the largest sections fit many times).</summary>
+    public const long DefaultLength = 64L << 30;
+
+    private readonly byte* _reservation;
+    private readonly long _reservedLength;
+    private readonly SortedList<ulong, (ulong Length, uint Protection)> _views = [];
+    private readonly Lock _lock = new();
+    private bool _disposed;
+
+    private ViewSpace(byte* reservation, long reservedLength, ulong baseAddress, ulong length)
+    {
+        _reservation = reservation;
+        _reservedLength = reservedLength;
+        BaseAddress = baseAddress;
+        Length = length;
+    }
+
+    public ulong BaseAddress { get; }
+    public ulong Length { get; }
+
+    /// <summary>Reserves <paramref name="length"/> bytes starting at an allocation-granularity boundary; null if the system refuses.</summary>
+    public static ViewSpace? TryReserve(long length = DefaultLength)
+    {
+        const long granularity = MemoryAttributes.AllocationGranularity;
+        var reserved = length + granularity;
+        var reservation = Libc.Reserve(reserved, out _);
+        if (reservation is null) return null;
+        var aligned = ((ulong)reservation + granularity - 1) & ~(ulong)(granularity - 1);
+        return new ViewSpace(reservation, reserved, aligned, (ulong)length);
+    }
+
+    /// <summary>Carries out a View frame from the kernel (with the descriptor it brought, for a map).</summary>
+    public void Apply(ViewOperation operation, in ViewInstruction instruction, SafeFileHandle? descriptor)
+    {
+        using (descriptor)
+        {
+            if (instruction.Length == 0 || instruction.Address < BaseAddress || instruction.Length > BaseAddress + Length - instruction.Address)
+                throw new ProtocolViolationException($"a view instruction for 0x{instruction.Address:X}+0x{instruction.Length:X}, outside the view space");
+            lock (_lock)
+            {
+                if (_disposed) return;
+                var address = (byte*)instruction.Address;
+                var length = (long)instruction.Length;
+                if (operation == ViewOperation.Map)
+                {
+                    if (descriptor is null) throw new ProtocolViolationException("a view to map came without its descriptor");
+                    var errno = Libc.MapAt(address, length, ProtectionOf(instruction.Protection), IsCopyOnWrite(instruction.Protection),
+                        (int)descriptor.DangerousGetHandle(), instruction.FileOffset);
+                    if (errno != 0) throw new ProtocolViolationException($"mapping a view at 0x{instruction.Address:X} failed: errno {errno}");
+                    _views[instruction.Address] = (instruction.Length, instruction.Protection);
+                }
+                else if (operation == ViewOperation.Unmap)
+                {
+                    Libc.Unreserve(address, length);
+                    _views.Remove(instruction.Address);
+                }
+                else
+                {
+                    throw new ProtocolViolationException($"a view instruction {operation}");
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether [address, address + length) lies inside one mapped view, and its protection.</summary>
+    public bool TryFind(ulong address, ulong length, out uint protection)
+    {
+        protection = 0;
+        lock (_lock)
+        {
+            var keys = _views.Keys;
+            int low = 0, high = keys.Count - 1;
+            while (low <= high)
+            {
+                var middle = (low + high) >>> 1;
+                var start = keys[middle];
+                var view = _views.Values[middle];
+                if (address < start) high = middle - 1;
+                else if (address >= start + view.Length) low = middle + 1;
+                else
+                {
+                    protection = view.Protection;
+                    return length <= start + view.Length - address;
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Views this process has mapped now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock) return _views.Count;
+        }
+    }
+
+    private static int ProtectionOf(uint protection) => (protection & 0xFF) switch
+    {
+        PageProtection.PAGE_READONLY => Libc.PROT_READ,
+        PageProtection.PAGE_READWRITE or PageProtection.PAGE_WRITECOPY => Libc.PROT_READ | Libc.PROT_WRITE,
+        PageProtection.PAGE_EXECUTE => Libc.PROT_EXEC,
+        PageProtection.PAGE_EXECUTE_READ => Libc.PROT_READ | Libc.PROT_EXEC,
+        PageProtection.PAGE_EXECUTE_READWRITE => Libc.PROT_READ | Libc.PROT_WRITE | Libc.PROT_EXEC,
+        PageProtection.PAGE_EXECUTE_WRITECOPY => Libc.PROT_READ | Libc.PROT_WRITE | Libc.PROT_EXEC,
+        _ => Libc.PROT_NONE,
+    };
+
+    // A write-copy view is private: readable and writable here, its writes never reach the section.
+    private static bool IsCopyOnWrite(uint protection) => (protection & 0xFF) is PageProtection.PAGE_WRITECOPY or PageProtection.PAGE_EXECUTE_WRITECOPY;
+
+    /// <summary>The connection is gone: every view goes with the reservation.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _views.Clear();
+            Libc.Unmap(_reservation, _reservedLength);
+        }
+    }
+}
