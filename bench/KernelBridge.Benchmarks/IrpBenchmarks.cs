@@ -30,7 +30,8 @@ public class IrpBenchmarks
         var dispatcher = new Kernel.Ke.Dispatcher();
         var bugCheck = new BugCheck(_reports, FaultPolicy.Isolate, NullLogger.Instance, static _ => { });
         _io = new IoManager(ob, dispatcher, bugCheck, NullLogger.Instance);
-        var exports = new DdkExports(_io, ob, dispatcher);
+        var exports = new DdkExports(_io, ob, dispatcher, new Kernel.Mm.MemoryManager(ob, NullLogger.Instance, 1 << 20),
+            new Kernel.Ps.ProcessManager(ob, dispatcher, NullLogger.Instance));
         ob.Runtime = exports;
         _io.Runtime = exports;
         dispatcher.Runtime = exports;

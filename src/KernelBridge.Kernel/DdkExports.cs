@@ -5,7 +5,8 @@ using KernelBridge.Kernel.Ps;
 namespace KernelBridge.Kernel;
 
 /// <summary>What the Ddk's Io, Ob and Ke classes reach: the kernel's own implementations.</summary>
-internal sealed class DdkExports(IoManager io, ObjectManager ob, Ke.Dispatcher dispatcher) : IKernelRuntime
+internal sealed partial class DdkExports(IoManager io, ObjectManager ob, Ke.Dispatcher dispatcher, Mm.MemoryManager mm, ProcessManager processes)
+    : IKernelRuntime
 {
     public NtStatus CreateDevice(DriverObject driver, object? extension, string? deviceName, DeviceType deviceType,
         DeviceCharacteristics characteristics, bool exclusive, out DeviceObject? device) =>
@@ -26,8 +27,9 @@ internal sealed class DdkExports(IoManager io, ObjectManager ob, Ke.Dispatcher d
     public NtStatus ReferenceObjectByHandle(long handle, uint desiredAccess, ObjectType? type, ProcessorMode accessMode, out KernelObject? obj)
     {
         obj = null;
-        if (CurrentContext.Process is not { } process) return NtStatus.STATUS_INVALID_HANDLE;
-        return ObjectManager.ReferenceByHandle(process, CurrentContext.Thread, handle, desiredAccess, type, accessMode, out obj, out _);
+        var (process, thread, value) = HandleOwner(handle, accessMode);
+        if (process is null) return NtStatus.STATUS_INVALID_HANDLE;
+        return ObjectManager.ReferenceByHandle(process, thread, value, desiredAccess, type, accessMode, out obj, out _);
     }
 
     public void ReferenceObject(KernelObject obj) => ObjectManager.Reference(obj);

@@ -49,10 +49,10 @@ public sealed partial class KernelHost : IDisposable
         Processes.ProcessTerminating += IoManager.CancelProcessIo;
         Processes.ThreadTerminating += IoManager.CancelThreadIo;
         MemoryManager = new Mm.MemoryManager(ObjectManager, _logger, options.MaxSectionSize);
-        Processes.ProcessTerminating += MemoryManager.Rundown;
+        Processes.AddressSpaceDeleted += MemoryManager.Rundown;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
-        var exports = new DdkExports(IoManager, ObjectManager, Dispatcher);
+        var exports = new DdkExports(IoManager, ObjectManager, Dispatcher, MemoryManager, Processes);
         ObjectManager.Runtime = exports;
         IoManager.Runtime = exports;
         Dispatcher.Runtime = exports;

@@ -10,6 +10,7 @@ namespace KernelBridge.TestClient;
 /// test-client section INSTANCE write NAME TEXT         opens NAME, writes TEXT at 0, prints "ready", holds (view mapped)
 /// test-client section INSTANCE read NAME               opens NAME read-only, prints "read TEXT", exits
 /// test-client section INSTANCE fault NAME              maps NAME read-only, prints "mapped", then writes to it (and dies)
+/// test-client section INSTANCE driverpages DEVICE SIZE  has the test driver map SIZE bytes of its pages into it, prints "ready", holds
 /// </summary>
 internal static unsafe class SectionMode
 {
@@ -42,6 +43,21 @@ internal static unsafe class SectionMode
                 var bytes = new ReadOnlySpan<byte>((void*)view, 4096);
                 var end = bytes.IndexOf((byte)0);
                 Console.WriteLine($"read {Encoding.UTF8.GetString(bytes[..(end < 0 ? bytes.Length : end)])}");
+                return 0;
+            }
+            case "driverpages":
+            {
+                var device = Kernel32.CreateFile(name, AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, 3, 0, CreationDisposition.OPEN_EXISTING, 0, 0);
+                if (device == Kernel32.INVALID_HANDLE_VALUE) return Error();
+                var size = BitConverter.GetBytes(long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+                var output = new byte[8];
+                uint returned = 0;
+                if (!Kernel32.DeviceIoControl(device, KernelBridge.TestDriver.KbTestInterface.IOCTL_KBTEST_MAP_PAGES.Value, size, output, ref returned))
+                    return Error();
+                var address = BitConverter.ToUInt64(output);
+                ((byte*)address)[0] = 9;
+                Console.WriteLine("ready");
+                Thread.Sleep(TimeSpan.FromMinutes(2));
                 return 0;
             }
             case "fault":

@@ -30,6 +30,7 @@ public sealed partial class KbTestDriver : IDriver
         public string Tag { get; } = tag;
         public byte[] Stored = [];
         public (NameAnswer Answer, string Name)? Name;
+        public MemoryState Memory = new();
     }
 
     private static readonly ConcurrentDictionary<string, TagState> Tags = new();
@@ -97,6 +98,7 @@ public sealed partial class KbTestDriver : IDriver
     {
         var context = ContextOf(Io.GetCurrentIrpStackLocation(irp));
         Interlocked.Increment(ref StateOf(context.Tag).Cleanups);
+        ReleaseMemory(context.Memory);
         return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
     }
 
@@ -209,6 +211,7 @@ public sealed partial class KbTestDriver : IDriver
             var request = MemoryMarshal.Read<ReturnRequest>(input);
             return Answer(device, irp, state, request, OutputOf(irp, code.Method, parameters.OutputBufferLength));
         }
+        if (code.Function is >= 0x930 and <= 0x93F) return MemoryControl(irp, code, input, context.Memory, parameters.OutputBufferLength);
         if (code == KbTestInterface.IOCTL_KBTEST_COUNTERS)
         {
             var tag = Encoding.Unicode.GetString(input);

@@ -74,6 +74,19 @@ public static class KbTestInterface
     /// <summary>The dispatch routine throws (a driver bug): the driver is marked faulted.</summary>
     public static readonly CtlCode IOCTL_KBTEST_CRASH = Code(0x920, TransferMethod.METHOD_BUFFERED);
 
+    /// <summary>In: long size. Allocates pages (MmAllocatePagesForMdl), fills byte i with (i * 7 + 1), maps them into the caller; out: ulong address.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_MAP_PAGES = Code(0x930, TransferMethod.METHOD_BUFFERED);
+    /// <summary>Out: long, the sum of the bytes of this file's pages as the driver reads them.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_SUM_PAGES = Code(0x931, TransferMethod.METHOD_BUFFERED);
+    /// <summary>In: <see cref="SectionFill"/>. References the caller's section handle, maps it in system space and fills a range.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_FILL_SECTION = Code(0x932, TransferMethod.METHOD_BUFFERED);
+    /// <summary>In: UTF-16 name under \BaseNamedObjects. ZwCreateSection (kernel handle, open-if, 64 KiB), ZwMapViewOfSection into the caller; out: ulong address.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_SHARED_SECTION = Code(0x933, TransferMethod.METHOD_BUFFERED);
+
+    /// <summary>Fill <see cref="Length"/> bytes from <see cref="Offset"/> of the section behind <see cref="Section"/> (a handle of the caller's) with <see cref="Value"/>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public record struct SectionFill(long Section, long Offset, int Length, int Value);
+
     /// <summary>What the driver answers to FileFsVolumeInformation and FileFsAttributeInformation unless told otherwise.</summary>
     public const string VolumeLabel = "KbTest";
     public const uint VolumeSerialNumber = 0xDEADBEEF;

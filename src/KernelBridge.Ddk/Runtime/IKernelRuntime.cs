@@ -35,6 +35,21 @@ internal interface IKernelRuntime
     bool CancelTimer(KTimer timer);
     NtStatus Wait(DispatcherObject[] objects, bool waitAll, bool alertable, long? timeout);
     void QueueWorkItem(IoWorkItem item, IoWorkItemRoutine routine, object? context);
+
+    // Zw and Mm: handles, sections and views.
+    NtStatus CloseHandle(long handle);
+    NtStatus CreateSection(out long sectionHandle, uint desiredAccess, string? objectName, uint attributes, long maximumSize, uint protection,
+        uint allocationAttributes, long fileHandle);
+    NtStatus OpenSection(out long sectionHandle, uint desiredAccess, string objectName, uint attributes);
+    NtStatus MapViewOfSection(long sectionHandle, long processHandle, ref ulong baseAddress, ref long sectionOffset, ref ulong viewSize, uint protection);
+    NtStatus UnmapViewOfSection(long processHandle, ulong baseAddress);
+    NtStatus MapViewInSystemSpace(SectionObject section, out ulong mappedBase, ref ulong viewSize);
+    NtStatus UnmapViewInSystemSpace(ulong mappedBase);
+    Memory<byte> SystemMemory(ulong address, int length);
+    Mdl? AllocatePagesForMdl(long totalBytes);
+    void FreePagesFromMdl(Mdl mdl);
+    ulong MapLockedPagesSpecifyCache(Mdl mdl, ProcessorMode accessMode);
+    void UnmapLockedPages(ulong baseAddress, Mdl mdl);
 }
 
 /// <summary>

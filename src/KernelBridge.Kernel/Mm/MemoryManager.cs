@@ -168,6 +168,13 @@ internal sealed partial class MemoryManager
         return NtStatus.STATUS_SUCCESS;
     }
 
+    /// <summary>The bytes at a kernel-space address, if [address, address + length) lies inside one system view.</summary>
+    public unsafe Memory<byte>? SystemMemoryAt(ulong address, int length)
+    {
+        if (FindSystemView(address) is not { } view || length < 0 || (ulong)length > view.End - address) return null;
+        return new SystemMemory((byte*)address, length).Memory;
+    }
+
     /// <summary>A view in the kernel's own space that holds <paramref name="address"/>, if any.</summary>
     public MappedView? FindSystemView(ulong address)
     {

@@ -13,7 +13,7 @@ internal sealed partial class ObjectManager
         && (entry.Attributes & HandleAttributes.ProtectFromClose) == 0
         && ProceduresOf(entry.Object).DeferLastClose(entry.Object, close);
 
-    private NtStatus ResolveRoot(ProcessObject process, ThreadObject thread, long rootHandle, out KernelObject? root)
+    private NtStatus ResolveRoot(ProcessObject process, ThreadObject? thread, long rootHandle, out KernelObject? root)
     {
         root = null;
         if (rootHandle == 0) return NtStatus.STATUS_SUCCESS;
@@ -28,7 +28,7 @@ internal sealed partial class ObjectManager
     /// put under its name. An existing name is STATUS_OBJECT_NAME_COLLISION, unless OBJ_OPENIF opens
     /// the existing object (same type: STATUS_OBJECT_NAME_EXISTS; another type: STATUS_OBJECT_TYPE_MISMATCH).
     /// </summary>
-    public NtStatus InsertObject(ProcessObject process, ThreadObject thread, KernelObject obj, long rootHandle, string? name,
+    public NtStatus InsertObject(ProcessObject process, ThreadObject? thread, KernelObject obj, long rootHandle, string? name,
         uint attributes, uint desiredAccess, out long handle)
     {
         handle = 0;
@@ -84,7 +84,7 @@ internal sealed partial class ObjectManager
     }
 
     /// <summary>ObOpenObjectByName for a given type: STATUS_OBJECT_TYPE_MISMATCH if the name leads elsewhere.</summary>
-    public NtStatus OpenObjectByName(ProcessObject process, ThreadObject thread, long rootHandle, string? name, uint attributes,
+    public NtStatus OpenObjectByName(ProcessObject process, ThreadObject? thread, long rootHandle, string? name, uint attributes,
         ObjectType type, uint desiredAccess, bool openLink, out long handle)
     {
         handle = 0;

@@ -16,6 +16,15 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
     /// <summary>A thread of a live process ended: the I/O manager cancels its I/O here (IoCancelThreadIo).</summary>
     public event Action<ThreadObject>? ThreadTerminating;
 
+    /// <summary>Called after a process's handles have closed (drivers have seen its CLEANUPs): its address space goes here.</summary>
+    public event Action<ProcessObject>? AddressSpaceDeleted;
+
+    /// <summary>
+    /// The System process: the kernel's own, never a client. Kernel handles (OBJ_KERNEL_HANDLE) live in
+    /// its table, and a view mapped into it is a view in kernel space.
+    /// </summary>
+    public ProcessObject System { get; } = ob.Track(new ProcessObject(Environment.ProcessId, Token.FromCredentials(0, 0), "System"));
+
     public const int MaxThreadsPerProcess = 16384;
 
     public int Count => _processes.Count;
@@ -62,6 +71,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
         }
         var handles = process.Handles.RemoveAll();
         foreach (var entry in handles) ob.ReleaseHandle(process, entry);
+        AddressSpaceDeleted?.Invoke(process);
         foreach (var thread in process.Threads.Values) ob.Dereference(thread);
         process.Threads.Clear();
         dispatcher.SignalForever(process);
