@@ -2,6 +2,7 @@ using System.CommandLine;
 using KernelBridge.Drivers.Echo;
 using KernelBridge.Drivers.EventSample;
 using KernelBridge.Drivers.Null;
+using KernelBridge.Drivers.RamDisk;
 using KernelBridge.Kernel;
 using KernelBridge.Kernel.Ex;
 using KernelBridge.Platform;
@@ -20,6 +21,7 @@ internal static class KernelCommand
         new("Null", NullDriver.DriverEntry),
         new("Echo", EchoDriver.DriverEntry),
         new("Event_Sample", EventSampleDriver.DriverEntry),
+        new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
     ];
 
     public static Command Create()
