@@ -31,6 +31,17 @@ internal static class KernelCommand
         var drivers = new Option<string[]>("--driver") { Description = "Load a driver assembly at boot (repeatable)", AllowMultipleArgumentsPerToken = false };
         var trace = new Option<bool>("--trace") { Description = "Log every system call and its result" };
         var halt = new Option<bool>("--halt-on-fault") { Description = "A driver fault halts the kernel (a real bug check), instead of isolating the driver" };
+        var ramDiskSize = new Option<long?>("--ramdisk-size")
+        {
+            Description = $"The size of \\Device\\RamDisk, in whole {RamDiskInterface.SectorSize}-byte sectors (suffix K, M or G; default {RamDiskInterface.DefaultSize >> 20}M)",
+            HelpName = "BYTES",
+            CustomParser = result =>
+            {
+                var size = RamDiskSize.Parse(result.Tokens.Count > 0 ? result.Tokens[0].Value : "", out var problem);
+                if (problem is not null) result.AddError($"--ramdisk-size: {problem}");
+                return size;
+            },
+        };
         var detached = new Option<bool>("--detached") { Description = "Run in a session of its own (how clients start the kernel)", Hidden = true };
 
         var command = new Command("kernel", "Run the kernel host in the foreground (Ctrl-C stops it)");
@@ -39,6 +50,7 @@ internal static class KernelCommand
         command.Options.Add(drivers);
         command.Options.Add(trace);
         command.Options.Add(halt);
+        command.Options.Add(ramDiskSize);
         command.Options.Add(detached);
         var limits = new GateLimitOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -62,7 +74,9 @@ internal static class KernelCommand
             {
                 Persistent = parse.GetValue(persistent),
                 IdleTimeout = idleTimeout,
-                BuiltInDrivers = BuiltInDrivers,
+                BuiltInDrivers = parse.GetValue(ramDiskSize) is { } size
+                    ? [.. BuiltInDrivers.Where(d => d.ServiceName != RamDiskInterface.ServiceName), new(RamDiskInterface.ServiceName, RamDiskDriver.WithSize(size))]
+                    : BuiltInDrivers,
                 BootDrivers = parse.GetValue(drivers) ?? [],
                 Trace = parse.GetValue(trace),
                 FaultPolicy = parse.GetValue(halt) ? FaultPolicy.Halt : FaultPolicy.Isolate,

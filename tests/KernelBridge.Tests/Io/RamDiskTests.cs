@@ -8,6 +8,7 @@ using KernelBridge.Client.Win32;
 using KernelBridge.Ddk;
 using KernelBridge.Drivers.RamDisk;
 using KernelBridge.Kernel;
+using KernelBridge.Tests.Cli;
 using KernelBridge.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using static KernelBridge.Tests.Io.IoHelpers;
@@ -305,6 +306,39 @@ public sealed class RamDiskTests
         Assert.Equal(16, (int)Marshal.OffsetOf<DISK_GEOMETRY>(nameof(DISK_GEOMETRY.SectorsPerTrack)));
         Assert.Equal(20, (int)Marshal.OffsetOf<DISK_GEOMETRY>(nameof(DISK_GEOMETRY.BytesPerSector)));
         Assert.Equal(SizeOfGetLengthInformation, Marshal.SizeOf<GET_LENGTH_INFORMATION>());
+    }
+
+    [Fact]
+    public void The_kernel_option_ramdisk_size_chooses_the_size_at_load_and_a_new_disk_reads_as_zeros()
+    {
+        using var kernel = KernelProcess.Start(KernelProcess.NewInstanceName("ramdisk"), "--persistent", "--ramdisk-size", "1M");
+        using var gate = kernel.Connect();
+        using var disk = DeviceFile.Open(Win32Name, gate: gate);
+
+        var length = new byte[SizeOfGetLengthInformation];
+        Assert.Equal(SizeOfGetLengthInformation, disk.IoControl(IOCTL_DISK_GET_LENGTH_INFO, [], length).Information);
+        Assert.Equal(1L << 20, BinaryPrimitives.ReadInt64LittleEndian(length));
+        var geometry = new byte[SizeOfDiskGeometry];
+        disk.IoControl(IOCTL_DISK_GET_DRIVE_GEOMETRY, [], geometry);
+        Assert.Equal(1L << 20, BinaryPrimitives.ReadInt64LittleEndian(geometry)
+            * BinaryPrimitives.ReadUInt32LittleEndian(geometry.AsSpan(12)) * BinaryPrimitives.ReadUInt32LittleEndian(geometry.AsSpan(16)) * Sector);
+        var sectors = Pattern(8 * Sector, 0xEE);
+        Assert.Equal(sectors.Length, disk.Read(sectors));
+        Assert.All(sectors, b => Assert.Equal(0, b));
+    }
+
+    [Theory]
+    [InlineData("1000")]
+    [InlineData("0")]
+    [InlineData("-512")]
+    [InlineData("1.5M")]
+    [InlineData("lots")]
+    public void A_ramdisk_size_that_is_not_a_whole_number_of_sectors_is_refused_before_a_kernel_starts(string size)
+    {
+        var result = Kbridge.Run("kernel", "--instance", KernelProcess.NewInstanceName("ramdisk-size"), "--idle-timeout", "0", "--ramdisk-size", size);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--ramdisk-size", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
