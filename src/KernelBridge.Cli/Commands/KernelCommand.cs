@@ -2,6 +2,7 @@ using System.CommandLine;
 using KernelBridge.Drivers.Echo;
 using KernelBridge.Drivers.EventSample;
 using KernelBridge.Drivers.Null;
+using KernelBridge.Drivers.RamDisk;
 using KernelBridge.Kernel;
 using KernelBridge.Kernel.Ex;
 using KernelBridge.Platform;
@@ -20,6 +21,7 @@ internal static class KernelCommand
         new("Null", NullDriver.DriverEntry),
         new("Echo", EchoDriver.DriverEntry),
         new("Event_Sample", EventSampleDriver.DriverEntry),
+        new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
     ];
 
     public static Command Create()
@@ -29,6 +31,17 @@ internal static class KernelCommand
         var drivers = new Option<string[]>("--driver") { Description = "Load a driver assembly at boot (repeatable)", AllowMultipleArgumentsPerToken = false };
         var trace = new Option<bool>("--trace") { Description = "Log every system call and its result" };
         var halt = new Option<bool>("--halt-on-fault") { Description = "A driver fault halts the kernel (a real bug check), instead of isolating the driver" };
+        var ramDiskSize = new Option<long?>("--ramdisk-size")
+        {
+            Description = $"The size of \\Device\\RamDisk, in whole {RamDiskInterface.SectorSize}-byte sectors (suffix K, M or G; default {RamDiskInterface.DefaultSize >> 20}M)",
+            HelpName = "BYTES",
+            CustomParser = result =>
+            {
+                var size = RamDiskSize.Parse(result.Tokens.Count > 0 ? result.Tokens[0].Value : "", out var problem);
+                if (problem is not null) result.AddError($"--ramdisk-size: {problem}");
+                return size;
+            },
+        };
         var detached = new Option<bool>("--detached") { Description = "Run in a session of its own (how clients start the kernel)", Hidden = true };
 
         var command = new Command("kernel", "Run the kernel host in the foreground (Ctrl-C stops it)");
@@ -37,6 +50,7 @@ internal static class KernelCommand
         command.Options.Add(drivers);
         command.Options.Add(trace);
         command.Options.Add(halt);
+        command.Options.Add(ramDiskSize);
         command.Options.Add(detached);
         var limits = new GateLimitOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -60,7 +74,9 @@ internal static class KernelCommand
             {
                 Persistent = parse.GetValue(persistent),
                 IdleTimeout = idleTimeout,
-                BuiltInDrivers = BuiltInDrivers,
+                BuiltInDrivers = parse.GetValue(ramDiskSize) is { } size
+                    ? [.. BuiltInDrivers.Where(d => d.ServiceName != RamDiskInterface.ServiceName), new(RamDiskInterface.ServiceName, RamDiskDriver.WithSize(size))]
+                    : BuiltInDrivers,
                 BootDrivers = parse.GetValue(drivers) ?? [],
                 Trace = parse.GetValue(trace),
                 FaultPolicy = parse.GetValue(halt) ? FaultPolicy.Halt : FaultPolicy.Isolate,
