@@ -40,7 +40,7 @@ public class ProtocolBenchmarks
     {
         var request = new NtDeviceIoControlFileRequest(Handle: 0x44, Event: 0, ApcRoutine: 0, ApcContext: 0, IoStatusBlock: 0x7f00_1000,
             InputBuffer: 0x7f00_2000, OutputBuffer: 0x7f00_3000, IoControlCode: BufferedIoctl, InputBufferLength: IoctlBytes,
-            OutputBufferLength: IoctlBytes, InputDataBytes: 0, OutputDataBytes: 0, Reserved: 0);
+            OutputBufferLength: IoctlBytes, InputDataBytes: 0, OutputDataBytes: 0, Flags: IoRequestFlags.None);
         var data = new NtDeviceIoControlFileRequest.Data(_input, default);
         request = request.WithDataLengths(in data);
         var record = _record.AsSpan();

@@ -29,6 +29,9 @@ public sealed partial class KbTestDriver
             if (code == KbTestInterface.IOCTL_KBTEST_SUM_PAGES) return SumPages(irp, memory, outputLength);
             if (code == KbTestInterface.IOCTL_KBTEST_FILL_SECTION) return FillSection(irp, input);
             if (code == KbTestInterface.IOCTL_KBTEST_SHARED_SECTION) return SharedSection(irp, input, memory, outputLength);
+            if (code == KbTestInterface.IOCTL_KBTEST_FETCH_TWICE || code == KbTestInterface.IOCTL_KBTEST_CAPTURE_ONCE)
+                return FetchTwice(irp, Io.GetCurrentIrpStackLocation(irp).Parameters.DeviceIoControl.Type3InputBuffer,
+                    capture: code == KbTestInterface.IOCTL_KBTEST_CAPTURE_ONCE);
         }
         return Complete(irp, NtStatus.STATUS_INVALID_DEVICE_REQUEST, 0);
     }
@@ -115,6 +118,25 @@ public sealed partial class KbTestDriver
         memory.SharedAddress = address;
         MemoryMarshal.Write(irp.SystemBuffer.Span, in address);
         return Complete(irp, NtStatus.STATUS_SUCCESS, sizeof(ulong));
+    }
+
+    /// <summary>
+    /// The double fetch: METHOD_NEITHER input is the caller's own memory, which the caller may change
+    /// between two reads; a check on the first read says nothing about the second. Capturing the input
+    /// once (copying it into the driver's own memory) is the cure.
+    /// </summary>
+    private static NtStatus FetchTwice(Irp irp, Memory<byte> input, bool capture)
+    {
+        if (input.Length < sizeof(int) || irp.UserBuffer.Length < 2 * sizeof(int)) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
+        var captured = capture ? input[..sizeof(int)].ToArray() : null;
+        var source = captured ?? input;
+        var first = MemoryMarshal.Read<int>(source.Span);
+        var deadline = Environment.TickCount64 + 2000;
+        while (MemoryMarshal.Read<int>(input.Span) == first && Environment.TickCount64 < deadline) Thread.Sleep(1);
+        var second = MemoryMarshal.Read<int>(source.Span);
+        MemoryMarshal.Write(irp.UserBuffer.Span, in first);
+        MemoryMarshal.Write(irp.UserBuffer.Span[sizeof(int)..], in second);
+        return Complete(irp, NtStatus.STATUS_SUCCESS, 2 * sizeof(int));
     }
 
     /// <summary>IRP_MJ_CLEANUP runs in the closing process's context: what was mapped into it is unmapped there, then freed.</summary>

@@ -83,6 +83,14 @@ public static class KbTestInterface
     /// <summary>In: UTF-16 name under \BaseNamedObjects. ZwCreateSection (kernel handle, open-if, 64 KiB), ZwMapViewOfSection into the caller; out: ulong address.</summary>
     public static readonly CtlCode IOCTL_KBTEST_SHARED_SECTION = Code(0x933, TransferMethod.METHOD_BUFFERED);
 
+    /// <summary>
+    /// METHOD_NEITHER, in: int. Reads the caller's input, then reads it again once it changes (or after
+    /// 2 s): out: both values. Unsafe on purpose: a driver must capture METHOD_NEITHER input once.
+    /// </summary>
+    public static readonly CtlCode IOCTL_KBTEST_FETCH_TWICE = Code(0x934, TransferMethod.METHOD_NEITHER);
+    /// <summary>As <see cref="IOCTL_KBTEST_FETCH_TWICE"/>, done right: the input is captured once, and both values are the captured one.</summary>
+    public static readonly CtlCode IOCTL_KBTEST_CAPTURE_ONCE = Code(0x935, TransferMethod.METHOD_NEITHER);
+
     /// <summary>Fill <see cref="Length"/> bytes from <see cref="Offset"/> of the section behind <see cref="Section"/> (a handle of the caller's) with <see cref="Value"/>.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public record struct SectionFill(long Section, long Offset, int Length, int Value);

@@ -13,6 +13,12 @@ public enum IoRequestFlags : uint
     None = 0,
     /// <summary>ByteOffset is present (else the file's current position is used).</summary>
     HasByteOffset = 1,
+    /// <summary>The read or write buffer lies in one of the caller's views: it does not travel; the kernel works in the section itself.</summary>
+    BufferInView = 2,
+    /// <summary>A device control's input buffer lies in one of the caller's views (it does not travel).</summary>
+    InputInView = 4,
+    /// <summary>A device control's output buffer lies in one of the caller's views (it does not travel, in either direction).</summary>
+    OutputInView = 8,
 }
 
 /// <summary>Flags on I/O replies: what the client must write into its own memory.</summary>
@@ -45,12 +51,12 @@ public partial record struct NtReadFileRequest(
     long Handle, long Event, ulong ApcRoutine, ulong ApcContext, ulong IoStatusBlock, ulong Buffer,
     long ByteOffset, uint Length, uint Key, IoRequestFlags Flags, [Data("Buffer")] uint BufferDataBytes) : IRequest<IoTransferReply>;
 
-/// <summary>NtWriteFile. Followed by Length bytes of data.</summary>
+/// <summary>NtWriteFile. Followed by Length bytes of data, unless the buffer lies in one of the caller's views (<see cref="IoRequestFlags.BufferInView"/>).</summary>
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(4)]
 public partial record struct NtWriteFileRequest(
     long Handle, long Event, ulong ApcRoutine, ulong ApcContext, ulong IoStatusBlock, ulong Buffer,
-    long ByteOffset, [Data("Buffer")] uint Length, uint Key, IoRequestFlags Flags, uint Reserved) : IRequest<IoTransferReply>;
+    long ByteOffset, uint Length, uint Key, IoRequestFlags Flags, [Data("Buffer")] uint BufferDataBytes) : IRequest<IoTransferReply>;
 
 /// <summary>
 /// NtDeviceIoControlFile. Followed by the input (InputDataBytes: InputBufferLength bytes when
@@ -62,7 +68,7 @@ public partial record struct NtWriteFileRequest(
 public partial record struct NtDeviceIoControlFileRequest(
     long Handle, long Event, ulong ApcRoutine, ulong ApcContext, ulong IoStatusBlock,
     ulong InputBuffer, ulong OutputBuffer, uint IoControlCode, uint InputBufferLength,
-    uint OutputBufferLength, [Data("Input")] uint InputDataBytes, [Data("Output")] uint OutputDataBytes, uint Reserved) : IRequest<IoTransferReply>;
+    uint OutputBufferLength, [Data("Input")] uint InputDataBytes, [Data("Output")] uint OutputDataBytes, IoRequestFlags Flags) : IRequest<IoTransferReply>;
 
 /// <summary>
 /// The reply of read, write, device control and query-information: the IOSB to write (if
@@ -121,11 +127,17 @@ public partial record struct NtReadFileRequest
     public static uint BufferToSend(uint deviceFlags, ulong buffer, uint length) =>
         (deviceFlags & DeviceFlagBufferedIo) != 0 || buffer == 0 ? 0 : length;
 
-    /// <summary>Whether the request carries a buffer the rule allows: none, or all of it.</summary>
-    public readonly bool BufferFollowsRule => BufferDataBytes == 0 || BufferDataBytes == Length;
+    /// <summary>Whether the request carries a buffer the rule allows: none, or all of it (none when it lies in a view).</summary>
+    public readonly bool BufferFollowsRule => BufferDataBytes == 0 || (BufferDataBytes == Length && (Flags & IoRequestFlags.BufferInView) == 0);
 
     /// <summary>DO_BUFFERED_IO, as the client learns it from NtCreateFile's reply.</summary>
     public const uint DeviceFlagBufferedIo = 0x4;
+}
+
+public partial record struct NtWriteFileRequest
+{
+    /// <summary>Whether the request carries the data the rule gives: all of it, or none when it lies in a view.</summary>
+    public readonly bool BufferFollowsRule => BufferDataBytes == ((Flags & IoRequestFlags.BufferInView) != 0 ? 0 : Length);
 }
 
 public partial record struct NtDeviceIoControlFileRequest
@@ -140,9 +152,11 @@ public partial record struct NtDeviceIoControlFileRequest
     public static uint OutputToSend(uint ioControlCode, ulong outputBuffer, uint outputBufferLength) =>
         new CtlCode(ioControlCode).Method != TransferMethod.METHOD_BUFFERED && outputBuffer != 0 ? outputBufferLength : 0;
 
-    /// <summary>Whether the data lengths are the ones the two rules give (the kernel's check of what came).</summary>
+    /// <summary>Whether the data lengths are the ones the two rules give (the kernel's check of what came); a buffer in a view never travels.</summary>
     public readonly bool DataFollowsRules =>
-        InputDataBytes == InputToSend(InputBuffer, InputBufferLength) && OutputDataBytes == OutputToSend(IoControlCode, OutputBuffer, OutputBufferLength);
+        InputDataBytes == ((Flags & IoRequestFlags.InputInView) != 0 ? 0 : InputToSend(InputBuffer, InputBufferLength))
+        && OutputDataBytes == ((Flags & IoRequestFlags.OutputInView) != 0 ? 0 : OutputToSend(IoControlCode, OutputBuffer, OutputBufferLength))
+        && (Flags & ~(IoRequestFlags.InputInView | IoRequestFlags.OutputInView)) == 0;
 }
 
 public partial record struct NtQueryVolumeInformationFileRequest

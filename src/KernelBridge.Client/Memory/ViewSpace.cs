@@ -22,6 +22,8 @@ internal sealed unsafe class ViewSpace : IDisposable
     private readonly SortedList<ulong, (ulong Length, uint Protection)> _views = [];
     private readonly Lock _lock = new();
     private bool _disposed;
+    // Views mapped now, readable without the lock: most I/O is not in a view, and learns so for the cost of one read.
+    private volatile int _mapped;
 
     private ViewSpace(byte* reservation, long reservedLength, ulong baseAddress, ulong length)
     {
@@ -64,11 +66,13 @@ internal sealed unsafe class ViewSpace : IDisposable
                         (int)descriptor.DangerousGetHandle(), instruction.FileOffset);
                     if (errno != 0) throw new ProtocolViolationException($"mapping a view at 0x{instruction.Address:X} failed: errno {errno}");
                     _views[instruction.Address] = (instruction.Length, instruction.Protection);
+                    _mapped = _views.Count;
                 }
                 else if (operation == ViewOperation.Unmap)
                 {
                     Libc.Unreserve(address, length);
                     _views.Remove(instruction.Address);
+                    _mapped = _views.Count;
                 }
                 else
                 {
@@ -82,6 +86,7 @@ internal sealed unsafe class ViewSpace : IDisposable
     public bool TryFind(ulong address, ulong length, out uint protection)
     {
         protection = 0;
+        if (_mapped == 0) return false;
         lock (_lock)
         {
             var keys = _views.Keys;
@@ -101,6 +106,17 @@ internal sealed unsafe class ViewSpace : IDisposable
             }
             return false;
         }
+    }
+
+    /// <summary>
+    /// Whether I/O on [address, address + length) goes by reference: the range lies in one shared view
+    /// (the kernel then works in the section itself, and checks the view's protection as a probe would).
+    /// A copy-on-write view's written pages are this process's own, so I/O on it is copied as for any memory.
+    /// </summary>
+    public bool CanLock(void* address, uint length)
+    {
+        if (address is null || length == 0 || !TryFind((ulong)address, length, out var protection)) return false;
+        return (protection & 0xFF) is not (PageProtection.PAGE_WRITECOPY or PageProtection.PAGE_EXECUTE_WRITECOPY);
     }
 
     /// <summary>Views this process has mapped now.</summary>
@@ -134,6 +150,7 @@ internal sealed unsafe class ViewSpace : IDisposable
             if (_disposed) return;
             _disposed = true;
             _views.Clear();
+            _mapped = 0;
             Libc.Unmap(_reservation, _reservedLength);
         }
     }

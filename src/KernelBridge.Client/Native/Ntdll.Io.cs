@@ -51,11 +51,13 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
         // A device that is not buffered reads into the caller's own pages: the kernel needs them as they are.
+        // A buffer in one of our views does not travel at all: the kernel reads into the section itself.
         var flags = gate.Handles.TryGetDeviceFlags(fileHandle, out var known) ? known : 0;
-        var current = new ReadOnlySpan<byte>(buffer, (int)NtReadFileRequest.BufferToSend(flags, (ulong)buffer, length));
+        var inView = gate.Connection.Views?.CanLock(buffer, length) == true;
+        var current = new ReadOnlySpan<byte>(buffer, inView ? 0 : (int)NtReadFileRequest.BufferToSend(flags, (ulong)buffer, length));
         var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
-            byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
+            (byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset) | (inView ? IoRequestFlags.BufferInView : 0), 0);
         var target = new IoTarget(ioStatusBlock, buffer, length, completed);
         if (completed is null) return Syscalls.NtReadFile(gate, request, new(current), target);
         // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.
@@ -74,14 +76,16 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (buffer is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
-        // The length travels as the data's length (the declaration's rule): Length bytes follow.
+        // Length bytes follow, unless the buffer lies in one of our views (the kernel reads the section itself).
+        var inView = gate.Connection.Views?.CanLock(buffer, length) == true;
         var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
-            byteOffset is null ? 0 : *byteOffset, 0, key is null ? 0 : *key,
-            byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset, 0);
+            byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
+            (byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset) | (inView ? IoRequestFlags.BufferInView : 0), 0);
+        var data = new ReadOnlySpan<byte>(buffer, inView ? 0 : (int)length);
         var target = new IoTarget(ioStatusBlock, null, 0, completed);
-        if (completed is null) return Syscalls.NtWriteFile(gate, request, new(new ReadOnlySpan<byte>(buffer, (int)length)), target);
+        if (completed is null) return Syscalls.NtWriteFile(gate, request, new(data), target);
         // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.
-        Syscalls.SubmitNtWriteFile(gate, request, new(new ReadOnlySpan<byte>(buffer, (int)length)), target);
+        Syscalls.SubmitNtWriteFile(gate, request, new(data), target);
         return NtStatus.STATUS_PENDING;
     }
 
@@ -102,10 +106,17 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
         // The input travels unless its buffer is null; the output buffer as it stands only for direct and neither methods.
-        var input = new ReadOnlySpan<byte>(inputBuffer, (int)NtDeviceIoControlFileRequest.InputToSend((ulong)inputBuffer, inputBufferLength));
-        var current = new ReadOnlySpan<byte>(outputBuffer, (int)NtDeviceIoControlFileRequest.OutputToSend(ioControlCode, (ulong)outputBuffer, outputBufferLength));
+        // A buffer in one of our views travels neither way: the kernel works in the section itself.
+        var views = gate.Connection.Views;
+        var inputInView = views?.CanLock(inputBuffer, inputBufferLength) == true;
+        var outputInView = views?.CanLock(outputBuffer, outputBufferLength) == true;
+        var input = new ReadOnlySpan<byte>(inputBuffer,
+            inputInView ? 0 : (int)NtDeviceIoControlFileRequest.InputToSend((ulong)inputBuffer, inputBufferLength));
+        var current = new ReadOnlySpan<byte>(outputBuffer,
+            outputInView ? 0 : (int)NtDeviceIoControlFileRequest.OutputToSend(ioControlCode, (ulong)outputBuffer, outputBufferLength));
         var request = new NtDeviceIoControlFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock,
-            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, 0, 0, 0);
+            (ulong)inputBuffer, (ulong)outputBuffer, ioControlCode, inputBufferLength, outputBufferLength, 0, 0,
+            (inputInView ? IoRequestFlags.InputInView : 0) | (outputInView ? IoRequestFlags.OutputInView : 0));
         var target = new IoTarget(ioStatusBlock, outputBuffer, outputBufferLength, completed);
         if (completed is null) return Syscalls.NtDeviceIoControlFile(gate, request, new(input, current), target);
         // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.

@@ -49,6 +49,11 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
     public bool WholeOutputGoesBack;
     /// <summary>Buffered I/O with an output buffer (IRP_INPUT_OPERATION): Information bytes go back unless the status is an error.</summary>
     public bool BufferedCopyBack;
+    /// <summary>The caller's output buffer lies in a view: what goes back is copied there by the kernel, and nothing travels.</summary>
+    public Memory<byte> InPlaceOutput;
+    /// <summary>Sections whose memory the request works in (a buffer in a view), referenced until it is over.</summary>
+    public KernelObject? Pinned1;
+    public KernelObject? Pinned2;
 
     // Who hears of the completion (NtReadFile's Event, ApcRoutine, ApcContext, IoStatusBlock).
     public KEvent? Event;
@@ -202,6 +207,11 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         {
             var copy = (int)Math.Min(information, OutputLength);
             if (information > OutputLength) io.ReportOvercopy(File, Irp, information, OutputLength);
+            if (!InPlaceOutput.IsEmpty)
+            {
+                Rented.AsSpan(OutputOffset, Math.Min(copy, InPlaceOutput.Length)).CopyTo(InPlaceOutput.Span);
+                return default;
+            }
             written = true;
             return Rented.AsSpan(OutputOffset, copy);
         }
@@ -303,6 +313,10 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         ApcRoutine = ApcContext = IoStatusBlock = 0;
         OutputOffset = OutputLength = 0;
         WholeOutputGoesBack = BufferedCopyBack = false;
+        InPlaceOutput = default;
+        if (Pinned1 is not null) io.ObjectManager.Dereference(Pinned1);
+        if (Pinned2 is not null) io.ObjectManager.Dereference(Pinned2);
+        Pinned1 = Pinned2 = null;
         IsCloseIrp = false;
         if (!irpPinned) io.FreeIrp(irp);
         if (kevent is not null) io.ObjectManager.Dereference(kevent);

@@ -134,6 +134,31 @@ internal sealed partial class MemoryManager
         return NtStatus.STATUS_SUCCESS;
     }
 
+    /// <summary>
+    /// A user buffer that lies in one of the process's views, as kernel memory (no copy): the I/O
+    /// manager's probe-and-lock. The section comes back referenced (pinned) so the memory stays
+    /// while the request uses it, even if the process unmaps the view. A buffer the device will
+    /// write needs a writable shared view; a copy-on-write view's private pages are the process's
+    /// own, so such a view is never used this way. Anything else is STATUS_ACCESS_VIOLATION.
+    /// </summary>
+    public static NtStatus ResolveUserBuffer(ProcessObject process, ulong address, uint length, bool deviceWrites, out Memory<byte> memory,
+        out MmSection? pinned)
+    {
+        memory = default;
+        pinned = null;
+        if (process.Views?.Find(address) is not { } view || length > view.End - address || address - view.BaseAddress + length > int.MaxValue)
+            return NtStatus.STATUS_ACCESS_VIOLATION;
+        var protection = view.Protection & 0xFF;
+        var readable = protection is PageProtection.PAGE_READONLY or PageProtection.PAGE_READWRITE or PageProtection.PAGE_EXECUTE_READ
+            or PageProtection.PAGE_EXECUTE_READWRITE;
+        var writable = protection is PageProtection.PAGE_READWRITE or PageProtection.PAGE_EXECUTE_READWRITE;
+        if (deviceWrites ? !writable : !readable) return NtStatus.STATUS_ACCESS_VIOLATION;
+        if (!ObjectManager.TryReference(view.Section)) return NtStatus.STATUS_ACCESS_VIOLATION;
+        pinned = view.Section;
+        memory = view.KernelMemory.Slice((int)(address - view.BaseAddress), (int)length);
+        return NtStatus.STATUS_SUCCESS;
+    }
+
     /// <summary>Process rundown: its memory is gone with it; the views' references on their sections go now.</summary>
     public void Rundown(ProcessObject process)
     {

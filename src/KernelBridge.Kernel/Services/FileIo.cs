@@ -1,6 +1,7 @@
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
 using KernelBridge.Kernel.Io;
+using KernelBridge.Kernel.Mm;
 
 namespace KernelBridge.Kernel.Services;
 
@@ -20,20 +21,40 @@ internal sealed partial class SystemServices
         if (!request.BufferFollowsRule)
             throw new ProtocolViolationException($"NtReadFile: {request.BufferDataBytes} bytes of buffer sent for a {request.Length}-byte read");
         StartTransfer(context, IrpMajorFunction.IRP_MJ_READ, request.Handle, request.Buffer, request.Length, request.Key, request.ByteOffset,
-            (request.Flags & IoRequestFlags.HasByteOffset) != 0, data.Buffer,
-            new CompletionRequest(request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock));
+            request.Flags, data.Buffer, new CompletionRequest(request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock));
     }
 
     /// <summary>NtWriteFile: needs FILE_WRITE_DATA or FILE_APPEND_DATA.</summary>
-    public void NtWriteFile(in SyscallContext context, in NtWriteFileRequest request, NtWriteFileRequest.Data data) =>
+    public void NtWriteFile(in SyscallContext context, in NtWriteFileRequest request, NtWriteFileRequest.Data data)
+    {
+        if (!request.BufferFollowsRule)
+            throw new ProtocolViolationException($"NtWriteFile: {request.BufferDataBytes} bytes of data sent for a {request.Length}-byte write");
         StartTransfer(context, IrpMajorFunction.IRP_MJ_WRITE, request.Handle, request.Buffer, request.Length, request.Key, request.ByteOffset,
-            (request.Flags & IoRequestFlags.HasByteOffset) != 0, data.Buffer,
-            new CompletionRequest(request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock));
+            request.Flags, data.Buffer, new CompletionRequest(request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock));
+    }
+
+    /// <summary>
+    /// The caller's buffer when it lies in one of its views: the section's own memory, pinned (the
+    /// probe-and-lock); false, with the caller answered, if the buffer is not in a view the transfer may use.
+    /// </summary>
+    private static bool TryLockView(in SyscallContext context, bool inView, ulong address, uint length, bool deviceWrites, out Memory<byte> memory,
+        out KernelObject? pinned)
+    {
+        memory = default;
+        pinned = null;
+        if (!inView || length == 0) return true;
+        var status = MemoryManager.ResolveUserBuffer(context.Process, address, length, deviceWrites, out memory, out var section);
+        pinned = section;
+        if (status.IsSuccess) return true;
+        FailIo(context, status);
+        return false;
+    }
 
     private void StartTransfer(in SyscallContext context, IrpMajorFunction major, long handle, ulong userBuffer, uint length, uint key,
-        long byteOffset, bool hasByteOffset, ReadOnlySpan<byte> bytes, in CompletionRequest completion)
+        long byteOffset, IoRequestFlags flags, ReadOnlySpan<byte> bytes, in CompletionRequest completion)
     {
         var isRead = major == IrpMajorFunction.IRP_MJ_READ;
+        var hasByteOffset = (flags & IoRequestFlags.HasByteOffset) != 0;
         if (length > WireProtocol.MaxTransferLength)
         {
             FailIo(context, NtStatus.STATUS_INSUFFICIENT_RESOURCES);
@@ -44,10 +65,20 @@ internal sealed partial class SystemServices
             FailIo(context, NtStatus.STATUS_ACCESS_VIOLATION);
             return;
         }
+        var inView = (flags & IoRequestFlags.BufferInView) != 0 && length != 0;
+        if (!TryLockView(context, inView, userBuffer, length, deviceWrites: isRead, out var viewMemory, out var pinned)) return;
         var status = _io.BeginFileRequest(context.Process, context.Thread, handle, major, isRead ? IoRequestKind.Read : IoRequestKind.Write,
             isRead ? ReadAccess : WriteAccess, offsetMissing: !hasByteOffset, completion, out var pending);
+        if (!status.IsSuccess && pinned is not null) _ob.Dereference(pinned);
         if (RefusedIo(context, status)) return;
         var request = pending!;
+        request.Pinned1 = pinned;
+        if (inView)
+        {
+            StartTransferInView(request, isRead, userBuffer, (int)length, key, hasByteOffset ? byteOffset : request.File.CurrentByteOffset, viewMemory,
+                context.Reply);
+            return;
+        }
         var irp = request.Irp;
         var file = request.File;
         request.Target = context.Reply.IoSink;
@@ -66,8 +97,8 @@ internal sealed partial class SystemServices
         request.RentBuffer((int)length);
         bytes.CopyTo(request.Rented);
         var region = length == 0 ? default : request.Region(0, (int)length);
-        var flags = request.Top.Flags;
-        if ((flags & DeviceFlags.DO_BUFFERED_IO) != 0)
+        var deviceFlags = request.Top.Flags;
+        if ((deviceFlags & DeviceFlags.DO_BUFFERED_IO) != 0)
         {
             irp.SystemBuffer = region;
             irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | (isRead ? IrpFlags.IRP_INPUT_OPERATION | IrpFlags.IRP_READ_OPERATION : IrpFlags.IRP_WRITE_OPERATION);
@@ -75,7 +106,7 @@ internal sealed partial class SystemServices
         }
         else
         {
-            if ((flags & DeviceFlags.DO_DIRECT_IO) != 0)
+            if ((deviceFlags & DeviceFlags.DO_DIRECT_IO) != 0)
             {
                 if (length > 0) irp.MdlAddress = new Mdl(region, userBuffer);
             }
@@ -88,6 +119,42 @@ internal sealed partial class SystemServices
         }
         request.OutputOffset = 0;
         request.OutputLength = isRead ? (int)length : 0;
+        request.Start();
+    }
+
+    /// <summary>
+    /// A read or write whose buffer lies in a view: a direct or neither device works in the section
+    /// itself (no copy at all); a buffered one gets a system buffer filled from, or copied back into,
+    /// the view by the kernel (one copy). Nothing travels back but the IOSB.
+    /// </summary>
+    private static void StartTransferInView(IoRequest request, bool isRead, ulong userBuffer, int length, uint key, long byteOffset, Memory<byte> view,
+        ReplyTarget reply)
+    {
+        var irp = request.Irp;
+        request.Target = reply.IoSink;
+        request.Tag = reply.IoTag;
+        irp.UserBufferAddress = userBuffer;
+        var parameters = new ReadWriteParameters { Length = length, Key = key, ByteOffset = byteOffset };
+        var stack = irp.StackAt(irp.CurrentLocation - 1);
+        if (isRead) stack.Parameters.Read = parameters;
+        else stack.Parameters.Write = parameters;
+        var flags = request.Top.Flags;
+        if ((flags & DeviceFlags.DO_BUFFERED_IO) != 0)
+        {
+            request.RentBuffer(length);
+            if (!isRead) view.Span.CopyTo(request.Rented);
+            irp.SystemBuffer = request.Region(0, length);
+            irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER | (isRead ? IrpFlags.IRP_INPUT_OPERATION | IrpFlags.IRP_READ_OPERATION : IrpFlags.IRP_WRITE_OPERATION);
+            request.BufferedCopyBack = isRead;
+            request.InPlaceOutput = isRead ? view : default;
+            request.OutputLength = isRead ? length : 0;
+        }
+        else
+        {
+            if ((flags & DeviceFlags.DO_DIRECT_IO) != 0) irp.MdlAddress = new Mdl(view, userBuffer);
+            else irp.UserBuffer = view;
+            irp.Flags = isRead ? IrpFlags.IRP_READ_OPERATION : IrpFlags.IRP_WRITE_OPERATION;
+        }
         request.Start();
     }
 
@@ -112,17 +179,35 @@ internal sealed partial class SystemServices
             FailIo(context, NtStatus.STATUS_ACCESS_VIOLATION);
             return;
         }
+        // Buffers in the caller's views are locked where they lie: the input (never written by the
+        // device), and the output (written unless the method is METHOD_IN_DIRECT, whose output buffer the device reads).
+        var inputInView = (request.Flags & IoRequestFlags.InputInView) != 0 && request.InputBuffer != 0 && request.InputBufferLength != 0;
+        var outputInView = (request.Flags & IoRequestFlags.OutputInView) != 0 && request.OutputBuffer != 0 && request.OutputBufferLength != 0;
+        if (!TryLockView(context, inputInView, request.InputBuffer, request.InputBufferLength, deviceWrites: false, out var inputView, out var inputPin)) return;
+        if (!TryLockView(context, outputInView, request.OutputBuffer, request.OutputBufferLength, deviceWrites: method != TransferMethod.METHOD_IN_DIRECT,
+            out var outputView, out var outputPin))
+        {
+            if (inputPin is not null) _ob.Dereference(inputPin);
+            return;
+        }
         var status = _io.BeginFileRequest(context.Process, context.Thread, request.Handle, IrpMajorFunction.IRP_MJ_DEVICE_CONTROL, IoRequestKind.DeviceControl,
             new FileAccessRule(code.RequiredHandleAccess), offsetMissing: false,
             new CompletionRequest(request.Event, request.ApcRoutine, request.ApcContext, request.IoStatusBlock), out var pending);
+        if (!status.IsSuccess)
+        {
+            if (inputPin is not null) _ob.Dereference(inputPin);
+            if (outputPin is not null) _ob.Dereference(outputPin);
+        }
         if (RefusedIo(context, status)) return;
 
         var call = pending!;
+        call.Pinned1 = inputPin;
+        call.Pinned2 = outputPin;
         var irp = call.Irp;
         call.Target = context.Reply.IoSink;
         call.Tag = context.Reply.IoTag;
         irp.UserBufferAddress = request.OutputBuffer;
-        var input = data.Input;
+        var input = inputInView ? inputView.Span : data.Input;
         var shadow = data.Output;
         // A null buffer counts as an empty one (its length is forced to 0), except under METHOD_NEITHER.
         var outputLength = request.OutputBuffer != 0 || method == TransferMethod.METHOD_NEITHER ? (int)request.OutputBufferLength : 0;
@@ -150,6 +235,7 @@ internal sealed partial class SystemServices
                     call.BufferedCopyBack = true;
                     call.OutputOffset = 0;
                     call.OutputLength = outputLength;
+                    call.InPlaceOutput = outputView;
                 }
                 break;
             }
@@ -163,15 +249,18 @@ internal sealed partial class SystemServices
                     irp.SystemBuffer = call.Region(0, input.Length);
                     irp.Flags = IrpFlags.IRP_BUFFERED_IO | IrpFlags.IRP_DEALLOCATE_BUFFER;
                 }
-                if (shadow.Length > 0) irp.MdlAddress = new Mdl(call.Region(input.Length, shadow.Length), request.OutputBuffer);
+                if (outputInView) irp.MdlAddress = new Mdl(outputView, request.OutputBuffer);
+                else if (shadow.Length > 0) irp.MdlAddress = new Mdl(call.Region(input.Length, shadow.Length), request.OutputBuffer);
                 break;
             }
             default:
             {
-                // METHOD_NEITHER: the driver gets the caller's buffers as they are.
-                ShadowBuffers(call, input, shadow);
-                stack.Parameters.DeviceIoControl.Type3InputBuffer = input.Length == 0 ? default : call.Region(0, input.Length);
-                irp.UserBuffer = shadow.Length == 0 ? default : call.Region(input.Length, shadow.Length);
+                // METHOD_NEITHER: the driver gets the caller's buffers as they are. One in a view is the
+                // caller's live memory: the caller can change it while the driver reads (see docs/writing-a-driver.md).
+                var copied = inputInView ? 0 : input.Length;
+                ShadowBuffers(call, input[..copied], shadow);
+                stack.Parameters.DeviceIoControl.Type3InputBuffer = inputInView ? inputView : copied == 0 ? default : call.Region(0, copied);
+                irp.UserBuffer = outputInView ? outputView : shadow.Length == 0 ? default : call.Region(copied, shadow.Length);
                 break;
             }
         }
