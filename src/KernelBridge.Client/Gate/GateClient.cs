@@ -61,6 +61,38 @@ public sealed partial class GateClient : IDisposable
     /// <summary>The connection the Nt and Win32 faces use on this thread.</summary>
     public static GateClient Current => _override ?? Default;
 
+    /// <summary>The connection this thread's calls would use, if one exists already (none is made).</summary>
+    internal static GateClient? CurrentOrNull => _override ?? Volatile.Read(ref _default);
+
+    private Memory.IoBufferPool? _ioBuffers;
+    private bool _ioBuffersRefused;
+    private readonly Lock _ioBuffersLock = new();
+
+    /// <summary>
+    /// This connection's I/O buffers (memory the kernel shares: I/O on them is not copied), made on
+    /// first use; null if the kernel would not give the section.
+    /// </summary>
+    public Memory.IoBufferPool? IoBuffers
+    {
+        get
+        {
+            if (Volatile.Read(ref _ioBuffers) is { } pool) return pool;
+            lock (_ioBuffersLock)
+            {
+                if (_ioBuffers is not null || _ioBuffersRefused) return _ioBuffers;
+                try
+                {
+                    _ioBuffers = Memory.IoBufferPool.Create(this);
+                }
+                catch (NtStatusException)
+                {
+                    _ioBuffersRefused = true;
+                }
+                return _ioBuffers;
+            }
+        }
+    }
+
     /// <summary>The process-wide connection, to KERNELBRIDGE_INSTANCE's kernel (started if need be).</summary>
     public static GateClient Default
     {
@@ -135,6 +167,7 @@ public sealed partial class GateClient : IDisposable
 
     public void Dispose()
     {
+        _ioBuffers?.Dispose();
         Connection.Dispose();
         lock (DefaultLock)
         {

@@ -162,4 +162,35 @@ public sealed unsafe class ZeroCopyTests(TestDriverKernelFixture fixture) : ICla
             Kernel32.CloseHandle(device);
         }
     }
+    [Fact]
+    public void Large_transfers_on_ordinary_memory_bounce_through_the_pool_and_pooled_buffers_go_by_reference()
+    {
+        using var scope = GateClient.Use(fixture.Gate);
+        var disk = OpenRamDisk();
+        try
+        {
+            var written = new byte[1 << 20];
+            new Random(42).NextBytes(written);
+            fixed (byte* p = written) Assert.True(WriteAt(disk, p, (uint)written.Length, 1 << 20), $"WriteFile: {Kernel32.GetLastError()}");
+            var read = new byte[1 << 20];
+            fixed (byte* p = read) Assert.True(ReadAt(disk, p, (uint)read.Length, 1 << 20, out var count));
+            Assert.True(read.AsSpan().SequenceEqual(written));
+
+            var pool = fixture.Gate.IoBuffers;
+            Assert.NotNull(pool);
+            using (var buffer = pool.Rent(1 << 20))
+            {
+                Assert.True(ReadAt(disk, buffer.Pointer, 1 << 20, 1 << 20, out var pooled));
+                Assert.Equal(1u << 20, pooled);
+                Assert.True(buffer.Span.SequenceEqual(written));
+            }
+            // Every bounce buffer went back: the whole pool is free again.
+            using var all = pool.TryRent((int)pool.Length);
+            Assert.NotNull(all);
+        }
+        finally
+        {
+            Kernel32.CloseHandle(disk);
+        }
+    }
 }

@@ -56,7 +56,7 @@ internal static class RawIo
 
     /// <summary>NtWriteFile of <paramref name="length"/> bytes at the current position (the data follows).</summary>
     public static NtWriteFileRequest Write(long handle, int length) =>
-        new(handle, 0, 0, 0, IoStatusBlock, InputBuffer, 0, (uint)length, 0, IoRequestFlags.None, 0);
+        new(handle, 0, 0, 0, IoStatusBlock, InputBuffer, 0, (uint)length, 0, IoRequestFlags.None, (uint)length);
 
     public static byte[] Bytes<T>(in T value) where T : unmanaged
     {
