@@ -31,6 +31,10 @@ internal sealed class BenchRegistry
         .KernelBridge("ioctl_async_32_inline", "async IOCTLs, 32 in flight, inline completions", "ioctl_fionread", AsyncIoctlMeasurement.MeasureInline)
         .KernelBridge("event_cross_process", "event ping-pong, 2 processes", "unix_socket_pingpong", KernelBridgeMeasurements.CrossProcessEvent)
         .KernelBridge("wait_signalled", "wait, signalled event", "getppid", KernelBridgeMeasurements.SignalledWait)
+        .Baseline("mmap_munmap_1mib", "mmap + munmap 1 MiB of a memfd", MemoryMeasurements.MapUnmapBaseline)
+        .KernelBridge("ramdisk_read_1mib_pooled", "ReadFile 1 MiB, RAM disk into a pooled buffer", "memcpy_1mib", MemoryMeasurements.RamDiskReadPooled)
+        .KernelBridge("ramdisk_read_1mib", "ReadFile 1 MiB, RAM disk into ordinary memory", "memcpy_1mib", MemoryMeasurements.RamDiskReadOrdinary)
+        .KernelBridge("view_map_unmap_1mib", "map + unmap a 1 MiB view", "mmap_munmap_1mib", MemoryMeasurements.MapUnmapView)
         .Comparison("shm_vs_socket_gate", "shm gate's speed-up over the socket gate", slower: "ioctl_socket_gate", faster: "ioctl", target: 50);
 
     /// <summary>A measurement of the real machine, which others are compared with.</summary>

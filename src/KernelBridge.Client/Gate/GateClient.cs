@@ -61,9 +61,6 @@ public sealed partial class GateClient : IDisposable
     /// <summary>The connection the Nt and Win32 faces use on this thread.</summary>
     public static GateClient Current => _override ?? Default;
 
-    /// <summary>The connection this thread's calls would use, if one exists already (none is made).</summary>
-    internal static GateClient? CurrentOrNull => _override ?? Volatile.Read(ref _default);
-
     private Memory.IoBufferPool? _ioBuffers;
     private bool _ioBuffersRefused;
     private readonly Lock _ioBuffersLock = new();

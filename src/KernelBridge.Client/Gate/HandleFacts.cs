@@ -10,6 +10,9 @@ internal sealed class HandleFacts
 {
     private readonly ConcurrentDictionary<nint, uint> _deviceFlags = new();
 
+    /// <summary>Kept beside the DO_* flags (a bit no device flag uses): the file was opened for synchronous I/O.</summary>
+    public const uint SynchronousFile = 0x8000_0000;
+
     public void RememberDeviceFlags(nint handle, uint flags) => _deviceFlags[handle] = flags;
 
     public bool TryGetDeviceFlags(nint handle, out uint flags) => _deviceFlags.TryGetValue(handle, out flags);

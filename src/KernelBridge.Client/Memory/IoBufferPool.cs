@@ -82,13 +82,17 @@ public sealed unsafe class IoBufferPool : IDisposable
     }
 
     /// <summary>
-    /// A buffer to bounce a synchronous transfer of ordinary memory through, or null when it should go
-    /// as it is: too short to be worth it, already in a view, or the pool is full.
+    /// A buffer to bounce a transfer on ordinary memory through, or null when it should go as it is:
+    /// too short to be worth it, not a plain synchronous call (on a synchronous file, with no event or
+    /// APC to tell anyone before the caller's buffer is written), or the pool is full. (A synchronous
+    /// file bound to a completion port, which Windows lets a program do but never needs, would post
+    /// its packet before the copy: the one case where another thread could look too early.)
     /// </summary>
-    internal static IoBuffer? ForBounce(void* buffer, uint length)
+    internal static IoBuffer? ForBounce(GateClient gate, uint handleFacts, nint @event, nint apcRoutine, nint apcContext, void* buffer, uint length)
     {
-        if (length < BounceThreshold || buffer is null || GateClient.CurrentOrNull is not { } gate) return null;
-        if (gate.Connection.Views is not { } views || views.TryFind((ulong)buffer, length, out _)) return null;
+        _ = apcContext;
+        if (length < BounceThreshold || buffer is null || (handleFacts & HandleFacts.SynchronousFile) == 0) return null;
+        if (@event != 0 || apcRoutine != 0) return null;
         return gate.IoBuffers?.TryRent((int)length);
     }
 

@@ -26,7 +26,8 @@ public static unsafe partial class Ntdll
         if (status.IsSuccess)
         {
             *fileHandle = (nint)reply.Handle;
-            gate.Handles.RememberDeviceFlags((nint)reply.Handle, reply.DeviceFlags);
+            var synchronous = (createOptions & (CreateOptions.FILE_SYNCHRONOUS_IO_ALERT | CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT)) != 0;
+            gate.Handles.RememberDeviceFlags((nint)reply.Handle, reply.DeviceFlags | (synchronous ? HandleFacts.SynchronousFile : 0));
         }
         return status;
     }
@@ -54,12 +55,22 @@ public static unsafe partial class Ntdll
         // A buffer in one of our views does not travel at all: the kernel reads into the section itself.
         var flags = gate.Handles.TryGetDeviceFlags(fileHandle, out var known) ? known : 0;
         var inView = gate.Connection.Views?.CanLock(buffer, length) == true;
+        using var bounce = inView || completed is not null ? null : Memory.IoBufferPool.ForBounce(gate, flags, @event, apcRoutine, apcContext, buffer, length);
+        var into = bounce is null ? buffer : bounce.Pointer;
+        inView |= bounce is not null;
         var current = new ReadOnlySpan<byte>(buffer, inView ? 0 : (int)NtReadFileRequest.BufferToSend(flags, (ulong)buffer, length));
-        var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
+        var request = new NtReadFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)into,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             (byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset) | (inView ? IoRequestFlags.BufferInView : 0), 0);
-        var target = new IoTarget(ioStatusBlock, buffer, length, completed);
-        if (completed is null) return Syscalls.NtReadFile(gate, request, new(current), target);
+        var target = new IoTarget(ioStatusBlock, into, length, completed);
+        if (completed is null)
+        {
+            status = Syscalls.NtReadFile(gate, request, new(current), target);
+            // The device wrote the shared buffer in place; the caller's gets the bytes it reports, in one copy.
+            if (bounce is not null && !status.IsError)
+                new ReadOnlySpan<byte>(bounce.Pointer, (int)Math.Min((ulong)ioStatusBlock->Information, length)).CopyTo(new Span<byte>(buffer, (int)length));
+            return status;
+        }
         // Awaited from .NET: submit without waiting; the end, whichever it is, reaches the hook.
         Syscalls.SubmitNtReadFile(gate, request, new(current), target);
         return NtStatus.STATUS_PENDING;
@@ -76,8 +87,17 @@ public static unsafe partial class Ntdll
         if (ioStatusBlock is null) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (buffer is null && length != 0) return NtStatus.STATUS_ACCESS_VIOLATION;
         if (!TryGate(ref gate, out var status)) return status;
-        // Length bytes follow, unless the buffer lies in one of our views (the kernel reads the section itself).
+        // Length bytes follow, unless the buffer lies in one of our views (the kernel reads the section itself);
+        // a large synchronous write from ordinary memory is copied once into a shared buffer instead.
         var inView = gate.Connection.Views?.CanLock(buffer, length) == true;
+        var flags = gate.Handles.TryGetDeviceFlags(fileHandle, out var known) ? known : 0;
+        using var bounce = inView || completed is not null ? null : Memory.IoBufferPool.ForBounce(gate, flags, @event, apcRoutine, apcContext, buffer, length);
+        if (bounce is not null)
+        {
+            new ReadOnlySpan<byte>(buffer, (int)length).CopyTo(bounce.Span);
+            buffer = bounce.Pointer;
+            inView = true;
+        }
         var request = new NtWriteFileRequest(fileHandle, @event, (ulong)apcRoutine, (ulong)apcContext, (ulong)ioStatusBlock, (ulong)buffer,
             byteOffset is null ? 0 : *byteOffset, length, key is null ? 0 : *key,
             (byteOffset is null ? IoRequestFlags.None : IoRequestFlags.HasByteOffset) | (inView ? IoRequestFlags.BufferInView : 0), 0);

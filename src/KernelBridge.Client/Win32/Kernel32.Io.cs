@@ -73,13 +73,8 @@ public static unsafe partial class Kernel32
         if (numberOfBytesRead is not null) *numberOfBytesRead = 0;
         if (overlapped is not null) return Overlapped(read: true, file, buffer, numberOfBytesToRead, numberOfBytesRead, overlapped);
         IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
-        // A large read into ordinary memory lands in a shared buffer first (the device writes it in
-        // place) and is copied once, here, into the caller's buffer: the bytes the device reports.
-        using var bounce = Memory.IoBufferPool.ForBounce(buffer, numberOfBytesToRead);
-        var status = Ntdll.NtReadFile(file, 0, 0, 0, &iosb, bounce is null ? buffer : bounce.Pointer, numberOfBytesToRead, null, null);
+        var status = Ntdll.NtReadFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToRead, null, null);
         status = AwaitOnFile(file, status, &iosb);
-        if (bounce is not null && !status.IsError)
-            new ReadOnlySpan<byte>(bounce.Pointer, (int)Math.Min((ulong)iosb.Information, numberOfBytesToRead)).CopyTo(new Span<byte>(buffer, (int)numberOfBytesToRead));
         if (status == NtStatus.STATUS_END_OF_FILE) return true;
         if (numberOfBytesRead is not null && !status.IsError) *numberOfBytesRead = (uint)iosb.Information;
         return status.IsSuccess || Fail(status);
@@ -102,10 +97,7 @@ public static unsafe partial class Kernel32
         if (numberOfBytesWritten is not null) *numberOfBytesWritten = 0;
         if (overlapped is not null) return Overlapped(read: false, file, buffer, numberOfBytesToWrite, numberOfBytesWritten, overlapped);
         IO_STATUS_BLOCK iosb = new() { Status = NtStatus.STATUS_PENDING.Value };
-        // A large write from ordinary memory is copied once into a shared buffer, which the device reads in place.
-        using var bounce = Memory.IoBufferPool.ForBounce(buffer, numberOfBytesToWrite);
-        if (bounce is not null) new ReadOnlySpan<byte>(buffer, (int)numberOfBytesToWrite).CopyTo(bounce.Span);
-        var status = Ntdll.NtWriteFile(file, 0, 0, 0, &iosb, bounce is null ? buffer : bounce.Pointer, numberOfBytesToWrite, null, null);
+        var status = Ntdll.NtWriteFile(file, 0, 0, 0, &iosb, buffer, numberOfBytesToWrite, null, null);
         status = AwaitOnFile(file, status, &iosb);
         if (numberOfBytesWritten is not null && !status.IsError) *numberOfBytesWritten = (uint)iosb.Information;
         return status.IsSuccess || Fail(status);
