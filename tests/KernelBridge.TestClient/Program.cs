@@ -11,6 +11,7 @@ namespace KernelBridge.TestClient;
 /// test-client INSTANCE hold DEVICE COUNT   opens COUNT handles (CreateFile), prints "ready", waits
 /// test-client INSTANCE park DEVICE         opens DEVICE, prints "ready", blocks in a parked IOCTL
 /// test-client ring ...                      a ring producer or consumer in another process (<see cref="RingMode"/>)
+/// test-client channel ...                   the user side of a shared channel (<see cref="ChannelMode"/>)
 /// It never waits longer than two minutes: a test that forgets it cannot leave it behind.
 /// </summary>
 public static unsafe class Program
@@ -19,6 +20,7 @@ public static unsafe class Program
     {
         if (args.Length > 0 && args[0] == "ring") return RingMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "section") return SectionMode.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "channel") return ChannelMode.Run(args[1..]);
         if (args.Length < 3) return Usage();
         using var gate = GateClient.Connect(args[0], autoStart: false);
         using var scope = GateClient.Use(gate);
