@@ -40,6 +40,13 @@ public static class Mm
 
     public static NtStatus UnmapViewInSystemSpace(ulong mappedBase) => KernelRuntime.Current.UnmapViewInSystemSpace(mappedBase);
 
+    /// <summary>
+    /// MmMapViewOfSection into the current (requesting) process: the whole section, or <paramref name="viewSize"/>
+    /// bytes, at an address the kernel chooses (or <paramref name="baseAddress"/>); unmap with Zw.UnmapViewOfSection(Zw.CurrentProcess, address).
+    /// </summary>
+    public static NtStatus MapViewOfSection(SectionObject section, ref ulong baseAddress, ref ulong viewSize, uint protection) =>
+        KernelRuntime.Of(section).MapSectionIntoCurrentProcess(section, ref baseAddress, ref viewSize, protection);
+
     /// <summary>The bytes at a kernel-space address (a system view, or allocated pages' StartVa): what a C driver would dereference.</summary>
     public static Memory<byte> SystemMemory(ulong address, int length) => KernelRuntime.Current.SystemMemory(address, length);
 

@@ -149,4 +149,40 @@ internal sealed partial class DdkExports
         if (baseAddress == mdl.StartVa || CurrentContext.Process is not { } process) return;
         mm.UnmapUserView(process, baseAddress);
     }
+
+    public NtStatus MapSectionIntoCurrentProcess(SectionObject section, ref ulong baseAddress, ref ulong viewSize, uint protection)
+    {
+        if (CurrentContext.Process is not { } process)
+        {
+            var check = MemoryManager.CheckView((MmSection)section, protection, 0, ref viewSize);
+            return check.IsSuccess ? mm.MapSystemView((MmSection)section, 0, ref viewSize, out baseAddress) : check;
+        }
+        return mm.MapUserView(process, (MmSection)section, protection, ref baseAddress, 0, ref viewSize);
+    }
+
+    public NtStatus CreateSectionObject(long length, out SectionObject? section, out ulong systemAddress)
+    {
+        section = null;
+        systemAddress = 0;
+        var status = mm.CreateSection(length, PageProtection.PAGE_READWRITE, MemoryAttributes.SEC_COMMIT, 0, out var created);
+        if (!status.IsSuccess) return status;
+        ob.Track(created!);
+        var size = (ulong)length;
+        status = mm.MapSystemView(created!, 0, ref size, out systemAddress);
+        if (!status.IsSuccess)
+        {
+            ob.Dereference(created!);
+            return status;
+        }
+        section = created;
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    public void ReleaseSectionObject(SectionObject section, ulong systemAddress)
+    {
+        mm.UnmapSystemView(systemAddress);
+        ob.Dereference(section);
+    }
+
+    public KernelBridge.Abi.Rings.IRingDoorbell Doorbell => Platform.FutexDoorbell.Instance;
 }

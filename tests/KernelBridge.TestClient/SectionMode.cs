@@ -11,6 +11,7 @@ namespace KernelBridge.TestClient;
 /// test-client section INSTANCE read NAME               opens NAME read-only, prints "read TEXT", exits
 /// test-client section INSTANCE fault NAME              maps NAME read-only, prints "mapped", then writes to it (and dies)
 /// test-client section INSTANCE driverpages DEVICE SIZE  has the test driver map SIZE bytes of its pages into it, prints "ready", holds
+/// test-client section INSTANCE telemetry DEVICE        reads 100 records of an endless telemetry stream, prints "ready", stops reading
 /// </summary>
 internal static unsafe class SectionMode
 {
@@ -56,6 +57,27 @@ internal static unsafe class SectionMode
                     return Error();
                 var address = BitConverter.ToUInt64(output);
                 ((byte*)address)[0] = 9;
+                Console.WriteLine("ready");
+                Thread.Sleep(TimeSpan.FromMinutes(2));
+                return 0;
+            }
+            case "telemetry":
+            {
+                // name is the device here: start an endless stream, read a little, then stop reading (the driver blocks).
+                var device = Kernel32.CreateFile(name, AccessMask.GENERIC_READ | AccessMask.GENERIC_WRITE, 3, 0, CreationDisposition.OPEN_EXISTING, 0, 0);
+                if (device == Kernel32.INVALID_HANDLE_VALUE) return Error();
+                var start = new KernelBridge.Drivers.Telemetry.TelemetryStart(64, 1 << 16, 0, KernelBridge.Abi.Channels.ChannelOverflowPolicy.Block, 0);
+                var output = new byte[16];
+                uint returned = 0;
+                if (!Kernel32.DeviceIoControl(device, KernelBridge.Drivers.Telemetry.TelemetryInterface.IOCTL_TELEMETRY_START.Value,
+                    System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<KernelBridge.Drivers.Telemetry.TelemetryStart>(ref start)), output, ref returned))
+                    return Error();
+                var channel = KernelBridge.Client.SharedChannel.Attach((nint)BitConverter.ToUInt64(output), gate);
+                for (var i = 0; i < 100; i++)
+                {
+                    if (channel.Receiver.Receive(out _, TimeSpan.FromSeconds(10)) != KernelBridge.Abi.Rings.RingStatus.Ok) return Error();
+                    channel.Receiver.Release();
+                }
                 Console.WriteLine("ready");
                 Thread.Sleep(TimeSpan.FromMinutes(2));
                 return 0;

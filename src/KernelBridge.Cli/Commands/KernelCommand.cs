@@ -1,6 +1,7 @@
 using System.CommandLine;
 using KernelBridge.Drivers.Echo;
 using KernelBridge.Drivers.EventSample;
+using KernelBridge.Drivers.Telemetry;
 using KernelBridge.Drivers.Null;
 using KernelBridge.Drivers.RamDisk;
 using KernelBridge.Kernel;
@@ -21,6 +22,7 @@ internal static class KernelCommand
         new("Null", NullDriver.DriverEntry),
         new("Echo", EchoDriver.DriverEntry),
         new("Event_Sample", EventSampleDriver.DriverEntry),
+        new(TelemetryInterface.ServiceName, TelemetryDriver.DriverEntry),
         new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
     ];
 

@@ -82,6 +82,24 @@ internal sealed unsafe class ViewSpace : IDisposable
         }
     }
 
+    /// <summary>The view that holds <paramref name="address"/>: where it starts and how long it is.</summary>
+    public bool TryGetView(ulong address, out ulong start, out ulong length)
+    {
+        start = length = 0;
+        lock (_lock)
+        {
+            foreach (var (viewStart, view) in _views)
+            {
+                if (address < viewStart) break;
+                if (address - viewStart >= view.Length) continue;
+                start = viewStart;
+                length = view.Length;
+                return true;
+            }
+            return false;
+        }
+    }
+
     /// <summary>Whether [address, address + length) lies inside one mapped view, and its protection.</summary>
     public bool TryFind(ulong address, ulong length, out uint protection)
     {

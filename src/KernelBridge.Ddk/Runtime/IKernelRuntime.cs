@@ -50,6 +50,10 @@ internal interface IKernelRuntime
     void FreePagesFromMdl(Mdl mdl);
     ulong MapLockedPagesSpecifyCache(Mdl mdl, ProcessorMode accessMode);
     void UnmapLockedPages(ulong baseAddress, Mdl mdl);
+    NtStatus MapSectionIntoCurrentProcess(SectionObject section, ref ulong baseAddress, ref ulong viewSize, uint protection);
+    NtStatus CreateSectionObject(long length, out SectionObject? section, out ulong systemAddress);
+    void ReleaseSectionObject(SectionObject section, ulong systemAddress);
+    Abi.Rings.IRingDoorbell Doorbell { get; }
 }
 
 /// <summary>

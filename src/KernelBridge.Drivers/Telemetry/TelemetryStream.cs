@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using KernelBridge.Abi.Rings;
+using KernelBridge.Ddk;
+
+namespace KernelBridge.Drivers.Telemetry;
+
+/// <summary>
+/// One open file's stream: a channel mapped into the caller and a producer thread that fills it
+/// (or echoes what the caller sends up). Stopped, joined and released at IRP_MJ_CLEANUP at the
+/// latest, before the channel goes: the thread never outlives the memory it writes.
+/// </summary>
+internal sealed class TelemetryStream(SharedChannel channel, ulong userAddress, TelemetryStart request)
+{
+    private static readonly TimeSpan SendPatience = TimeSpan.FromMilliseconds(200);
+    private Thread? _producer;
+    private volatile bool _stopping;
+    private long _sent;
+    private long _dropped;
+
+    public SharedChannel Channel { get; } = channel;
+    public ulong UserAddress { get; } = userAddress;
+
+    public void Start()
+    {
+        _producer = new Thread(request.Count < 0 ? Echo : Produce) { IsBackground = true, Name = "Telemetry producer" };
+        _producer.Start();
+    }
+
+    /// <summary>Stops the producer (its waits end at once) and waits for it; what it sent and dropped.</summary>
+    public TelemetryStats Stop()
+    {
+        _stopping = true;
+        Channel.Sender.Cancel();
+        Channel.Receiver.Cancel();
+        _producer?.Join();
+        return new TelemetryStats(Interlocked.Read(ref _sent), Interlocked.Read(ref _dropped));
+    }
+
+    private void Produce()
+    {
+        try
+        {
+            var length = Math.Max(request.RecordLength, Marshal.SizeOf<TelemetryRecord>());
+            for (long sequence = 0; !_stopping && (request.Count == 0 || sequence < request.Count);)
+            {
+                var status = Channel.Sender.Reserve(length, SendPatience, out var reservation);
+                if (status == RingStatus.Ok)
+                {
+                    var payload = reservation.Payload;
+                    payload[16..].Fill((byte)sequence);
+                    MemoryMarshal.Write(payload, new TelemetryRecord(sequence, Stopwatch.GetTimestamp()));
+                    reservation.Commit();
+                    Interlocked.Increment(ref _sent);
+                    sequence++;
+                }
+                else if (status == RingStatus.Full)
+                {
+                    // The Drop policy: this record is lost (and counted in the channel's header).
+                    Interlocked.Increment(ref _dropped);
+                    sequence++;
+                }
+                else if (status != RingStatus.TimedOut)
+                {
+                    return; // Cancelled (stopping) or a broken ring: the stream is over.
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // A driver thread must not take the kernel down; the stream just ends.
+        }
+    }
+
+    private void Echo()
+    {
+        var buffer = new byte[Channel.Receiver.MaxRecordLength];
+        while (!_stopping)
+        {
+            var status = Channel.Receiver.Receive(buffer, out var length, SendPatience);
+            if (status == RingStatus.TimedOut) continue;
+            if (status != RingStatus.Ok) return;
+            if (Channel.Sender.Send(buffer.AsSpan(0, length), SendPatience) == RingStatus.Ok) Interlocked.Increment(ref _sent);
+            else Interlocked.Increment(ref _dropped);
+        }
+    }
+}
