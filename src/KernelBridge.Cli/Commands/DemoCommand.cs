@@ -28,8 +28,8 @@ internal sealed record DemoStep(string Title, string Call, NtStatus Status, long
 
 /// <summary>
 /// kbridge demo: a guided tour through a real kernel process. Starts (or finds) the kernel, opens
-/// Echo, and shows each transfer method, an overflow, an access denial, a bad path and the event
-/// sample's inverted call. A kernel the tour started, it stops at the end (unless others use it),
+/// Echo, and shows each transfer method, an overflow, an access denial, a bad path, the event
+/// sample's inverted call and the third door (a section, a driver-mapped buffer, a shared channel). A kernel the tour started, it stops at the end (unless others use it),
 /// so that what the reader runs next — `kbridge kernel --persistent`, say — finds the instance free.
 /// </summary>
 internal static class DemoCommand
@@ -37,8 +37,9 @@ internal static class DemoCommand
     public static Command Create()
     {
         var json = CommonOptions.Json();
-        var command = new Command("demo", "The tour, in 12 steps: the kernel, opening Echo, Echo's four transfer methods, an overflow, an access denial, "
-            + "a bad path, and the event sample's inverted call (IRP-based, cancelled with CancelIoEx, event-based). Stops a kernel it started.");
+        var command = new Command("demo", "The tour, in 16 steps: the kernel, opening Echo, Echo's four transfer methods, an overflow, an access denial, "
+            + "a bad path, the event sample's inverted call (IRP-based, cancelled with CancelIoEx, event-based), and shared memory: a section and "
+            + "two views, a buffer a driver maps into the caller, and a shared channel's rate with small and large records. Stops a kernel it started.");
         command.Options.Add(json);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
@@ -118,6 +119,7 @@ internal static class DemoCommand
                 @"\??\NoSuchDevice is not in the namespace: STATUS_OBJECT_NAME_NOT_FOUND, which CreateFile reports as ERROR_FILE_NOT_FOUND (2). (`kbridge obj \??` lists what is there.)"));
         }
         steps.AddRange(InvertedCall.Run(gate));
+        steps.AddRange(SharedMemoryTour.Run(gate));
         return steps;
     }
 

@@ -28,6 +28,10 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["ioctl_async_32_inline"] = "ioctl_fionread",
         ["event_cross_process"] = "unix_socket_pingpong",
         ["wait_signalled"] = "getppid",
+        ["mmap_munmap_1mib"] = null,
+        ["ramdisk_read_1mib_pooled"] = "memcpy_1mib",
+        ["ramdisk_read_1mib"] = "memcpy_1mib",
+        ["view_map_unmap_1mib"] = "mmap_munmap_1mib",
     };
 
     /// <summary>Every comparison of a run: its key, and the measurements whose medians it divides (numerator, denominator).</summary>

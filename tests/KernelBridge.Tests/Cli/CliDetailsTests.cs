@@ -141,11 +141,11 @@ public sealed class CliDetailsTests
     }
 
     [Fact]
-    public void Demo_help_names_all_twelve_steps_including_the_inverted_call()
+    public void Demo_help_names_all_sixteen_steps_including_the_inverted_call_and_shared_memory()
     {
         var help = Kbridge.Run("demo", "--help");
         Assert.True(help.ExitCode == 0, help.ToString());
-        foreach (var part in new[] { "12 steps", "a bad path", "inverted call", "IRP-based", "CancelIoEx", "event-based" })
+        foreach (var part in new[] { "16 steps", "a bad path", "inverted call", "IRP-based", "CancelIoEx", "event-based", "a section", "shared channel" })
             Assert.Contains(part, help.Stdout, StringComparison.Ordinal);
     }
 

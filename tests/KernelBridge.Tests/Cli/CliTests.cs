@@ -168,6 +168,13 @@ public sealed class CliTests(PlainKernelFixture fixture) : IClassFixture<PlainKe
         Assert.Equal("6162636465666768696a", overflow.GetProperty("output").GetString());
         foreach (var step in steps)
             Assert.Equal(["bytes", "call", "explanation", "output", "status", "statusName", "step", "win32"], Keys(step));
+        // The third door: the section's second view read what the first wrote, and the channel delivered every record.
+        var section = steps.Single(s => s.GetProperty("step").GetString() == "A section and two views");
+        Assert.Equal(Convert.ToHexString("written through one view, read through another"u8).ToLowerInvariant(), section.GetProperty("output").GetString());
+        var channels = steps.Where(s => s.GetProperty("step").GetString()!.StartsWith("A shared channel", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, channels.Count);
+        Assert.All(channels, c => Assert.Equal("STATUS_SUCCESS", c.GetProperty("statusName").GetString()));
+        Assert.Equal([200_000L, 4_000L], channels.Select(c => c.GetProperty("bytes").GetInt64()));
     }
 
     [Theory]
