@@ -84,9 +84,11 @@ public sealed unsafe class IoBufferPool : IDisposable
     /// <summary>
     /// A buffer to bounce a transfer on ordinary memory through, or null when it should go as it is:
     /// too short to be worth it, not a plain synchronous call (on a synchronous file, with no event or
-    /// APC to tell anyone before the caller's buffer is written), or the pool is full. (A synchronous
-    /// file bound to a completion port, which Windows lets a program do but never needs, would post
-    /// its packet before the copy: the one case where another thread could look too early.)
+    /// APC to tell anyone before the caller's buffer is written), or the pool is full. The caller's
+    /// buffer is filled when the call returns, a moment after the IOSB and the file object's own event
+    /// say the read is done: another thread that watches those (or a completion port bound to a
+    /// synchronous file) rather than the call's return could look too early. Code that does that
+    /// should read into an <see cref="IoBuffer"/> itself.
     /// </summary>
     internal static IoBuffer? ForBounce(GateClient gate, uint handleFacts, nint @event, nint apcRoutine, nint apcContext, void* buffer, uint length)
     {

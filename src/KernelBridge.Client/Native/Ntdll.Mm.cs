@@ -137,7 +137,8 @@ public static unsafe partial class Ntdll
         GateClient? gate = null;
         if (!TryGate(ref gate, out var status)) return status;
         status = Syscalls.NtFlushVirtualMemory(gate, new NtFlushVirtualMemoryRequest(processHandle, (ulong)*baseAddress, *regionSize), out var reply);
-        if (status.IsError) return status;
+        // A paging-file view answers STATUS_NOT_MAPPED_DATA (nothing to write back) with the range it checked.
+        if (status.IsError && status != NtStatus.STATUS_NOT_MAPPED_DATA) return status;
         *baseAddress = (nint)reply.BaseAddress;
         *regionSize = (nuint)reply.RegionSize;
         if (ioStatus is not null) *ioStatus = new IO_STATUS_BLOCK { Status = status.Value, Information = 0 };

@@ -110,8 +110,8 @@ internal sealed partial class ClientConnection : IDisposable, Mm.IViewMapper
 
     private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
     {
-        // Until it has said hello, a peer may send nothing bigger than a Hello, and only for so long.
-        _receiver.MaxFrameLength = FrameHeader.Size + Unsafe.SizeOf<HelloRequest>();
+        // Until it has said hello, a peer may send nothing bigger than a Hello of any version, and only for so long.
+        _receiver.MaxFrameLength = FrameHeader.Size + MaxHelloLength;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(TimeSpan.FromSeconds(10));
         var frame = await _receiver.ReceiveAsync(_socket, patience.Token).ConfigureAwait(false);
@@ -121,23 +121,32 @@ internal sealed partial class ClientConnection : IDisposable, Mm.IViewMapper
         _trim.NoteFrame();
         var span = frame.Value.Span;
         var header = MemoryMarshal.Read<FrameHeader>(span);
-        if (header.Kind != FrameKind.Hello || span.Length != FrameHeader.Size + Unsafe.SizeOf<HelloRequest>())
+        // Every version's Hello starts with the magic and the version: read those first, so a client
+        // of another version (whose Hello may be longer or shorter) hears why it is refused.
+        if (header.Kind != FrameKind.Hello || span.Length < FrameHeader.Size + 2 * sizeof(uint))
             throw new ProtocolViolationException($"expected a Hello frame first, got {header.Kind} of {span.Length} bytes");
-        var hello = MemoryMarshal.Read<HelloRequest>(span[FrameHeader.Size..]);
-        if (hello.Magic != WireProtocol.Magic)
-            throw new ProtocolViolationException($"bad magic 0x{hello.Magic:X8} in Hello");
-        if (hello.ProtocolVersion != WireProtocol.Version)
+        var magic = MemoryMarshal.Read<uint>(span[FrameHeader.Size..]);
+        var version = MemoryMarshal.Read<uint>(span[(FrameHeader.Size + sizeof(uint))..]);
+        if (magic != WireProtocol.Magic)
+            throw new ProtocolViolationException($"bad magic 0x{magic:X8} in Hello");
+        if (version != WireProtocol.Version)
         {
-            LogVersionMismatch(_peer.ProcessId, hello.ProtocolVersion, WireProtocol.Version);
+            LogVersionMismatch(_peer.ProcessId, version, WireProtocol.Version);
             SendHello(NtStatus.STATUS_REVISION_MISMATCH);
             return false;
         }
+        if (span.Length != FrameHeader.Size + Unsafe.SizeOf<HelloRequest>())
+            throw new ProtocolViolationException($"a version {version} Hello of {span.Length} bytes");
+        var hello = MemoryMarshal.Read<HelloRequest>(span[FrameHeader.Size..]);
         Process = _processes.Create(_peer.ProcessId, _peer.UserId, _peer.GroupId);
         if (ViewSpaceIsSound(hello.ViewSpaceBase, hello.ViewSpaceLength)) Process.Views = new Mm.ViewSpace(hello.ViewSpaceBase, hello.ViewSpaceLength, this);
         if ((hello.Features & GateFeatures.SharedMemory) != 0 && TryOpenSharedGate(hello.Features)) return true;
         SendHello(NtStatus.STATUS_SUCCESS);
         return true;
     }
+
+    /// <summary>The longest Hello any version may send (this one's is far shorter).</summary>
+    private const int MaxHelloLength = 256;
 
     /// <summary>The view space a client reserved: granularity-aligned, not empty, inside a 47-bit user address space.</summary>
     private static bool ViewSpaceIsSound(ulong baseAddress, ulong length)

@@ -1,7 +1,10 @@
-using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Ps;
 
 namespace KernelBridge.Kernel.Mm;
+
+/// <summary>MEMORY_BASIC_INFORMATION as Mm knows it (the service turns it into the reply).</summary>
+internal readonly record struct RegionInformation(ulong BaseAddress, ulong AllocationBase, uint AllocationProtect, ulong RegionSize, uint State,
+    uint Protect, uint Type);
 
 internal sealed partial class MemoryManager
 {
@@ -10,20 +13,19 @@ internal sealed partial class MemoryManager
     /// mapped region; the room between views is free. KernelBridge's Mm knows only this part of a
     /// process's address space; any other address is STATUS_INVALID_PARAMETER.
     /// </summary>
-    public NtStatus Query(ProcessObject process, ulong address, out MemoryBasicInformationReply information)
+    public NtStatus Query(ProcessObject process, ulong address, out RegionInformation information)
     {
         information = default;
         if (process.Views is not { } space || address < space.BaseAddress || address >= space.End) return NtStatus.STATUS_INVALID_PARAMETER;
         var page = address & ~(ulong)(MemoryAttributes.PageSize - 1);
         if (space.Find(address) is { } view)
         {
-            information = new MemoryBasicInformationReply(page, view.BaseAddress, view.Protection, 0, view.End - page,
-                MemoryAttributes.MEM_COMMIT, view.Protection, MemoryAttributes.MEM_MAPPED, 0);
+            information = new RegionInformation(page, view.BaseAddress, view.Protection, view.End - page, MemoryAttributes.MEM_COMMIT, view.Protection,
+                MemoryAttributes.MEM_MAPPED);
             return NtStatus.STATUS_SUCCESS;
         }
         var free = space.FreeRangeAround(address);
-        information = new MemoryBasicInformationReply(page, 0, 0, 0, free.Start + free.Length - page, MemoryAttributes.MEM_FREE,
-            PageProtection.PAGE_NOACCESS, 0, 0);
+        information = new RegionInformation(page, 0, 0, free.Start + free.Length - page, MemoryAttributes.MEM_FREE, PageProtection.PAGE_NOACCESS, 0);
         return NtStatus.STATUS_SUCCESS;
     }
 
@@ -36,8 +38,8 @@ internal sealed partial class MemoryManager
         start = flushed = 0;
         if (process.Views?.Find(address) is not { } view) return NtStatus.STATUS_NOT_MAPPED_VIEW;
         start = address & ~(ulong)(MemoryAttributes.PageSize - 1);
-        var end = length == 0 ? view.End : Math.Min(view.End, RoundToPage(address + length));
-        if (end <= start) return NtStatus.STATUS_NOT_MAPPED_VIEW;
+        var end = length == 0 ? view.End : RoundToPage(address + length);
+        if (end > view.End || end < address) return NtStatus.STATUS_NOT_MAPPED_VIEW;
         flushed = end - start;
         return NtStatus.STATUS_NOT_MAPPED_DATA;
     }

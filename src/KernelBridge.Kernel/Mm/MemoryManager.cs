@@ -107,9 +107,9 @@ internal sealed partial class MemoryManager
     /// </summary>
     public NtStatus MapUserView(ProcessObject process, MmSection section, uint protection, ref ulong baseAddress, long offset, ref ulong viewSize)
     {
+        if (baseAddress % MemoryAttributes.AllocationGranularity != 0) return NtStatus.STATUS_MAPPED_ALIGNMENT;
         var status = CheckView(section, protection, offset, ref viewSize);
         if (!status.IsSuccess) return status;
-        if (baseAddress % MemoryAttributes.AllocationGranularity != 0) return NtStatus.STATUS_MAPPED_ALIGNMENT;
         if (process.Views is not { Mapper: { } mapper } space) return NtStatus.STATUS_NO_MEMORY;
         var length = viewSize;
         var view = space.TryInsert(baseAddress, length, address => new MappedView(section, address, length, offset, protection), out var conflict);
@@ -222,6 +222,6 @@ internal sealed partial class MemoryManager
 
     public static ulong RoundToPage(ulong length) => (length + MemoryAttributes.PageSize - 1) & ~(ulong)(MemoryAttributes.PageSize - 1);
 
-    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "no memory for a section of {Size} bytes: {Reason}")]
+    [LoggerMessage(EventId = 520, Level = LogLevel.Warning, Message = "no memory for a section of {Size} bytes: {Reason}")]
     private partial void LogNoMemory(long size, string reason);
 }

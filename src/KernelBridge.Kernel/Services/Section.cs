@@ -106,8 +106,9 @@ internal sealed partial class SystemServices
         }
         using var process = Reference<ProcessObject>(context, request.ProcessHandle, AccessMask.PROCESS_QUERY_INFORMATION, ObjectTypes.Process);
         if (Refused(context, process.Status, default(MemoryBasicInformationReply))) return;
-        var status = _host.MemoryManager.Query(process.Value, request.BaseAddress, out var information);
-        context.Reply.Send(status, information);
+        var status = _host.MemoryManager.Query(process.Value, request.BaseAddress, out var region);
+        context.Reply.Send(status, new MemoryBasicInformationReply(region.BaseAddress, region.AllocationBase, region.AllocationProtect, 0, region.RegionSize,
+            region.State, region.Protect, region.Type, 0));
     }
 
     /// <summary>A paging-file view has nothing to write back (STATUS_NOT_MAPPED_DATA): the range is checked and reported.</summary>

@@ -38,6 +38,17 @@ public sealed class KernelLayeringTests
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 
+    /// <summary>Mm maps memory through the platform layer (memfds, mmap), but it too never touches the transport or the wire.</summary>
+    [Fact]
+    public void Mm_uses_neither_the_gate_nor_the_wire_protocol()
+    {
+        Assert.NotEmpty(TypesIn("Mm"));
+        var violations = Violations("Mm", used =>
+            used.Namespace is "KernelBridge.Abi.Protocol" or "KernelBridge.Kernel.Gate" or "KernelBridge.Kernel.Services"
+            || (used.Assembly.GetName().Name == "KernelBridge.Platform" && used.Name is not ("SharedMemory" or "Libc"))).ToList();
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
     [Fact]
     public void Ke_sits_below_Io()
     {

@@ -21,6 +21,22 @@ public sealed class VersionMismatchTests(KernelFixture fixture)
     private const uint OtherVersion = 999;
     private const uint ImpostorVersion = 7;
 
+    /// <summary>A version 5 Hello was 12 bytes (magic, version, features): shorter than this version's, but its client still hears why.</summary>
+    [Fact]
+    public void A_hello_of_an_older_shorter_layout_is_answered_with_STATUS_REVISION_MISMATCH()
+    {
+        using var gate = RawGate.Connect(fixture.Instance);
+        var body = new byte[12];
+        BitConverter.TryWriteBytes(body.AsSpan(0), WireProtocol.Magic);
+        BitConverter.TryWriteBytes(body.AsSpan(4), 5u);
+        gate.Send(RawGate.Frame((uint)(FrameHeader.Size + body.Length), FrameKind.Hello, 0, 0, 0, body));
+        var frame = gate.Receive();
+        Assert.NotNull(frame);
+        Assert.Equal(FrameKind.HelloReply, frame.Header.Kind);
+        Assert.Equal(NtStatus.STATUS_REVISION_MISMATCH, (NtStatus)frame.Header.Value);
+        Assert.True(gate.WaitForClose(TimeSpan.FromSeconds(10)), "the kernel kept the connection of a client of another version open");
+    }
+
     [Fact]
     public void The_kernel_answers_a_hello_of_another_version_with_STATUS_REVISION_MISMATCH_and_hangs_up()
     {
