@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using KernelBridge.Kernel.Ob;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Platform;
+using KernelBridge.Platform.Interop;
 using Microsoft.Extensions.Logging;
 
 namespace KernelBridge.Kernel.Mm;
@@ -166,29 +167,34 @@ internal sealed partial class MemoryManager
         foreach (var view in space.Close()) Release(view);
     }
 
-    /// <summary>MmMapViewInSystemSpace: a pointer into the kernel's mapping of the section.</summary>
+    /// <summary>
+    /// MmMapViewInSystemSpace: a mapping of the section's memory of its own in the kernel process, so
+    /// every system view has its own address (two views of one section are two addresses, as on Windows).
+    /// </summary>
     public unsafe NtStatus MapSystemView(MmSection section, long offset, ref ulong viewSize, out ulong address)
     {
         address = 0;
         var status = CheckView(section, PageProtection.PAGE_READWRITE, offset, ref viewSize);
         if (!status.IsSuccess) return status;
-        var view = new MappedView(section, (ulong)(section.Memory.Pointer + offset), viewSize, offset, PageProtection.PAGE_READWRITE);
-        ObjectManager.Reference(section);
-        if (!_systemViews.TryAdd(view.BaseAddress, view))
+        var mapping = Libc.MapSharedAt((int)section.Memory.Descriptor.DangerousGetHandle(), (long)viewSize, offset, out var errno);
+        if (mapping is null)
         {
-            // Two system views of the same place share an address: count them apart by refusing the second.
-            _ob.Dereference(section);
-            return NtStatus.STATUS_CONFLICTING_ADDRESSES;
+            LogNoMemory((long)viewSize, $"mmap of a system view failed: errno {errno}");
+            return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
         }
+        var view = new MappedView(section, (ulong)mapping, viewSize, offset, PageProtection.PAGE_READWRITE);
+        ObjectManager.Reference(section);
+        _systemViews[view.BaseAddress] = view;
         Counted(view, +1);
         address = view.BaseAddress;
         return NtStatus.STATUS_SUCCESS;
     }
 
     /// <summary>MmUnmapViewInSystemSpace.</summary>
-    public NtStatus UnmapSystemView(ulong address)
+    public unsafe NtStatus UnmapSystemView(ulong address)
     {
         if (!_systemViews.TryRemove(address, out var view)) return NtStatus.STATUS_NOT_MAPPED_VIEW;
+        Libc.Unmap((byte*)view.BaseAddress, (long)view.Length);
         Release(view);
         return NtStatus.STATUS_SUCCESS;
     }

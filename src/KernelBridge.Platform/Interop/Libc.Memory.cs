@@ -109,6 +109,10 @@ public static partial class Libc
         return (byte*)address;
     }
 
+    /// <summary>mmap(2) of <paramref name="length"/> bytes of a file from <paramref name="offset"/> (page-aligned), shared, read-write; null with errno on failure.</summary>
+    public static unsafe byte* MapSharedAt(int fd, long length, long offset, out int errno) =>
+        Checked(mmap(null, (nuint)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset), out errno);
+
     /// <summary>munmap(2); false if the kernel refused (a bad address or length: a bug of ours).</summary>
     public static unsafe bool Unmap(byte* address, long length) => munmap(address, (nuint)length) == 0;
 }
