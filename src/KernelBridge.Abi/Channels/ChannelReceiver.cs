@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KernelBridge.Abi.Rings;
 
 namespace KernelBridge.Abi.Channels;
@@ -23,13 +24,14 @@ public sealed unsafe class ChannelReceiver
         _reader = reader;
         _counters = counters;
         _releaseEvery = reader.Geometry.Capacity / 4;
+        MaxRecordLength = reader.Geometry.MaxPayloadLength;
         Direction = direction;
     }
 
     public ChannelDirection Direction { get; }
 
     /// <summary>The longest record this direction carries (what a copying receive's buffer must hold).</summary>
-    public int MaxRecordLength => _reader.Geometry.MaxPayloadLength;
+    public int MaxRecordLength { get; }
 
     /// <summary>How long a wait spins before it sleeps on the data doorbell.</summary>
     public TimeSpan SpinTime
@@ -49,6 +51,7 @@ public sealed unsafe class ChannelReceiver
     /// this receiver. Ok; Empty (nothing sent); Pending (the next record is reserved, not committed
     /// yet: its sender is writing it, or died); Corrupt (sticky: the sender broke the protocol).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public RingStatus TryReceive(out ReadOnlySpan<byte> record)
     {
         record = default;
@@ -110,7 +113,10 @@ public sealed unsafe class ChannelReceiver
     public RingStatus Receive(Span<byte> destination, out int length, TimeSpan timeout)
     {
         CheckDestination(destination);
-        return CopyOut(Receive(out ReadOnlySpan<byte> record, timeout), record, destination, out length);
+        // A record already there is copied without the waiting path's frame around it.
+        var status = TryReceive(out ReadOnlySpan<byte> record);
+        if (status is RingStatus.Empty or RingStatus.Pending) status = Receive(out record, timeout);
+        return CopyOut(status, record, destination, out length);
     }
 
     /// <summary>

@@ -59,7 +59,17 @@ public sealed unsafe class ChannelSender
     /// </summary>
     public RingStatus Send(ReadOnlySpan<byte> record, TimeSpan timeout)
     {
-        var status = Reserve(record.Length, timeout, out var reservation);
+        // The common case straight on the ring; a full ring takes the policy's way through Reserve.
+        var status = _writer.TryReserve(ChannelLayout.DataRecordType, record.Length, out var ring);
+        if (status == RingStatus.Ok)
+        {
+            record.CopyTo(ring.Payload);
+            ring.Commit();
+            Committed(record.Length);
+            return RingStatus.Ok;
+        }
+        if (status != RingStatus.Full) return status;
+        status = Reserve(record.Length, timeout, out var reservation);
         if (status != RingStatus.Ok) return status;
         record.CopyTo(reservation.Payload);
         reservation.Commit();
