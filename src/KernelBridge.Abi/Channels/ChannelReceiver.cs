@@ -103,7 +103,8 @@ public sealed unsafe class ChannelReceiver
     public RingStatus TryReceive(Span<byte> destination, out int length)
     {
         CheckDestination(destination);
-        return CopyOut(TryReceive(out ReadOnlySpan<byte> record), record, destination, out length);
+        var status = TryReceive(out ReadOnlySpan<byte> record);
+        return CopyOut(status, record, destination, out length);
     }
 
     /// <summary>
@@ -112,11 +113,9 @@ public sealed unsafe class ChannelReceiver
     /// </summary>
     public RingStatus Receive(Span<byte> destination, out int length, TimeSpan timeout)
     {
-        CheckDestination(destination);
-        // A record already there is copied without the waiting path's frame around it.
-        var status = TryReceive(out ReadOnlySpan<byte> record);
-        if (status is RingStatus.Empty or RingStatus.Pending) status = Receive(out record, timeout);
-        return CopyOut(status, record, destination, out length);
+        // A record already there is copied without the waiting path's frame (and its locals) around it.
+        var status = TryReceive(destination, out length);
+        return status is RingStatus.Empty or RingStatus.Pending ? WaitAndCopy(destination, out length, timeout) : status;
     }
 
     /// <summary>
@@ -163,6 +162,9 @@ public sealed unsafe class ChannelReceiver
         if (destination.Length < MaxRecordLength)
             throw new ArgumentException($"the buffer has {destination.Length} bytes; this direction's records may be {MaxRecordLength} long", nameof(destination));
     }
+
+    private RingStatus WaitAndCopy(Span<byte> destination, out int length, TimeSpan timeout) =>
+        CopyOut(Receive(out ReadOnlySpan<byte> record, timeout), record, destination, out length);
 
     private static RingStatus CopyOut(RingStatus status, ReadOnlySpan<byte> record, Span<byte> destination, out int length)
     {
