@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using KernelBridge.Abi.Rings;
 
@@ -157,11 +158,16 @@ public sealed unsafe class ChannelReceiver
     /// <summary>Ends a current and every later wait with <see cref="RingStatus.Cancelled"/> (the sender is known to be gone).</summary>
     public void Cancel() => _reader.Cancel();
 
+    // The check inlines; the throw, with its message, stays out of the receive path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckDestination(Span<byte> destination)
     {
-        if (destination.Length < MaxRecordLength)
-            throw new ArgumentException($"the buffer has {destination.Length} bytes; this direction's records may be {MaxRecordLength} long", nameof(destination));
+        if (destination.Length < MaxRecordLength) ThrowShortDestination(destination);
     }
+
+    [DoesNotReturn]
+    private void ThrowShortDestination(Span<byte> destination) =>
+        throw new ArgumentException($"the buffer has {destination.Length} bytes; this direction's records may be {MaxRecordLength} long", nameof(destination));
 
     private RingStatus WaitAndCopy(Span<byte> destination, out int length, TimeSpan timeout) =>
         CopyOut(Receive(out ReadOnlySpan<byte> record, timeout), record, destination, out length);
