@@ -36,7 +36,9 @@ public sealed unsafe class ChannelEndpoint
     /// Checks the channel header, then attaches to both rings (each checks its own header, and its
     /// capacity must be the one the channel header gives). A region the peer filled with garbage
     /// gives WrongMagic, UnsupportedVersion, BadGeometry or Corrupt, and no endpoint; nothing is
-    /// read outside [region, region + regionLength).
+    /// read outside [region, region + regionLength). What passes is what the header says: the creator
+    /// attaches right after <see cref="ChannelLayout.Initialize"/>, before sharing the region; a side
+    /// attaching later compares <see cref="Geometry"/> with what it expects.
     /// </summary>
     public static RingStatus TryAttach(byte* region, long regionLength, ChannelSide side, IRingDoorbell? doorbell, out ChannelEndpoint? endpoint)
     {

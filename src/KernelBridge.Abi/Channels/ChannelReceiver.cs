@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using KernelBridge.Abi.Rings;
 
 namespace KernelBridge.Abi.Channels;
@@ -23,13 +25,14 @@ public sealed unsafe class ChannelReceiver
         _reader = reader;
         _counters = counters;
         _releaseEvery = reader.Geometry.Capacity / 4;
+        MaxRecordLength = reader.Geometry.MaxPayloadLength;
         Direction = direction;
     }
 
     public ChannelDirection Direction { get; }
 
     /// <summary>The longest record this direction carries (what a copying receive's buffer must hold).</summary>
-    public int MaxRecordLength => _reader.Geometry.MaxPayloadLength;
+    public int MaxRecordLength { get; }
 
     /// <summary>How long a wait spins before it sleeps on the data doorbell.</summary>
     public TimeSpan SpinTime
@@ -49,6 +52,7 @@ public sealed unsafe class ChannelReceiver
     /// this receiver. Ok; Empty (nothing sent); Pending (the next record is reserved, not committed
     /// yet: its sender is writing it, or died); Corrupt (sticky: the sender broke the protocol).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public RingStatus TryReceive(out ReadOnlySpan<byte> record)
     {
         record = default;
@@ -100,7 +104,8 @@ public sealed unsafe class ChannelReceiver
     public RingStatus TryReceive(Span<byte> destination, out int length)
     {
         CheckDestination(destination);
-        return CopyOut(TryReceive(out ReadOnlySpan<byte> record), record, destination, out length);
+        var status = TryReceive(out ReadOnlySpan<byte> record);
+        return CopyOut(status, record, destination, out length);
     }
 
     /// <summary>
@@ -109,8 +114,9 @@ public sealed unsafe class ChannelReceiver
     /// </summary>
     public RingStatus Receive(Span<byte> destination, out int length, TimeSpan timeout)
     {
-        CheckDestination(destination);
-        return CopyOut(Receive(out ReadOnlySpan<byte> record, timeout), record, destination, out length);
+        // A record already there is copied without the waiting path's frame (and its locals) around it.
+        var status = TryReceive(destination, out length);
+        return status is RingStatus.Empty or RingStatus.Pending ? WaitAndCopy(destination, out length, timeout) : status;
     }
 
     /// <summary>
@@ -152,11 +158,19 @@ public sealed unsafe class ChannelReceiver
     /// <summary>Ends a current and every later wait with <see cref="RingStatus.Cancelled"/> (the sender is known to be gone).</summary>
     public void Cancel() => _reader.Cancel();
 
+    // The check inlines; the throw, with its message, stays out of the receive path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckDestination(Span<byte> destination)
     {
-        if (destination.Length < MaxRecordLength)
-            throw new ArgumentException($"the buffer has {destination.Length} bytes; this direction's records may be {MaxRecordLength} long", nameof(destination));
+        if (destination.Length < MaxRecordLength) ThrowShortDestination(destination);
     }
+
+    [DoesNotReturn]
+    private void ThrowShortDestination(Span<byte> destination) =>
+        throw new ArgumentException($"the buffer has {destination.Length} bytes; this direction's records may be {MaxRecordLength} long", nameof(destination));
+
+    private RingStatus WaitAndCopy(Span<byte> destination, out int length, TimeSpan timeout) =>
+        CopyOut(Receive(out ReadOnlySpan<byte> record, timeout), record, destination, out length);
 
     private static RingStatus CopyOut(RingStatus status, ReadOnlySpan<byte> record, Span<byte> destination, out int length)
     {

@@ -20,6 +20,7 @@ namespace KernelBridge.Cli.Bench;
 /// <item>events PING PONG: waits on the named event PING and sets PONG, over and over;</item>
 /// <item>hammer: on "go START END" (Stopwatch timestamps), sends Echo IOCTLs back to back from START to END, then prints "count N";</item>
 /// <item>idle: holds a connection and an open handle, and does nothing.</item>
+/// <item>ring-stream KIND BYTES PATH: maps the bench's ring or channel at PATH and produces BYTES-long records into it flat out (<see cref="RingStreamProducer"/>).</item>
 /// </list>
 /// The modes that call the kernel use the shared-memory gate, whatever KERNELBRIDGE_GATE says, as the bench's own connection does.
 /// </summary>
@@ -29,6 +30,7 @@ internal static class BenchPeerCommand
     public const string Go = "go";
     public const string Count = "count";
     public const string SharedMemoryMode = "shm";
+    public const string RingStreamMode = "ring-stream";
 
     /// <summary>A shared-memory peer that hears nothing for this long takes the bench for gone.</summary>
     private static readonly TimeSpan SharedMemoryIdleLimit = TimeSpan.FromSeconds(60);
@@ -56,6 +58,10 @@ internal static class BenchPeerCommand
         command.Subcommands.Add(events);
         command.Subcommands.Add(hammer);
         command.Subcommands.Add(idle);
+        var (streamKind, streamBytes, streamPath) = (new Argument<RingStreamKind>("KIND"), new Argument<int>("BYTES"), new Argument<string>("PATH"));
+        var ringStream = new Command(RingStreamMode) { streamKind, streamBytes, streamPath };
+        ringStream.SetAction(parse => Run(() => RingStream(parse.GetValue(streamKind), parse.GetValue(streamBytes), parse.GetValue(streamPath)!)));
+        command.Subcommands.Add(ringStream);
         return command;
     }
 
@@ -101,6 +107,16 @@ internal static class BenchPeerCommand
         while (area.Answer(way, SharedMemoryIdleLimit))
         {
         }
+    }
+
+    /// <summary>One producing thread, this one, until the bench kills it (or stops taking records for the idle limit).</summary>
+    private static void RingStream(RingStreamKind kind, int bytes, string path)
+    {
+        using var region = RingStreamRegion.Open(kind, bytes, path);
+        var producer = RingStreamProducer.Attach(region);
+        ExitWhenStdinCloses();
+        SayReady();
+        producer.Run(SharedMemoryIdleLimit);
     }
 
     private static void EventEcho(ParseResult parse, string pingName, string pongName)

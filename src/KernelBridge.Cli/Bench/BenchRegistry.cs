@@ -23,6 +23,10 @@ internal sealed class BenchRegistry
         .Baseline("shm_polling_pingpong", "shared-memory ping-pong, both polling", BaselineMeasurements.SharedMemoryPollingPingPong)
         .Baseline("futex_pingpong", "futex ping-pong", BaselineMeasurements.FutexPingPong)
         .Baseline("memcpy_1mib", "memcpy 1 MiB", BaselineMeasurements.CopyOneMebibyte)
+        .Baseline("shm_ring_64b", "bare shm ring, 2 processes, 64 B records", RingStreamMeasurements.BareRingSmall)
+        .Baseline("shm_ring_64b_gbps", "bare shm ring, 2 processes, 64 B records, in GB", RingStreamMeasurements.BareRingSmallBytes)
+        .Baseline("shm_ring_64kib", "bare shm ring, 2 processes, 64 KiB records", RingStreamMeasurements.BareRingLarge)
+        .Baseline("shm_ring_64kib_gbps", "bare shm ring, 2 processes, 64 KiB records, in GB", RingStreamMeasurements.BareRingLargeBytes)
         .KernelBridge("null_syscall", "null syscall (NtTestAlert)", "getppid", KernelBridgeMeasurements.NullSystemCall)
         .KernelBridge("ioctl", "IOCTL, 64 B, shm gate", "ioctl_fionread", KernelBridgeMeasurements.EchoIoctl)
         .KernelBridge("ioctl_socket_gate", "IOCTL, 64 B, socket gate", "unix_socket_pingpong", KernelBridgeMeasurements.EchoIoctlOnSocketGate)
@@ -35,6 +39,12 @@ internal sealed class BenchRegistry
         .KernelBridge("ramdisk_read_1mib_pooled", "ReadFile 1 MiB, RAM disk into a pooled buffer", "memcpy_1mib", MemoryMeasurements.RamDiskReadPooled)
         .KernelBridge("ramdisk_read_1mib", "ReadFile 1 MiB, RAM disk into ordinary memory", "memcpy_1mib", MemoryMeasurements.RamDiskReadOrdinary)
         .KernelBridge("view_map_unmap_1mib", "map + unmap a 1 MiB view", "mmap_munmap_1mib", MemoryMeasurements.MapUnmapView)
+        .KernelBridge("channel_64b", "shared channel, 2 processes, 64 B records", "shm_ring_64b", RingStreamMeasurements.ChannelSmall)
+        .KernelBridge("channel_64b_gbps", "shared channel, 2 processes, 64 B records, in GB", "shm_ring_64b_gbps", RingStreamMeasurements.ChannelSmallBytes)
+        .KernelBridge("channel_64kib", "shared channel, 2 processes, 64 KiB records", "shm_ring_64kib", RingStreamMeasurements.ChannelLarge)
+        .KernelBridge("channel_64kib_gbps", "shared channel, 2 processes, 64 KiB records, in GB", "shm_ring_64kib_gbps", RingStreamMeasurements.ChannelLargeBytes)
+        .KernelBridge("driver_channel_64b", "driver's shared channel to this process, 64 B records", "shm_ring_64b", DriverChannelMeasurements.Small)
+        .KernelBridge("driver_channel_64kib", "driver's shared channel to this process, 64 KiB records", "shm_ring_64kib", DriverChannelMeasurements.Large)
         .Comparison("shm_vs_socket_gate", "shm gate's speed-up over the socket gate", slower: "ioctl_socket_gate", faster: "ioctl", target: 50);
 
     /// <summary>A measurement of the real machine, which others are compared with.</summary>

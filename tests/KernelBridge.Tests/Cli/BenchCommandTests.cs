@@ -20,6 +20,10 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["shm_polling_pingpong"] = null,
         ["futex_pingpong"] = null,
         ["memcpy_1mib"] = null,
+        ["shm_ring_64b"] = null,
+        ["shm_ring_64b_gbps"] = null,
+        ["shm_ring_64kib"] = null,
+        ["shm_ring_64kib_gbps"] = null,
         ["null_syscall"] = "getppid",
         ["ioctl"] = "ioctl_fionread",
         ["ioctl_socket_gate"] = "unix_socket_pingpong",
@@ -32,6 +36,12 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["ramdisk_read_1mib_pooled"] = "memcpy_1mib",
         ["ramdisk_read_1mib"] = "memcpy_1mib",
         ["view_map_unmap_1mib"] = "mmap_munmap_1mib",
+        ["driver_channel_64b"] = "shm_ring_64b",
+        ["driver_channel_64kib"] = "shm_ring_64kib",
+        ["channel_64b"] = "shm_ring_64b",
+        ["channel_64b_gbps"] = "shm_ring_64b_gbps",
+        ["channel_64kib"] = "shm_ring_64kib",
+        ["channel_64kib_gbps"] = "shm_ring_64kib_gbps",
     };
 
     /// <summary>Every comparison of a run: its key, and the measurements whose medians it divides (numerator, denominator).</summary>
@@ -40,7 +50,13 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["shm_vs_socket_gate"] = ("ioctl_socket_gate", "ioctl"),
     };
 
-    private static readonly string[] Rates = ["ioctl_async_32", "ioctl_async_32_inline"];
+    private static readonly string[] Rates =
+    [
+        "ioctl_async_32", "ioctl_async_32_inline",
+        "shm_ring_64b", "shm_ring_64b_gbps", "shm_ring_64kib", "shm_ring_64kib_gbps",
+        "channel_64b", "channel_64b_gbps", "channel_64kib", "channel_64kib_gbps",
+        "driver_channel_64b", "driver_channel_64kib",
+    ];
 
     private JsonElement QuickJson()
     {
