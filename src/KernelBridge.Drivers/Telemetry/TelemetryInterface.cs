@@ -16,7 +16,7 @@ public record struct TelemetryChannel(ulong Address, long Length);
 [StructLayout(LayoutKind.Sequential)]
 public record struct TelemetryStats(long Sent, long Dropped);
 
-/// <summary>The head of every telemetry record: its number (from 0) and when it was made (Stopwatch ticks); the rest of the record is (byte)Sequence.</summary>
+/// <summary>The head of every telemetry record: its number (from 0) and about when it was made (Stopwatch ticks, read every 64 records); the rest of the record is (byte)Sequence.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public record struct TelemetryRecord(long Sequence, long Timestamp);
 
