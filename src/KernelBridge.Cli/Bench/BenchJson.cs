@@ -27,7 +27,7 @@ internal static class BenchJson
                     json.WriteNumber("median_ns", Round(median, 1));
                     json.WriteNumber("p99_ns", Round(result.P99Ns!.Value, 1));
                 }
-                else json.WriteNumber("per_s", Round(result.PerSecond!.Value, 1));
+                else json.WriteNumber("per_s", Significant(result.PerSecond!.Value, 6));
                 if (outcome.Entry.Baseline is { } baseline) json.WriteString("baseline", baseline);
                 else json.WriteNull("baseline");
                 if (outcome.Ratio is { } ratio) json.WriteNumber("ratio", Significant(ratio, 5));
