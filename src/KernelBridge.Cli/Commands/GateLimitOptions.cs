@@ -6,17 +6,20 @@ using KernelBridge.Kernel;
 namespace KernelBridge.Cli.Commands;
 
 /// <summary>
-/// `kbridge kernel`'s limits on its clients: --max-connections (or $KBRIDGE_MAX_CONNECTIONS) and
-/// --max-client-backlog (or $KBRIDGE_MAX_CLIENT_BACKLOG). A value that is not a positive whole
+/// `kbridge kernel`'s limits on its clients: --max-connections (or $KBRIDGE_MAX_CONNECTIONS),
+/// --max-client-backlog (or $KBRIDGE_MAX_CLIENT_BACKLOG) and --max-section-size (or
+/// $KBRIDGE_MAX_SECTION_SIZE). A value that is not a positive whole
 /// number is refused with a message naming where it came from.
 /// </summary>
 internal sealed class GateLimitOptions
 {
     public const string MaxConnectionsVariable = "KBRIDGE_MAX_CONNECTIONS";
     public const string MaxClientBacklogVariable = "KBRIDGE_MAX_CLIENT_BACKLOG";
+    public const string MaxSectionSizeVariable = "KBRIDGE_MAX_SECTION_SIZE";
 
     private readonly Option<long> _maxConnections;
     private readonly Option<long> _maxClientBacklog;
+    private readonly Option<long> _maxSectionSize;
 
     public GateLimitOptions(Command command)
     {
@@ -24,14 +27,18 @@ internal sealed class GateLimitOptions
             $"Serve at most N clients at once; more are refused (default {KernelOptions.DefaultMaxConnections}, or ${MaxConnectionsVariable})");
         _maxClientBacklog = Create("--max-client-backlog", MaxClientBacklogVariable, KernelOptions.DefaultMaxClientBacklog, long.MaxValue, isSize: true,
             $"Disconnect a client that leaves more than BYTES of results unread (suffix K, M or G; default {KernelOptions.DefaultMaxClientBacklog >> 20}M, or ${MaxClientBacklogVariable})");
+        _maxSectionSize = Create("--max-section-size", MaxSectionSizeVariable, KernelOptions.DefaultMaxSectionSize, long.MaxValue, isSize: true,
+            $"Refuse a section larger than BYTES with STATUS_SECTION_TOO_BIG (suffix K, M or G; default {KernelOptions.DefaultMaxSectionSize >> 20}M, or ${MaxSectionSizeVariable})");
         command.Options.Add(_maxConnections);
         command.Options.Add(_maxClientBacklog);
+        command.Options.Add(_maxSectionSize);
     }
 
     public KernelOptions ApplyTo(ParseResult parse, KernelOptions options) => options with
     {
         MaxConnections = (int)parse.GetValue(_maxConnections),
         MaxClientBacklog = parse.GetValue(_maxClientBacklog),
+        MaxSectionSize = parse.GetValue(_maxSectionSize),
     };
 
     private static Option<long> Create(string name, string variable, long fallback, long maximum, bool isSize, string description) => new(name)

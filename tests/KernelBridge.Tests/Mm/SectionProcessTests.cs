@@ -142,4 +142,20 @@ public sealed unsafe class SectionProcessTests(PlainKernelFixture fixture) : ICl
         Assert.Equal(before.ObjectsOf("Section"), after.ObjectsOf("Section"));
         Assert.Equal(before.Views, after.Views);
     }
+
+    [Fact]
+    public void A_kernel_started_with_max_section_size_refuses_a_larger_section_with_STATUS_SECTION_TOO_BIG()
+    {
+        using var kernel = KernelProcess.Start(KernelProcess.NewInstanceName("section-limit"), "--persistent", "--max-section-size", "1M");
+        using var gate = kernel.Connect();
+        using var scope = GateClient.Use(gate);
+        long size = (1 << 20) + 1;
+        nint handle;
+        Assert.Equal(NtStatus.STATUS_SECTION_TOO_BIG, KernelBridge.Client.Native.Ntdll.NtCreateSection(&handle, AccessMask.SECTION_ALL_ACCESS, default, &size,
+            PageProtection.PAGE_READWRITE, MemoryAttributes.SEC_COMMIT, 0));
+        Assert.Equal(0, Kernel32.CreateFileMapping(Kernel32.INVALID_HANDLE_VALUE, 0, PageProtection.PAGE_READWRITE, 0, (uint)size, null));
+        Assert.Equal((uint)Win32Error.ERROR_NOT_ENOUGH_MEMORY, Kernel32.GetLastError());
+        using var fits = Section.Create(1 << 20, gate: gate);
+        Assert.Equal(1 << 20, fits.Size);
+    }
 }
