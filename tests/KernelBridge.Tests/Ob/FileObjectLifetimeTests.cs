@@ -257,10 +257,19 @@ public sealed class FileObjectLifetimeTests(KernelFixture fixture)
         var output = new NativeBuffer(16);
         var input = ObTest.ReturnInput(new ReturnRequest(0, 0, 0, PendMode.Park, 0, 0x5A, 4));
         Task<NtStatus>? call = null;
+        // Issued from a thread that lives until the test ends: a thread that exits takes its IRPs with it
+        // (IoCancelThreadIo), and a pool thread may be retired while the test awaits.
+        using var keepAlive = new ManualResetEventSlim();
+        var issued = new TaskCompletionSource<NtStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var issuer = new Thread(() =>
+        {
+            issued.SetResult(ObTest.IoctlNative(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input, output, iosb));
+            keepAlive.Wait(TimeSpan.FromMinutes(2));
+        }) { IsBackground = true, Name = "IRP issuer" };
         try
         {
-            // Issued from this (long-lived) thread: a thread that exits takes its IRPs with it (IoCancelThreadIo).
-            call = Task.FromResult(ObTest.IoctlNative(handle, KbTestInterface.IOCTL_KBTEST_RETURN_BUFFERED, input, output, iosb));
+            issuer.Start();
+            call = issued.Task;
             Assert.True(await ObTest.EventuallyAsync(() => KbTest.Counters(tag).Parked == 1), "the IRP was not parked");
 
             Assert.True(await ObTest.Bounded(() => Kernel32.CloseHandle(handle)));
@@ -279,6 +288,8 @@ public sealed class FileObjectLifetimeTests(KernelFixture fixture)
         finally
         {
             ObTest.ReleaseQuietly(tag, NtStatus.STATUS_CANCELLED);
+            keepAlive.Set();
+            issuer.Join(ObTest.Timeout);
             if (call is not null) await Task.WhenAny(call, Task.Delay(ObTest.Timeout));
             if (call?.IsCompleted == true)
             {
