@@ -104,7 +104,9 @@ public static class TelemetryDriver
         if (capacity < 4096 || capacity > 64 << 20 || (capacity & (capacity - 1)) != 0 || request.RecordLength > capacity / 2 - 64
             || request.Policy is not (ChannelOverflowPolicy.Block or ChannelOverflowPolicy.Drop))
             return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER);
-        var options = new ChannelOptions(new ChannelDirectionOptions(capacity, request.Policy), new ChannelDirectionOptions(Math.Min(capacity, 1 << 16)));
+        // A stream's records all have one length: the ring need not allow longer ones (an echo sends back what comes up, of any length).
+        var longest = request.Count < 0 ? 0 : Math.Max(request.RecordLength, Marshal.SizeOf<TelemetryRecord>());
+        var options = new ChannelOptions(new ChannelDirectionOptions(capacity, request.Policy, longest), new ChannelDirectionOptions(Math.Min(capacity, 1 << 16)));
         var status = SharedChannel.Create(options, out var channel);
         if (!status.IsSuccess) return Complete(irp, status);
         status = channel!.MapIntoCurrentProcess(out var address);

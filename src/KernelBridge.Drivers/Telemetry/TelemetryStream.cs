@@ -43,55 +43,62 @@ internal sealed class TelemetryStream(SharedChannel channel, ulong userAddress, 
     /// <summary>The clock is read once per this many records: a read costs about as much as a small record.</summary>
     private const int RecordsPerClockRead = 64;
 
+    /// <summary>Records made per call of <see cref="ProduceSome"/>: the loop lives in a method that is called again and again, so it runs fully optimized.</summary>
+    private const int RecordsPerBatch = 4096;
+
     private void Produce()
     {
         try
         {
             var length = Math.Max(request.RecordLength, Marshal.SizeOf<TelemetryRecord>());
             var staging = length <= CopyLimit ? new byte[length] : null;
-            var timestamp = Stopwatch.GetTimestamp();
-            for (long sequence = 0; !_stopping && (request.Count == 0 || sequence < request.Count);)
+            long sequence = 0;
+            while (!_stopping && (request.Count == 0 || sequence < request.Count))
             {
-                if (sequence % RecordsPerClockRead == 0) timestamp = Stopwatch.GetTimestamp();
-                RingStatus status;
-                if (staging is not null)
-                {
-                    staging.AsSpan(16).Fill((byte)sequence);
-                    MemoryMarshal.Write(staging, new TelemetryRecord(sequence, timestamp));
-                    status = Channel.Sender.Send(staging, SendPatience);
-                }
-                else
-                {
-                    status = Channel.Sender.Reserve(length, SendPatience, out var reservation);
-                    if (status == RingStatus.Ok)
-                    {
-                        var payload = reservation.Payload;
-                        payload[16..].Fill((byte)sequence);
-                        MemoryMarshal.Write(payload, new TelemetryRecord(sequence, timestamp));
-                        reservation.Commit();
-                    }
-                }
-                if (status == RingStatus.Ok)
-                {
-                    _sent++;
-                    sequence++;
-                }
-                else if (status == RingStatus.Full)
-                {
-                    // The Drop policy: this record is lost (and counted in the channel's header).
-                    _dropped++;
-                    sequence++;
-                }
-                else if (status != RingStatus.TimedOut)
-                {
-                    return; // Cancelled (stopping) or a broken ring: the stream is over.
-                }
+                var limit = request.Count == 0 ? sequence + RecordsPerBatch : Math.Min(request.Count, sequence + RecordsPerBatch);
+                if (!ProduceSome(ref sequence, limit, length, staging)) return;
             }
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             // A driver thread must not take the kernel down; the stream just ends.
         }
+    }
+
+    /// <summary>Sends records up to <paramref name="limit"/>; false when the stream is over (cancelled, or a broken ring).</summary>
+    private bool ProduceSome(ref long sequence, long limit, int length, byte[]? staging)
+    {
+        var sender = Channel.Sender;
+        var timestamp = Stopwatch.GetTimestamp();
+        while (sequence < limit)
+        {
+            if (sequence % RecordsPerClockRead == 0) timestamp = Stopwatch.GetTimestamp();
+            RingStatus status;
+            if (staging is not null)
+            {
+                staging.AsSpan(16).Fill((byte)sequence);
+                MemoryMarshal.Write(staging, new TelemetryRecord(sequence, timestamp));
+                status = sender.Send(staging, SendPatience);
+            }
+            else
+            {
+                status = sender.Reserve(length, SendPatience, out var reservation);
+                if (status == RingStatus.Ok)
+                {
+                    var payload = reservation.Payload;
+                    payload[16..].Fill((byte)sequence);
+                    MemoryMarshal.Write(payload, new TelemetryRecord(sequence, timestamp));
+                    reservation.Commit();
+                }
+            }
+            if (status == RingStatus.Ok) _sent++;
+            // The Drop policy: this record is lost (and counted in the channel's header).
+            else if (status == RingStatus.Full) _dropped++;
+            else if (status == RingStatus.TimedOut) return !_stopping;
+            else return false; // Cancelled (stopping) or a broken ring: the stream is over.
+            sequence++;
+        }
+        return true;
     }
 
     private void Echo()
