@@ -75,7 +75,7 @@ internal static unsafe class SharedMemoryTour
         var seconds = watch.Elapsed.TotalSeconds;
         var rate = string.Create(CultureInfo.InvariantCulture, $"{received / seconds / 1e6:F2} M records/s, {(double)received * recordBytes / seconds / 1e9:F2} GB/s");
         return new DemoStep($"A shared channel, {recordBytes:N0}-byte records", $@"IOCTL_TELEMETRY_START {{{count:N0} × {recordBytes:N0} B}}, then read the channel",
-            received == count ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_IO_TIMEOUT, received, [],
+            received == count ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_IO_TIMEOUT, (long)received * recordBytes, [],
             $"The driver made a channel (two rings in one section), mapped it here and streamed {received:N0} records down it from a kernel thread: {rate}. "
             + "This process read each record in place and made no system call while records kept coming; a receiver with nothing to read sleeps on a futex.");
     }

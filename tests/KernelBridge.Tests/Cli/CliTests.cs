@@ -174,7 +174,7 @@ public sealed class CliTests(PlainKernelFixture fixture) : IClassFixture<PlainKe
         var channels = steps.Where(s => s.GetProperty("step").GetString()!.StartsWith("A shared channel", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, channels.Count);
         Assert.All(channels, c => Assert.Equal("STATUS_SUCCESS", c.GetProperty("statusName").GetString()));
-        Assert.Equal([200_000L, 4_000L], channels.Select(c => c.GetProperty("bytes").GetInt64()));
+        Assert.Equal([200_000L * 64, 4_000L * 65_536], channels.Select(c => c.GetProperty("bytes").GetInt64()));
     }
 
     [Theory]
