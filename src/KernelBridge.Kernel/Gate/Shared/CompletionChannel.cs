@@ -81,11 +81,12 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
             if (_closed) return false;
             if (_waiting.Count == 0)
             {
-                var status = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
+                var status = ring.TryReserve((int)GateRecord.FrameOnSocket, 0, out var marker);
                 if (status == RingStatus.Ok)
                 {
-                    ring.Notify();
-                    return socket.SendFrameWithDescriptor(frame, descriptor);
+                    var sent = socket.SendFrameWithDescriptor(frame, descriptor);
+                    CommitMarker(marker);
+                    return sent;
                 }
                 if (status != RingStatus.Full)
                 {
@@ -123,14 +124,24 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
         return RingStatus.Ok;
     }
 
-    /// <summary>The marker first (it holds the frame's place in the order), then the frame on the socket.</summary>
+    /// <summary>
+    /// The marker's place is reserved first (it holds the frame's place in the order), the frame goes
+    /// on the socket, then the marker is committed: a client that sees the marker finds the frame
+    /// already there, and reads it without sleeping on the socket (a wake-up costs tens of µs here).
+    /// </summary>
     private RingStatus WriteOnSocket<T>(in FrameHeader header, in T fixedPart, ReadOnlySpan<byte> data1, ReadOnlySpan<byte> data2) where T : unmanaged
     {
-        var status = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
+        var status = ring.TryReserve((int)GateRecord.FrameOnSocket, 0, out var marker);
         if (status != RingStatus.Ok) return status;
-        ring.Notify();
         socket.Send(header.Kind, header.Code, header.Sequence, header.Value, in fixedPart, data1, data2);
+        CommitMarker(marker);
         return RingStatus.Ok;
+    }
+
+    private void CommitMarker(RingReservation marker)
+    {
+        marker.Commit();
+        ring.Notify();
     }
 
     /// <summary>Copies the frame to the end of the waiting queue; the backlog that passed the limit, or 0.</summary>
@@ -223,11 +234,11 @@ internal sealed class CompletionChannel(RingWriter ring, QueuedFrameSender socke
     {
         if (frame.Length > ring.Geometry.MaxPayloadLength || descriptor is not null)
         {
-            var marked = ring.TryWrite((int)GateRecord.FrameOnSocket, ReadOnlySpan<byte>.Empty);
+            var marked = ring.TryReserve((int)GateRecord.FrameOnSocket, 0, out var marker);
             if (marked != RingStatus.Ok) return marked;
-            ring.Notify();
             if (descriptor is not null) socket.SendFrameWithDescriptor(frame, descriptor);
             else socket.SendFrame(frame);
+            CommitMarker(marker);
             return RingStatus.Ok;
         }
         var status = ring.TryWrite((int)GateRecord.Frame, frame);
