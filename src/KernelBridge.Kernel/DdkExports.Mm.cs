@@ -113,16 +113,7 @@ internal sealed partial class DdkExports
 
     public Mdl? AllocatePagesForMdl(long totalBytes)
     {
-        if (totalBytes <= 0) return null;
-        var status = mm.CreateSection(totalBytes, PageProtection.PAGE_READWRITE, MemoryAttributes.SEC_COMMIT, 0, out var section);
-        if (!status.IsSuccess) return null;
-        ob.Track(section!);
-        var size = (ulong)totalBytes;
-        if (!mm.MapSystemView(section!, 0, ref size, out var address).IsSuccess)
-        {
-            ob.Dereference(section!);
-            return null;
-        }
+        if (totalBytes <= 0 || !CreateSectionObject(totalBytes, out var section, out var address).IsSuccess) return null;
         // The MDL holds the section's creation reference; its system view holds one more.
         return new Mdl(mm.SystemMemoryAt(address, (int)Math.Min(totalBytes, int.MaxValue))!.Value, address, section!);
     }

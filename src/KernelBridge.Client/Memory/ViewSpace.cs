@@ -88,15 +88,11 @@ internal sealed unsafe class ViewSpace : IDisposable
         start = length = 0;
         lock (_lock)
         {
-            foreach (var (viewStart, view) in _views)
-            {
-                if (address < viewStart) break;
-                if (address - viewStart >= view.Length) continue;
-                start = viewStart;
-                length = view.Length;
-                return true;
-            }
-            return false;
+            var index = IndexOf(address);
+            if (index < 0) return false;
+            start = _views.Keys[index];
+            length = _views.Values[index].Length;
+            return true;
         }
     }
 
@@ -107,23 +103,28 @@ internal sealed unsafe class ViewSpace : IDisposable
         if (_mapped == 0) return false;
         lock (_lock)
         {
-            var keys = _views.Keys;
-            int low = 0, high = keys.Count - 1;
-            while (low <= high)
-            {
-                var middle = (low + high) >>> 1;
-                var start = keys[middle];
-                var view = _views.Values[middle];
-                if (address < start) high = middle - 1;
-                else if (address >= start + view.Length) low = middle + 1;
-                else
-                {
-                    protection = view.Protection;
-                    return length <= start + view.Length - address;
-                }
-            }
-            return false;
+            var index = IndexOf(address);
+            if (index < 0) return false;
+            var view = _views.Values[index];
+            protection = view.Protection;
+            return length <= _views.Keys[index] + view.Length - address;
         }
+    }
+
+    /// <summary>The index of the view holding <paramref name="address"/> (a binary search; the lock held), or -1.</summary>
+    private int IndexOf(ulong address)
+    {
+        var keys = _views.Keys;
+        int low = 0, high = keys.Count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) >>> 1;
+            var start = keys[middle];
+            if (address < start) high = middle - 1;
+            else if (address >= start + _views.Values[middle].Length) low = middle + 1;
+            else return middle;
+        }
+        return -1;
     }
 
     /// <summary>
