@@ -187,13 +187,8 @@ public sealed unsafe class TelemetryChannelTests(PlainKernelFixture fixture) : I
             Assert.True(reader.WaitForLine("ready", TimeSpan.FromSeconds(30)), reader.Output);
             reader.Kill();
         }
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        var after = State();
-        while ((after.Views != before.Views || after.ObjectsOf("Section") != before.ObjectsOf("Section")) && DateTime.UtcNow < deadline)
-        {
-            Thread.Sleep(20);
-            after = State();
-        }
+        var after = KernelCounts.WaitFor(fixture.Gate, s => s.Views == before.Views && s.ObjectsOf("Section") == before.ObjectsOf("Section"),
+            TimeSpan.FromSeconds(30));
         Assert.Equal(before.Views, after.Views);
         Assert.Equal(before.ObjectsOf("Section"), after.ObjectsOf("Section"));
         Assert.Equal(before.SectionBytes, after.SectionBytes);

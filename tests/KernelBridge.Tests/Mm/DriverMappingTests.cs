@@ -24,17 +24,7 @@ public sealed unsafe class DriverMappingTests(TestDriverKernelFixture fixture) :
 
     private KernelState State() => KernelControl.QueryState(fixture.Gate);
 
-    private KernelState WaitFor(Func<KernelState, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        var state = State();
-        while (!done(state) && DateTime.UtcNow < deadline)
-        {
-            Thread.Sleep(20);
-            state = State();
-        }
-        return state;
-    }
+    private KernelState WaitFor(Func<KernelState, bool> done) => KernelCounts.WaitFor(fixture.Gate, done, Patience);
 
     private static T Control<T>(nint device, CtlCode code, ReadOnlySpan<byte> input) where T : unmanaged
     {

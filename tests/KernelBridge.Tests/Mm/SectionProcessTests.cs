@@ -36,17 +36,7 @@ public sealed unsafe class SectionProcessTests(PlainKernelFixture fixture) : ICl
     private KernelState State() => KernelControl.QueryState(fixture.Gate);
 
     /// <summary>Waits (bounded) until the kernel's counts satisfy <paramref name="done"/>.</summary>
-    private KernelState WaitFor(Func<KernelState, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        var state = State();
-        while (!done(state) && DateTime.UtcNow < deadline)
-        {
-            Thread.Sleep(20);
-            state = State();
-        }
-        return state;
-    }
+    private KernelState WaitFor(Func<KernelState, bool> done) => KernelCounts.WaitFor(fixture.Gate, done, Patience);
 
     private static string Text(SectionView view)
     {
