@@ -52,7 +52,8 @@ public sealed partial class KernelHost : IDisposable
         Processes.AddressSpaceDeleted += MemoryManager.Rundown;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
-        var exports = new DdkExports(IoManager, ObjectManager, Dispatcher, MemoryManager, Processes);
+        Filters = new Flt.FilterManager(IoManager, DriverLoader, _logger);
+        var exports = new DdkExports(IoManager, ObjectManager, Dispatcher, MemoryManager, Processes) { Filters = Filters };
         ObjectManager.Runtime = exports;
         IoManager.Runtime = exports;
         Dispatcher.Runtime = exports;
@@ -67,6 +68,7 @@ public sealed partial class KernelHost : IDisposable
     internal IoManager IoManager { get; }
     internal Mm.MemoryManager MemoryManager { get; }
     internal DriverLoader DriverLoader { get; }
+    internal Flt.FilterManager Filters { get; }
     internal ServiceTable Services { get; }
     internal TimeSpan Uptime => _uptime.Elapsed;
     internal int ClientCount => _gate?.ClientCount ?? 0;
@@ -100,6 +102,7 @@ public sealed partial class KernelHost : IDisposable
 
     private async Task<KernelExit> ServeAsync(CancellationToken cancellationToken)
     {
+        DriverLoader.LoadBuiltIn(Flt.FilterManager.ServiceName, Filters.DriverEntry);
         foreach (var builtIn in Options.BuiltInDrivers)
         {
             var status = DriverLoader.LoadBuiltIn(builtIn.ServiceName, builtIn.Entry);

@@ -149,6 +149,11 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_LPC_REPLY_LOST = (NtStatus)0xC0000253u;
     public static readonly NtStatus STATUS_DRIVER_UNABLE_TO_LOAD = (NtStatus)0xC000026Cu;
     public static readonly NtStatus STATUS_OBJECTID_NOT_FOUND = (NtStatus)0xC00002F0u;
+    // The filter manager's (FACILITY_FILTER_MANAGER, 0x1C).
+    public static readonly NtStatus STATUS_FLT_CONTEXT_ALREADY_DEFINED = (NtStatus)0xC01C0002u;
+    public static readonly NtStatus STATUS_FLT_DELETING_OBJECT = (NtStatus)0xC01C000Bu;
+    public static readonly NtStatus STATUS_FLT_DO_NOT_ATTACH = (NtStatus)0xC01C000Fu;
+    public static readonly NtStatus STATUS_FLT_INSTANCE_ALTITUDE_COLLISION = (NtStatus)0xC01C0011u;
 }
 
 /// <summary>Names for the statuses declared on <see cref="NtStatus"/>; built once, on first use (a cold path).</summary>

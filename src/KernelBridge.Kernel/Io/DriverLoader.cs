@@ -20,6 +20,12 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
     private readonly ConcurrentDictionary<string, LoadedDriver> _drivers = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _loadOrder = [];
 
+    /// <summary>After a driver's DriverEntry succeeded (the filter manager looks for new volumes).</summary>
+    public event Action<DriverObject>? DriverLoaded;
+
+    /// <summary>Before a driver's DriverUnload runs (the filter manager lets go of its volumes and filters first).</summary>
+    public event Action<DriverObject>? DriverUnloading;
+
     public IReadOnlyCollection<LoadedDriver> Drivers => [.. _drivers.Values.OrderBy(d => d.Driver.ServiceKeyName, StringComparer.OrdinalIgnoreCase)];
 
     public NtStatus LoadBuiltIn(string serviceName, DriverInitialize entry) =>
@@ -108,6 +114,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         lock (_loadOrder) _loadOrder.Add(serviceName);
         ob.Dereference(driver);
         LogLoaded(serviceName, imagePath, driver.Devices.Count);
+        DriverLoaded?.Invoke(driver);
         return NtStatus.STATUS_SUCCESS;
     }
 
@@ -119,6 +126,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         if (driver.DriverUnload is not { } unload) return NtStatus.STATUS_INVALID_DEVICE_REQUEST;
         if (!_drivers.TryRemove(serviceName, out _)) return NtStatus.STATUS_OBJECT_NAME_NOT_FOUND;
         lock (_loadOrder) _loadOrder.RemoveAll(n => string.Equals(n, serviceName, StringComparison.OrdinalIgnoreCase));
+        DriverUnloading?.Invoke(driver);
         try
         {
             using var scope = KernelRuntime.Enter(io.Runtime);

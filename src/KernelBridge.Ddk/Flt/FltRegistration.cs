@@ -1,0 +1,24 @@
+using KernelBridge.Abi;
+
+namespace KernelBridge.Ddk;
+
+/// <summary>FLT_OPERATION_REGISTRATION: the callbacks for one major function.</summary>
+public readonly record struct FltOperationRegistration(IrpMajorFunction MajorFunction, FltPreOperationCallback? PreOperation,
+    FltPostOperationCallback? PostOperation);
+
+/// <summary>FLT_CONTEXT_REGISTRATION: a context type the filter uses, and what to do when one is freed.</summary>
+public readonly record struct FltContextRegistration(FltContextType ContextType, FltContextCleanupCallback? CleanupCallback);
+
+/// <summary>
+/// FLT_REGISTRATION. The altitude, which Windows reads from the filter's INF (the registry), is
+/// part of the registration here: a decimal number, higher is nearer the caller.
+/// </summary>
+public sealed class FltRegistration
+{
+    public IReadOnlyList<FltOperationRegistration> OperationRegistration { get; init; } = [];
+    public IReadOnlyList<FltContextRegistration> ContextRegistration { get; init; } = [];
+    public string Altitude { get; init; } = "";
+    public FltInstanceSetupCallback? InstanceSetupCallback { get; init; }
+    public FltInstanceTeardownCallback? InstanceTeardownStartCallback { get; init; }
+    public FltInstanceTeardownCallback? InstanceTeardownCompleteCallback { get; init; }
+}
