@@ -21,6 +21,7 @@ public sealed class KernelProcess : IDisposable
     public static string TestDriverPath => Path.Combine(AppContext.BaseDirectory, "KernelBridge.TestDriver.dll");
 
     public static string TestFilterDriverPath => Path.Combine(AppContext.BaseDirectory, "KernelBridge.TestFilterDriver.dll");
+    public static string TestMinifilterPath => Path.Combine(AppContext.BaseDirectory, "KernelBridge.TestMinifilter.dll");
 
     public static string NewInstanceName(string purpose) => $"t-{purpose}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
