@@ -3,7 +3,7 @@ using KernelBridge.Abi;
 namespace KernelBridge.Ddk;
 
 /// <summary>The I/O manager's exports (Io*), as a driver calls them.</summary>
-public static class Io
+public static partial class Io
 {
     /// <summary>
     /// IoCreateDevice. <paramref name="deviceName"/> is a full name such as \Device\Echo, or null

@@ -33,6 +33,7 @@ public enum CreateOptions : uint
     FILE_SYNCHRONOUS_IO_ALERT = 0x00000010,
     FILE_SYNCHRONOUS_IO_NONALERT = 0x00000020,
     FILE_NON_DIRECTORY_FILE = 0x00000040,
+    FILE_DELETE_ON_CLOSE = 0x00001000,
     FILE_OPEN_FOR_BACKUP_INTENT = 0x00004000,
 }
 
@@ -75,18 +76,26 @@ public enum CreateInformation : uint
 public enum FileInformationClass : uint
 {
     FileDirectoryInformation = 1,
+    FileFullDirectoryInformation = 2,
+    FileBothDirectoryInformation = 3,
     FileBasicInformation = 4,
     FileStandardInformation = 5,
     FileInternalInformation = 6,
     FileEaInformation = 7,
     FileAccessInformation = 8,
     FileNameInformation = 9,
+    FileRenameInformation = 10,
+    FileNamesInformation = 12,
+    FileDispositionInformation = 13,
     FilePositionInformation = 14,
     FileModeInformation = 16,
     FileAlignmentInformation = 17,
     FileAllInformation = 18,
+    FileAllocationInformation = 19,
+    FileEndOfFileInformation = 20,
     FileCompletionInformation = 30,
     FileIoCompletionNotificationInformation = 41,
+    FileDispositionInformationEx = 64,
     FileMaximumInformation = 76,
 }
 
@@ -137,4 +146,6 @@ public enum FileFlags : uint
     FILE_FLAG_OVERLAPPED = 0x40000000,
     FILE_FLAG_NO_BUFFERING = 0x20000000,
     FILE_FLAG_WRITE_THROUGH = 0x80000000,
+    FILE_FLAG_BACKUP_SEMANTICS = 0x02000000,
+    FILE_FLAG_DELETE_ON_CLOSE = 0x04000000,
 }

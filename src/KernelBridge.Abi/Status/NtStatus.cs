@@ -121,6 +121,10 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_INVALID_PARAMETER_8 = (NtStatus)0xC00000F6u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_9 = (NtStatus)0xC00000F7u;
     public static readonly NtStatus STATUS_NOT_MAPPED_DATA = (NtStatus)0xC0000088u;
+    public static readonly NtStatus STATUS_DISK_FULL = (NtStatus)0xC000007Fu;
+    public static readonly NtStatus STATUS_DIRECTORY_NOT_EMPTY = (NtStatus)0xC0000101u;
+    public static readonly NtStatus STATUS_CANNOT_DELETE = (NtStatus)0xC0000121u;
+    public static readonly NtStatus STATUS_FILE_DELETED = (NtStatus)0xC0000123u;
     public static readonly NtStatus STATUS_NOT_A_DIRECTORY = (NtStatus)0xC0000103u;
     public static readonly NtStatus STATUS_PROCESS_IS_TERMINATING = (NtStatus)0xC000010Au;
     public static readonly NtStatus STATUS_IMAGE_ALREADY_LOADED = (NtStatus)0xC000010Eu;

@@ -4,6 +4,7 @@ using KernelBridge.Drivers.EventSample;
 using KernelBridge.Drivers.Telemetry;
 using KernelBridge.Drivers.Null;
 using KernelBridge.Drivers.RamDisk;
+using KernelBridge.Drivers.RamFs;
 using KernelBridge.Kernel;
 using KernelBridge.Kernel.Ex;
 using KernelBridge.Platform;
@@ -24,6 +25,7 @@ internal static class KernelCommand
         new("Event_Sample", EventSampleDriver.DriverEntry),
         new(TelemetryInterface.ServiceName, TelemetryDriver.DriverEntry),
         new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
+        new(RamFsInterface.ServiceName, RamFsDriver.DriverEntry),
     ];
 
     public static Command Create()

@@ -10,6 +10,13 @@ public sealed class IoStackLocation
     public const byte SL_INVOKE_ON_SUCCESS = 0x40;
     public const byte SL_INVOKE_ON_ERROR = 0x80;
 
+    // IRP_MJ_DIRECTORY_CONTROL: Flags of IRP_MN_QUERY_DIRECTORY, and the minor functions.
+    public const byte SL_RESTART_SCAN = 0x01;
+    public const byte SL_RETURN_SINGLE_ENTRY = 0x02;
+    public const byte SL_INDEX_SPECIFIED = 0x04;
+    public const byte IRP_MN_QUERY_DIRECTORY = 0x01;
+    public const byte IRP_MN_NOTIFY_CHANGE_DIRECTORY = 0x02;
+
     public IrpMajorFunction MajorFunction;
     public byte MinorFunction;
     public byte Flags;
@@ -56,6 +63,8 @@ public struct StackParameters
     public QueryFileParameters QueryFile;
     public VolumeParameters QueryVolume;
     public VolumeParameters SetVolume;
+    public SetFileParameters SetFile;
+    public QueryDirectoryParameters QueryDirectory;
 }
 
 public struct CreateParameters

@@ -15,6 +15,9 @@ internal sealed partial class SystemServices
     private static readonly FileAccessRule ReadAccess = new(AccessMask.FILE_READ_DATA);
     private static readonly FileAccessRule WriteAccess = new(0, AccessMask.FILE_WRITE_DATA | AccessMask.FILE_APPEND_DATA);
 
+    /// <summary>FILE_USE_FILE_POINTER_POSITION as a LARGE_INTEGER (LowPart 0xFFFFFFFE, HighPart -1).</summary>
+    private const long FileUseFilePointerPosition = -2;
+
     /// <summary>NtReadFile: needs FILE_READ_DATA; DO_BUFFERED_IO / DO_DIRECT_IO decide whether the driver sees a system buffer, an MDL or the caller's buffer.</summary>
     public void NtReadFile(in SyscallContext context, in NtReadFileRequest request, NtReadFileRequest.Data data)
     {
@@ -73,6 +76,8 @@ internal sealed partial class SystemServices
         if (RefusedIo(context, status)) return;
         var request = pending!;
         request.Pinned1 = pinned;
+        // FILE_USE_FILE_POINTER_POSITION on a synchronous file means its position, as no offset does.
+        if (hasByteOffset && byteOffset == FileUseFilePointerPosition && request.File.IsSynchronous) hasByteOffset = false;
         if (inView)
         {
             StartTransferInView(request, isRead, userBuffer, (int)length, key, hasByteOffset ? byteOffset : request.File.CurrentByteOffset, viewMemory,

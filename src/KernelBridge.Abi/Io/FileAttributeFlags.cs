@@ -1,0 +1,16 @@
+namespace KernelBridge.Abi;
+
+/// <summary>FILE_ATTRIBUTE_* values, as file systems report and CreateFile passes them.</summary>
+[Flags]
+public enum FileAttributeFlags : uint
+{
+    None = 0,
+    FILE_ATTRIBUTE_READONLY = 0x00000001,
+    FILE_ATTRIBUTE_HIDDEN = 0x00000002,
+    FILE_ATTRIBUTE_SYSTEM = 0x00000004,
+    FILE_ATTRIBUTE_DIRECTORY = 0x00000010,
+    FILE_ATTRIBUTE_ARCHIVE = 0x00000020,
+    FILE_ATTRIBUTE_NORMAL = 0x00000080,
+    FILE_ATTRIBUTE_TEMPORARY = 0x00000100,
+    FILE_ATTRIBUTE_NOT_CONTENT_INDEXED = 0x00002000,
+}
