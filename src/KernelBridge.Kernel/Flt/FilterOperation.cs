@@ -22,6 +22,8 @@ internal sealed class FilterOperation : FltCallbackData
     private int _pendGate;
     private FltPreopCallbackStatus _resumedStatus;
     private object? _resumedContext;
+    // Post-callback pending: FLT_POSTOP_MORE_PROCESSING_REQUIRED and FltCompletePendedPostOperation, likewise.
+    private int _postGate;
     private bool _wentAsynchronous;
     private bool _finished;
 
@@ -60,6 +62,8 @@ internal sealed class FilterOperation : FltCallbackData
     /// <summary>FltCompletePendedPostOperation: the rest of the post-callbacks, then the completion goes on up.</summary>
     public void ResumePost()
     {
+        if (Interlocked.Increment(ref _postGate) == 1) return; // the callback has not returned yet: its thread goes on
+        Volatile.Write(ref _postGate, 0);
         using var kernel = KernelRuntime.Enter(_manager.Runtime);
         using var scope = CurrentContext.Enter(_process, _thread);
         if (RunPosts()) _manager.Io.CompleteRequest(Irp, 0);
@@ -179,7 +183,9 @@ internal sealed class FilterOperation : FltCallbackData
             {
                 Volatile.Write(ref _wentAsynchronous, true);
                 Ddk.Io.MarkIrpPending(Irp);
-                return false;
+                if (Interlocked.Increment(ref _postGate) == 1) return false;
+                // FltCompletePendedPostOperation came first: go on here.
+                Volatile.Write(ref _postGate, 0);
             }
         }
         Finish();

@@ -1,0 +1,11 @@
+namespace KernelBridge.Ddk;
+
+/// <summary>The process structure routines a driver may call (PsXxx).</summary>
+public static class Ps
+{
+    /// <summary>
+    /// PsGetCurrentProcessId: the pid of the process the driver is running on behalf of (the caller,
+    /// in a top-level dispatch routine or a connect callback); the kernel's own pid otherwise.
+    /// </summary>
+    public static int GetCurrentProcessId() => KernelRuntime.Current.CurrentProcessId;
+}

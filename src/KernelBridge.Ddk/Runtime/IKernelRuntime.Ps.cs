@@ -1,0 +1,7 @@
+namespace KernelBridge.Ddk;
+
+/// <summary>The process manager's exports.</summary>
+internal partial interface IKernelRuntime
+{
+    int CurrentProcessId { get; }
+}
