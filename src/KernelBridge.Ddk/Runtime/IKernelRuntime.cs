@@ -6,7 +6,7 @@ namespace KernelBridge.Ddk;
 /// The kernel's side of the Ddk: what ntoskrnl exports and the Ddk's static classes forward to.
 /// The kernel host installs its implementation once at boot.
 /// </summary>
-internal interface IKernelRuntime
+internal partial interface IKernelRuntime
 {
     NtStatus CreateDevice(DriverObject driver, object? extension, string? deviceName, DeviceType deviceType,
         DeviceCharacteristics characteristics, bool exclusive, out DeviceObject? device);
