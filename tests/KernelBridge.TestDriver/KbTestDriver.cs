@@ -212,6 +212,7 @@ public sealed partial class KbTestDriver : IDriver
             return Answer(device, irp, state, request, OutputOf(irp, code.Method, parameters.OutputBufferLength));
         }
         if (code.Function is >= 0x930 and <= 0x93F) return MemoryControl(irp, code, input, context.Memory, parameters.OutputBufferLength);
+        if (code.Function is >= 0x940 and <= 0x94F) return PortControl(device, irp, code, input, parameters.OutputBufferLength);
         if (code == KbTestInterface.IOCTL_KBTEST_COUNTERS)
         {
             var tag = Encoding.Unicode.GetString(input);

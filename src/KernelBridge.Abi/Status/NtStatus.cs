@@ -58,6 +58,8 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_DEVICE_BUSY = (NtStatus)0x80000011u;
     public static readonly NtStatus STATUS_VERIFY_REQUIRED = (NtStatus)0x80000016u;
     public static readonly NtStatus STATUS_NO_MORE_ENTRIES = (NtStatus)0x8000001Au;
+    /// <summary>FilterReplyMessage to a message nobody waits for (unknown, answered, or timed out).</summary>
+    public static readonly NtStatus STATUS_FLT_NO_WAITER_FOR_REPLY = (NtStatus)0x801C0020u;
 
     // Errors.
     public static readonly NtStatus STATUS_UNSUCCESSFUL = (NtStatus)0xC0000001u;
@@ -146,10 +148,12 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_DRIVER_INTERNAL_ERROR = (NtStatus)0xC0000183u;
     public static readonly NtStatus STATUS_INVALID_DEVICE_STATE = (NtStatus)0xC0000184u;
     public static readonly NtStatus STATUS_IO_DEVICE_ERROR = (NtStatus)0xC0000185u;
+    public static readonly NtStatus STATUS_POSSIBLE_DEADLOCK = (NtStatus)0xC0000194u;
     public static readonly NtStatus STATUS_NOT_FOUND = (NtStatus)0xC0000225u;
     public static readonly NtStatus STATUS_HANDLE_NOT_CLOSABLE = (NtStatus)0xC0000235u;
     public static readonly NtStatus STATUS_CONNECTION_REFUSED = (NtStatus)0xC0000236u;
     public static readonly NtStatus STATUS_REQUEST_ABORTED = (NtStatus)0xC0000240u;
+    public static readonly NtStatus STATUS_CONNECTION_COUNT_LIMIT = (NtStatus)0xC0000246u;
     public static readonly NtStatus STATUS_LPC_REPLY_LOST = (NtStatus)0xC0000253u;
     public static readonly NtStatus STATUS_DRIVER_UNABLE_TO_LOAD = (NtStatus)0xC000026Cu;
     public static readonly NtStatus STATUS_OBJECTID_NOT_FOUND = (NtStatus)0xC00002F0u;

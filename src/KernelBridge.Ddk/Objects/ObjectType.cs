@@ -86,7 +86,15 @@ public static class ObjectTypes
             AccessMask.STANDARD_RIGHTS_WRITE | AccessMask.SECTION_MAP_WRITE,
             AccessMask.STANDARD_RIGHTS_EXECUTE | AccessMask.SECTION_MAP_EXECUTE, AccessMask.SECTION_ALL_ACCESS), false);
 
+    /// <summary>A minifilter's server port (FltCreateCommunicationPort); FLT_PORT_CONNECT (1) is its one specific right.</summary>
+    public static readonly ObjectType FilterConnectionPort = new(14, "FilterConnectionPort", AccessMask.STANDARD_RIGHTS_REQUIRED | AccessMask.SYNCHRONIZE | 0x1,
+        StandardMapping, false);
+    /// <summary>One connection to a server port: the client port the connect callback gets.</summary>
+    public static readonly ObjectType FilterCommunicationPort = new(15, "FilterCommunicationPort", AccessMask.STANDARD_RIGHTS_REQUIRED | AccessMask.SYNCHRONIZE | 0x1,
+        StandardMapping, false);
+
     /// <summary>Every type, in the order the object manager creates them at boot.</summary>
     public static IReadOnlyList<ObjectType> All { get; } =
-        [Type, Directory, SymbolicLink, Driver, Device, File, Process, Thread, Event, Semaphore, Mutant, Timer, IoCompletion, Section];
+        [Type, Directory, SymbolicLink, Driver, Device, File, Process, Thread, Event, Semaphore, Mutant, Timer, IoCompletion, Section, FilterConnectionPort,
+         FilterCommunicationPort];
 }

@@ -1,0 +1,31 @@
+using KernelBridge.Abi.Protocol;
+using KernelBridge.Kernel.Gate;
+using KernelBridge.Kernel.Io;
+using KernelBridge.Kernel.Ob;
+using KernelBridge.Kernel.Ps;
+
+namespace KernelBridge.Kernel.Services;
+
+/// <summary>The connect's continuation: a connection the callback accepted gets its port handle (a file handle).</summary>
+internal sealed class FltConnectCall(IoManager io, ObjectManager ob, ReplyTarget reply, ProcessObject process, IoFileObject file,
+    HandleAttributes attributes) : IIoCompletionTarget
+{
+    public void Complete(ulong tag, in IoOutcome outcome)
+    {
+        var final = outcome.Status;
+        if (outcome.Kind == IoOutcomeKind.Answer && final.IsSuccess)
+        {
+            var status = ob.CreateHandle(process, file, file.GrantedAccess, attributes, out var handle);
+            if (status.IsSuccess)
+            {
+                io.HandleCreated(file);
+                reply.Send(NtStatus.STATUS_SUCCESS, new HandleReply(handle));
+                return;
+            }
+            // The process is going away: the connection was made, so CLEANUP ends it (the disconnect callback runs).
+            io.AbandonOpen(file, process);
+            final = status;
+        }
+        reply.Send(final, new HandleReply(0));
+    }
+}
