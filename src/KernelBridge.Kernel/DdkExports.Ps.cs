@@ -6,4 +6,5 @@ namespace KernelBridge.Kernel;
 internal sealed partial class DdkExports
 {
     public int CurrentProcessId => CurrentContext.Process?.ProcessId ?? Environment.ProcessId;
+    public KernelObject? CurrentProcess => CurrentContext.Process;
 }

@@ -4,6 +4,7 @@ using KernelBridge.Drivers.EventSample;
 using KernelBridge.Drivers.Telemetry;
 using KernelBridge.Drivers.Null;
 using KernelBridge.Drivers.RamDisk;
+using KernelBridge.Drivers.Scanner;
 using KernelBridge.Drivers.RamFs;
 using KernelBridge.Kernel;
 using KernelBridge.Kernel.Ex;
@@ -26,6 +27,7 @@ internal static class KernelCommand
         new(TelemetryInterface.ServiceName, TelemetryDriver.DriverEntry),
         new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
         new(RamFsInterface.ServiceName, RamFsDriver.DriverEntry),
+        new(ScannerInterface.ServiceName, ScannerDriver.DriverEntry),
     ];
 
     public static Command Create()

@@ -4,4 +4,5 @@ namespace KernelBridge.Ddk;
 internal partial interface IKernelRuntime
 {
     int CurrentProcessId { get; }
+    KernelObject? CurrentProcess { get; }
 }

@@ -26,7 +26,7 @@ internal sealed class ScannerFilter(ScannerState state)
     };
 
     private bool Skip(FltCallbackData data, FileObject? file) =>
-        file is null || state.IsScanner(Flt.GetRequestorProcessId(data)) || !state.ShouldScan(file.FileName);
+        file is null || state.IsScanner(Flt.GetRequestorProcess(data)) || !state.ShouldScan(file.FileName);
 
     private FltPostopCallbackStatus PostCreate(FltCallbackData data, FltRelatedObjects objects, object? context, FltPostOperationFlags flags)
     {

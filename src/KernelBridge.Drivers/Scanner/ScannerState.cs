@@ -14,8 +14,8 @@ internal sealed class ScannerState
     public FltPort? ServerPort { get; set; }
     public volatile ScannerPolicy Policy;
 
-    /// <summary>The connected service's pid (its own I/O is not scanned), 0 with none.</summary>
-    public int ScannerProcessId { get; private set; }
+    /// <summary>The connected service's process (its own I/O is not scanned), null with none.</summary>
+    private KernelObject? _scannerProcess;
 
     public string[] Extensions { get; private set; } = ScannerInterface.DefaultExtensions;
 
@@ -23,7 +23,7 @@ internal sealed class ScannerState
     {
         connectionPortCookie = null;
         Extensions = ScannerInterface.ParseExtensions(connectionContext);
-        ScannerProcessId = Ps.GetCurrentProcessId();
+        Volatile.Write(ref _scannerProcess, Ps.GetCurrentProcess());
         Volatile.Write(ref _clientPort, clientPort);
         return NtStatus.STATUS_SUCCESS;
     }
@@ -32,11 +32,11 @@ internal sealed class ScannerState
 
     public void CloseClient()
     {
-        ScannerProcessId = 0;
+        Volatile.Write(ref _scannerProcess, null);
         if (Filter is { } filter) Flt.CloseClientPort(filter, ref _clientPort);
     }
 
-    public bool IsScanner(int processId) => processId != 0 && processId == ScannerProcessId;
+    public bool IsScanner(KernelObject? process) => process is not null && ReferenceEquals(process, Volatile.Read(ref _scannerProcess));
 
     public bool ShouldScan(string fileName)
     {

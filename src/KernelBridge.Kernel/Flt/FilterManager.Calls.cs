@@ -22,13 +22,16 @@ internal sealed partial class FilterManager
         SendBelow(frame, null, fileObject, IrpMajorFunction.IRP_MJ_CLOSE, default, default);
     }
 
-    /// <summary>FltReadFile: through the instances below the caller's, then the file system.</summary>
+    /// <summary>FltReadFile: through the instances below the caller's, then the file system; the file's position does not move.</summary>
     public NtStatus ReadFile(FltInstance instance, FileObject fileObject, long byteOffset, Memory<byte> buffer, out int bytesRead)
     {
         bytesRead = 0;
         var frame = Frame(instance);
         var parameters = new StackParameters { Read = new ReadWriteParameters { Length = buffer.Length, ByteOffset = byteOffset } };
+        // As FLTFL_IO_OPERATION_DO_NOT_UPDATE_BYTE_OFFSET: the caller's file position stays where it was.
+        var position = fileObject.CurrentByteOffset;
         var result = SendBelow(frame, (FilterInstance)instance, fileObject, IrpMajorFunction.IRP_MJ_READ, parameters, buffer);
+        fileObject.CurrentByteOffset = position;
         if (result.Status.IsSuccess) bytesRead = (int)Math.Min(result.Information, buffer.Length);
         return result.Status;
     }

@@ -55,8 +55,8 @@ internal sealed class FilterOperation : FltCallbackData
         if (Interlocked.Increment(ref _pendGate) == 1) return; // the callback has not returned yet: its thread continues
         using var kernel = KernelRuntime.Enter(_manager.Runtime);
         using var scope = CurrentContext.Enter(_process, _thread);
-        AfterPre(_instances[_next - 1], status, context);
-        Continue();
+        if (AfterPre(_instances[_next - 1], status, context)) CompleteHere();
+        else Continue();
     }
 
     /// <summary>FltCompletePendedPostOperation: the rest of the post-callbacks, then the completion goes on up.</summary>
