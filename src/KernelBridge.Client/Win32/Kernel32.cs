@@ -64,7 +64,13 @@ public static unsafe partial class Kernel32
                 return INVALID_HANDLE_VALUE;
         }
         var flags = (FileFlags)flagsAndAttributes;
-        var options = CreateOptions.FILE_NON_DIRECTORY_FILE;
+        // Backup semantics may open a directory; otherwise CreateFile opens files only.
+        var options = (flags & FileFlags.FILE_FLAG_BACKUP_SEMANTICS) != 0 ? CreateOptions.FILE_OPEN_FOR_BACKUP_INTENT : CreateOptions.FILE_NON_DIRECTORY_FILE;
+        if ((flags & FileFlags.FILE_FLAG_DELETE_ON_CLOSE) != 0)
+        {
+            options |= CreateOptions.FILE_DELETE_ON_CLOSE;
+            desiredAccess |= AccessMask.DELETE;
+        }
         if ((flags & FileFlags.FILE_FLAG_OVERLAPPED) == 0) options |= CreateOptions.FILE_SYNCHRONOUS_IO_NONALERT;
         if ((flags & FileFlags.FILE_FLAG_WRITE_THROUGH) != 0) options |= CreateOptions.FILE_WRITE_THROUGH;
         if ((flags & FileFlags.FILE_FLAG_NO_BUFFERING) != 0) options |= CreateOptions.FILE_NO_INTERMEDIATE_BUFFERING;
@@ -75,7 +81,9 @@ public static unsafe partial class Kernel32
             new ObjectAttributes(ntName), &iosb, flagsAndAttributes & 0xFFFF, (ShareAccess)shareMode, disposition, options);
         if (!status.IsSuccess)
         {
-            Fail(status);
+            // kernelbase: a name that is taken is ERROR_FILE_EXISTS here, not RtlNtStatusToDosError's ERROR_ALREADY_EXISTS.
+            if (status == NtStatus.STATUS_OBJECT_NAME_COLLISION) SetLastError(Win32Error.ERROR_FILE_EXISTS);
+            else Fail(status);
             return INVALID_HANDLE_VALUE;
         }
         var existed = iosb.Information is (nuint)CreateInformation.FILE_OPENED or (nuint)CreateInformation.FILE_OVERWRITTEN;

@@ -129,6 +129,11 @@ internal sealed partial class SystemServices
     public void NtSetInformationFile(in SyscallContext context, in NtSetInformationFileRequest request, NtSetInformationFileRequest.Data data)
     {
         var information = data.Information;
+        if (IsDriverSetClass(request.FileInformationClass))
+        {
+            SetInformationThroughDriver(context, request, information);
+            return;
+        }
         var informationClass = (FileInformationClass)request.FileInformationClass;
         var minimum = informationClass switch
         {
