@@ -122,6 +122,10 @@ public static class StatusMapping
         [0xC0000253] = Win32Error.ERROR_CONNECTION_ABORTED,
         [0xC000026C] = Win32Error.ERROR_BAD_DRIVER,
         [0xC00002F0] = Win32Error.ERROR_FILE_NOT_FOUND,
+        [0xC01C0002] = Win32Error.ERROR_FLT_CONTEXT_ALREADY_DEFINED,
+        [0xC01C000B] = Win32Error.ERROR_FLT_DELETING_OBJECT,
+        [0xC01C000F] = Win32Error.ERROR_FLT_DO_NOT_ATTACH,
+        [0xC01C0011] = Win32Error.ERROR_FLT_INSTANCE_ALTITUDE_COLLISION,
     }.ToFrozenDictionary();
 
     /// <summary>

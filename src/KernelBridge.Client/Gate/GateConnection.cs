@@ -159,6 +159,8 @@ internal sealed class GateConnection : IDisposable
     }
 
     /// <summary>The kernel is gone: every waiting call and pended request fails now, every later call at once.</summary>
+    private int _disposed;
+
     public void Break(NtStatus status)
     {
         Calls.Close(status);
@@ -168,6 +170,8 @@ internal sealed class GateConnection : IDisposable
 
     public void Dispose()
     {
+        // Idempotent, as Dispose must be: a second call finds everything released already.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
             _socket.Shutdown(SocketShutdown.Both);

@@ -145,7 +145,7 @@ public sealed class CliDetailsTests
     {
         var help = Kbridge.Run("demo", "--help");
         Assert.True(help.ExitCode == 0, help.ToString());
-        foreach (var part in new[] { "16 steps", "a bad path", "inverted call", "IRP-based", "CancelIoEx", "event-based", "a section", "shared channel" })
+        foreach (var part in new[] { "19 steps", "a bad path", "inverted call", "IRP-based", "CancelIoEx", "event-based", "a section", "shared channel", "scanner" })
             Assert.Contains(part, help.Stdout, StringComparison.Ordinal);
     }
 
