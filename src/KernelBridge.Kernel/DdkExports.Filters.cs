@@ -12,6 +12,8 @@ internal sealed partial class DdkExports
 
     public NtStatus StartFiltering(FltFilter filter) => Filters.StartFiltering(filter);
     public void UnregisterFilter(FltFilter filter) => Filters.UnregisterFilter(filter);
+    public NtStatus AttachVolume(FltFilter filter, string volumeName, out FltInstance? instance) => Filters.AttachVolume(filter, volumeName, out instance);
+    public NtStatus DetachVolume(FltFilter filter, string volumeName) => Filters.DetachVolume(filter, volumeName);
 
     public void CompletePendedPreOperation(FltCallbackData data, FltPreopCallbackStatus callbackStatus, object? context) =>
         Filters.CompletePendedPreOperation(data, callbackStatus, context);

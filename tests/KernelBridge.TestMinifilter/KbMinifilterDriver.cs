@@ -124,6 +124,13 @@ public sealed class KbMinifilterDriver : IDriver
             information = Marshal.SizeOf<KbMinifilterCounters>();
             return NtStatus.STATUS_SUCCESS;
         }
+        if (code == KbMinifilterInterface.IOCTL_KBMF_REFUSE_DETACH.Value)
+        {
+            filter.RefuseDetach = input.Length >= 8 && MemoryMarshal.Read<uint>(input[4..]) != 0;
+            return NtStatus.STATUS_SUCCESS;
+        }
+        if (code == KbMinifilterInterface.IOCTL_KBMF_DETACH.Value) return Flt.DetachVolume(filter.Filter!, @"\Device\RamFs");
+        if (code == KbMinifilterInterface.IOCTL_KBMF_ATTACH.Value) return Flt.AttachVolume(filter.Filter!, @"\Device\RamFs", out _);
         if (code == KbMinifilterInterface.IOCTL_KBMF_UNREGISTER.Value)
         {
             Flt.UnregisterFilter(filter.Filter!);

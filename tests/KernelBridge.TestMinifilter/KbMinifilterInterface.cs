@@ -48,6 +48,15 @@ public static class KbMinifilterInterface
     /// <summary>Input: uint filter. FltUnregisterFilter on it (its instances are torn down).</summary>
     public static readonly CtlCode IOCTL_KBMF_UNREGISTER = CtlCode.Make(0x22, 0xB03, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
 
+    /// <summary>Input: uint filter, uint refuse. Whether the lower filter's query-teardown callback refuses a manual detach (the upper one has none).</summary>
+    public static readonly CtlCode IOCTL_KBMF_REFUSE_DETACH = CtlCode.Make(0x22, 0xB05, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
+
+    /// <summary>Input: uint filter. FltDetachVolume(\Device\RamFs); the IRP's status is FltDetachVolume's.</summary>
+    public static readonly CtlCode IOCTL_KBMF_DETACH = CtlCode.Make(0x22, 0xB06, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
+
+    /// <summary>Input: uint filter. FltAttachVolume(\Device\RamFs); the IRP's status is FltAttachVolume's.</summary>
+    public static readonly CtlCode IOCTL_KBMF_ATTACH = CtlCode.Make(0x22, 0xB07, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
+
     /// <summary>Output: int, the number of instances of the upper filter then of the lower one (FltEnumerateInstances).</summary>
     public static readonly CtlCode IOCTL_KBMF_INSTANCES = CtlCode.Make(0x22, 0xB04, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
 }

@@ -19,6 +19,9 @@ internal sealed class TestFilter(string tag)
     public string Tag { get; } = tag;
     public FltFilter? Filter { get; set; }
 
+    /// <summary>Whether the query-teardown callback (the lower filter's only) refuses a manual detach.</summary>
+    public volatile bool RefuseDetach;
+
     public FltRegistration Registration(string altitude)
     {
         IrpMajorFunction[] majors = [IrpMajorFunction.IRP_MJ_CREATE, IrpMajorFunction.IRP_MJ_READ, IrpMajorFunction.IRP_MJ_WRITE,
@@ -35,9 +38,10 @@ internal sealed class TestFilter(string tag)
             InstanceSetupCallback = (objects, flags, type) =>
             {
                 Interlocked.Increment(ref _setUp);
-                KbMinifilterDriver.Write($"{Tag} setup {objects.Volume.Name} {type}");
+                KbMinifilterDriver.Write($"{Tag} setup {objects.Volume.Name} {type} {flags}");
                 return NtStatus.STATUS_SUCCESS;
             },
+            InstanceQueryTeardownCallback = Tag == "U" ? null : (_, _) => RefuseDetach ? NtStatus.STATUS_FLT_DO_NOT_DETACH : NtStatus.STATUS_SUCCESS,
             InstanceTeardownStartCallback = (_, reason) =>
             {
                 Interlocked.Increment(ref _teardownStarts);

@@ -161,6 +161,7 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_FLT_CONTEXT_ALREADY_DEFINED = (NtStatus)0xC01C0002u;
     public static readonly NtStatus STATUS_FLT_DELETING_OBJECT = (NtStatus)0xC01C000Bu;
     public static readonly NtStatus STATUS_FLT_DO_NOT_ATTACH = (NtStatus)0xC01C000Fu;
+    public static readonly NtStatus STATUS_FLT_DO_NOT_DETACH = (NtStatus)0xC01C0010u;
     public static readonly NtStatus STATUS_FLT_INSTANCE_ALTITUDE_COLLISION = (NtStatus)0xC01C0011u;
 }
 

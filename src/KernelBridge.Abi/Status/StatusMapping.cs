@@ -125,6 +125,7 @@ public static class StatusMapping
         [0xC01C0002] = Win32Error.ERROR_FLT_CONTEXT_ALREADY_DEFINED,
         [0xC01C000B] = Win32Error.ERROR_FLT_DELETING_OBJECT,
         [0xC01C000F] = Win32Error.ERROR_FLT_DO_NOT_ATTACH,
+        [0xC01C0010] = Win32Error.ERROR_FLT_DO_NOT_DETACH,
         [0xC01C0011] = Win32Error.ERROR_FLT_INSTANCE_ALTITUDE_COLLISION,
     }.ToFrozenDictionary();
 

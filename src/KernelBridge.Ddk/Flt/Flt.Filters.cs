@@ -23,6 +23,20 @@ public static partial class Flt
     /// <summary>FltUnregisterFilter: tears every instance down (teardown callbacks, contexts freed) and forgets the filter.</summary>
     public static void UnregisterFilter(FltFilter filter) => KernelRuntime.Of(filter.DriverObject).UnregisterFilter(filter);
 
+    /// <summary>
+    /// FltAttachVolume: attaches the filter to the volume named (\Device\RamFs) at its altitude, asking
+    /// its InstanceSetupCallback (FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT). STATUS_FLT_INSTANCE_ALTITUDE_COLLISION
+    /// if an instance is there already; STATUS_INVALID_PARAMETER for a name that is not a volume.
+    /// </summary>
+    public static NtStatus AttachVolume(FltFilter filter, string volumeName, out FltInstance? instance) =>
+        KernelRuntime.Of(filter.DriverObject).AttachVolume(filter, volumeName, out instance);
+
+    /// <summary>
+    /// FltDetachVolume: asks the instance's InstanceQueryTeardownCallback (none defined: always
+    /// refused, STATUS_FLT_DO_NOT_DETACH), then tears it down (FLTFL_INSTANCE_TEARDOWN_MANUAL).
+    /// </summary>
+    public static NtStatus DetachVolume(FltFilter filter, string volumeName) => KernelRuntime.Of(filter.DriverObject).DetachVolume(filter, volumeName);
+
     /// <summary>FltCompletePendedPreOperation: resumes an operation a pre-callback returned FLT_PREOP_PENDING for.</summary>
     public static void CompletePendedPreOperation(FltCallbackData data, FltPreopCallbackStatus callbackStatus, object? context) =>
         KernelRuntime.Of(data.Irp).CompletePendedPreOperation(data, callbackStatus, context);

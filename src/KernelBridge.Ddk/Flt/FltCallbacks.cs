@@ -86,6 +86,16 @@ public delegate FltPostopCallbackStatus FltPostOperationCallback(FltCallbackData
 /// <summary>PFLT_INSTANCE_SETUP_CALLBACK: STATUS_SUCCESS attaches, STATUS_FLT_DO_NOT_ATTACH (or any failure) declines the volume.</summary>
 public delegate NtStatus FltInstanceSetupCallback(FltRelatedObjects fltObjects, FltInstanceSetupFlags flags, DeviceType volumeDeviceType);
 
+/// <summary>FLT_INSTANCE_QUERY_TEARDOWN_FLAGS.</summary>
+[Flags]
+public enum FltInstanceQueryTeardownFlags : uint
+{
+    None = 0,
+}
+
+/// <summary>PFLT_INSTANCE_QUERY_TEARDOWN_CALLBACK: a manual detach (FltDetachVolume) asks; a failure status refuses it.</summary>
+public delegate NtStatus FltInstanceQueryTeardownCallback(FltRelatedObjects fltObjects, FltInstanceQueryTeardownFlags flags);
+
 /// <summary>PFLT_INSTANCE_TEARDOWN_CALLBACK (start and complete).</summary>
 public delegate void FltInstanceTeardownCallback(FltRelatedObjects fltObjects, FltInstanceTeardownFlags reason);
 

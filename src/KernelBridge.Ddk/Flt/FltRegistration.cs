@@ -19,6 +19,8 @@ public sealed class FltRegistration
     public IReadOnlyList<FltContextRegistration> ContextRegistration { get; init; } = [];
     public string Altitude { get; init; } = "";
     public FltInstanceSetupCallback? InstanceSetupCallback { get; init; }
+    /// <summary>Asked before a manual detach; without one, FltDetachVolume is always refused (STATUS_FLT_DO_NOT_DETACH).</summary>
+    public FltInstanceQueryTeardownCallback? InstanceQueryTeardownCallback { get; init; }
     public FltInstanceTeardownCallback? InstanceTeardownStartCallback { get; init; }
     public FltInstanceTeardownCallback? InstanceTeardownCompleteCallback { get; init; }
 }

@@ -8,6 +8,8 @@ internal partial interface IKernelRuntime
     NtStatus RegisterFilter(DriverObject driver, FltRegistration registration, out FltFilter? filter);
     NtStatus StartFiltering(FltFilter filter);
     void UnregisterFilter(FltFilter filter);
+    NtStatus AttachVolume(FltFilter filter, string volumeName, out FltInstance? instance);
+    NtStatus DetachVolume(FltFilter filter, string volumeName);
     void CompletePendedPreOperation(FltCallbackData data, FltPreopCallbackStatus callbackStatus, object? context);
     void CompletePendedPostOperation(FltCallbackData data);
     void CancelFileOpen(FltInstance instance, FileObject fileObject);

@@ -54,7 +54,7 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
             if (registered.Started) return NtStatus.STATUS_INVALID_PARAMETER;
             registered.Started = true;
         }
-        foreach (var volume in Volumes()) Offer(registered, volume, FltInstanceSetupFlags.FLTFL_INSTANCE_SETUP_AUTOMATIC_ATTACHMENT);
+        foreach (var volume in Volumes()) Offer(registered, volume, FltInstanceSetupFlags.FLTFL_INSTANCE_SETUP_AUTOMATIC_ATTACHMENT, out _);
         return NtStatus.STATUS_SUCCESS;
     }
 
@@ -70,6 +70,38 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
         foreach (var instance in InstancesOf(registered).Cast<FilterInstance>())
             TearDown(instance, FltInstanceTeardownFlags.FLTFL_INSTANCE_TEARDOWN_FILTER_UNLOAD);
         LogUnregistered(filter.DriverObject.DriverName);
+    }
+
+    public NtStatus AttachVolume(FltFilter filter, string volumeName, out FltInstance? instance)
+    {
+        instance = null;
+        if (filter is not RegisteredFilter registered || !registered.Callable) return NtStatus.STATUS_INVALID_PARAMETER;
+        if (Volumes().FirstOrDefault(v => string.Equals(v.Name, volumeName, StringComparison.OrdinalIgnoreCase)) is not { } volume)
+            return NtStatus.STATUS_INVALID_PARAMETER;
+        var status = Offer(registered, volume, FltInstanceSetupFlags.FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT, out var attached);
+        instance = attached;
+        return status;
+    }
+
+    public NtStatus DetachVolume(FltFilter filter, string volumeName)
+    {
+        var instance = InstancesOf(filter).Cast<FilterInstance>().FirstOrDefault(i => string.Equals(i.Volume.Name, volumeName, StringComparison.OrdinalIgnoreCase));
+        if (instance is null) return NtStatus.STATUS_INVALID_PARAMETER;
+        if (instance.Registered.Registration.InstanceQueryTeardownCallback is not { } query) return NtStatus.STATUS_FLT_DO_NOT_DETACH;
+        NtStatus status;
+        try
+        {
+            using var scope = KernelRuntime.Enter(Runtime);
+            status = query(instance.Related(null), FltInstanceQueryTeardownFlags.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportFault(instance.Registered, null, e, "exception in the instance query teardown callback");
+            return NtStatus.STATUS_FLT_DO_NOT_DETACH;
+        }
+        if (!status.IsSuccess) return status;
+        TearDown(instance, FltInstanceTeardownFlags.FLTFL_INSTANCE_TEARDOWN_MANUAL);
+        return NtStatus.STATUS_SUCCESS;
     }
 
     public IReadOnlyList<FltInstance> InstancesOf(FltFilter filter)
@@ -130,7 +162,7 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
         RegisteredFilter[] started;
         lock (_lock) started = [.. _filters.Where(f => f.Started && !f.Unregistering)];
         foreach (var volume in driver.Devices.Where(IsVolume))
-            foreach (var filter in started) Offer(filter, volume, FltInstanceSetupFlags.FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME);
+            foreach (var filter in started) Offer(filter, volume, FltInstanceSetupFlags.FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME, out _);
     }
 
     /// <summary>Before a driver unloads: its filters are unregistered and its volumes dismounted from the frame.</summary>
@@ -142,10 +174,13 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
         foreach (var volume in driver.Devices.Where(IsVolume)) Dismount(volume);
     }
 
-    private void Offer(RegisteredFilter filter, DeviceObject volume, FltInstanceSetupFlags flags)
+    private NtStatus Offer(RegisteredFilter filter, DeviceObject volume, FltInstanceSetupFlags flags, out FilterInstance? attached)
     {
+        attached = null;
         var frame = FrameFor(volume);
-        if (frame is null) return;
+        if (frame is null) return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+        // Two instances at one altitude cannot share a volume; the filter is not even asked.
+        if (frame.Instances.Any(i => i.Registered.AltitudeValue == filter.AltitudeValue)) return Declined(filter, frame, NtStatus.STATUS_FLT_INSTANCE_ALTITUDE_COLLISION);
         var instance = new FilterInstance(filter, frame.Volume, frame);
         NtStatus status;
         try
@@ -156,16 +191,20 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             ReportFault(filter, null, e, "exception in the instance setup callback");
-            return;
+            return NtStatus.STATUS_FLT_DO_NOT_ATTACH;
         }
-        if (!status.IsSuccess)
-        {
-            LogDeclined(filter.DriverObject.DriverName, frame.Volume.Name, status.ToString());
-            return;
-        }
+        if (!status.IsSuccess) return Declined(filter, frame, status);
         status = frame.Add(instance);
-        if (!status.IsSuccess) LogDeclined(filter.DriverObject.DriverName, frame.Volume.Name, status.ToString());
-        else LogAttached(filter.DriverObject.DriverName, frame.Volume.Name, filter.Altitude);
+        if (!status.IsSuccess) return Declined(filter, frame, status);
+        LogAttached(filter.DriverObject.DriverName, frame.Volume.Name, filter.Altitude);
+        attached = instance;
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    private NtStatus Declined(RegisteredFilter filter, VolumeFrame frame, NtStatus status)
+    {
+        LogDeclined(filter.DriverObject.DriverName, frame.Volume.Name, status.ToString());
+        return status;
     }
 
     /// <summary>The frame on a volume, attached the first time a filter is offered the volume.</summary>

@@ -75,6 +75,29 @@ public sealed class MinifilterKernel : IDisposable
         return (BitConverter.ToInt32(output, 0), BitConverter.ToInt32(output, 4));
     });
 
+    public Task RefuseDetach(int filter, bool refuse) => Run(() =>
+        Control(KbMinifilterInterface.IOCTL_KBMF_REFUSE_DETACH.Value, [.. BitConverter.GetBytes(filter), .. BitConverter.GetBytes(refuse ? 1 : 0)], 0));
+
+    /// <summary>FltDetachVolume / FltAttachVolume for one filter: the Win32 error DeviceIoControl gave (0 for success).</summary>
+    public Task<uint> Detach(int filter) => Run(() => TryControl(KbMinifilterInterface.IOCTL_KBMF_DETACH.Value, BitConverter.GetBytes(filter)));
+
+    public Task<uint> Attach(int filter) => Run(() => TryControl(KbMinifilterInterface.IOCTL_KBMF_ATTACH.Value, BitConverter.GetBytes(filter)));
+
+    private static unsafe uint TryControl(uint code, byte[] input)
+    {
+        var handle = Kernel32.CreateFile(KbMinifilterInterface.ControlWin32Name, 0, 0, 0, CreationDisposition.OPEN_EXISTING, 0, 0);
+        try
+        {
+            uint returned;
+            fixed (byte* pointer = input)
+                return Kernel32.DeviceIoControl(handle, code, pointer, (uint)input.Length, null, 0, &returned, null) ? 0 : Kernel32.GetLastError();
+        }
+        finally
+        {
+            Kernel32.CloseHandle(handle);
+        }
+    }
+
     public Task Unregister(int filter) => Run(() => Control(KbMinifilterInterface.IOCTL_KBMF_UNREGISTER.Value, BitConverter.GetBytes(filter), 0));
 
     private static unsafe byte[] Control(uint code, byte[] input, int outputLength)

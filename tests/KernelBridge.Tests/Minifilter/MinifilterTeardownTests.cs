@@ -37,6 +37,36 @@ public sealed class MinifilterTeardownTests
         }
     }
 
+    /// <summary>
+    /// FltDetachVolume asks the instance's query-teardown callback, and without one always refuses
+    /// (STATUS_FLT_DO_NOT_DETACH, ERROR_FLT_DO_NOT_DETACH 0x801F0010); FltAttachVolume puts an
+    /// instance back, and a second one at the same altitude collides (0x801F0011).
+    /// </summary>
+    [Fact]
+    public async Task Instances_detach_when_their_filter_agrees_and_attach_again_once()
+    {
+        using var kernel = new MinifilterKernel();
+        var directory = await kernel.NewDirectory();
+        Assert.Equal(0x801F0010u, await kernel.Detach(MinifilterKernel.Upper));
+        await kernel.RefuseDetach(MinifilterKernel.Lower, true);
+        Assert.Equal(0x801F0010u, await kernel.Detach(MinifilterKernel.Lower));
+        Assert.Equal((1, 1), await kernel.Instances());
+        await kernel.RefuseDetach(MinifilterKernel.Lower, false);
+        await kernel.TakeLog();
+        Assert.Equal(0u, await kernel.Detach(MinifilterKernel.Lower));
+        Assert.Equal((1, 0), await kernel.Instances());
+        Assert.Contains("L teardown-start FLTFL_INSTANCE_TEARDOWN_MANUAL", await kernel.TakeLog());
+        await kernel.Run(() => OpenFile(directory + @"\while-detached.txt", FILE_CREATE).Dispose());
+        Assert.DoesNotContain(await kernel.TakeLog(), l => l.StartsWith("L ", StringComparison.Ordinal));
+
+        Assert.Equal(0u, await kernel.Attach(MinifilterKernel.Lower));
+        Assert.Contains(await kernel.TakeLog(), l => l.StartsWith("L setup", StringComparison.Ordinal) && l.EndsWith("FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT", StringComparison.Ordinal));
+        Assert.Equal(0x801F0011u, await kernel.Attach(MinifilterKernel.Lower));
+        Assert.Equal((1, 1), await kernel.Instances());
+        await kernel.Run(() => OpenFile(directory + @"\reattached.txt", FILE_CREATE).Dispose());
+        Assert.Contains(await kernel.TakeLog(), l => l.StartsWith("L pre CREATE", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_filter_that_throws_fails_that_operation_gets_a_bug_check_report_and_is_not_called_again()
     {
