@@ -184,25 +184,14 @@ public sealed class ScannerTests
         var directory = await Directory(kernel);
         var file = directory + @"\mine.txt";
         Assert.Equal(Hex(STATUS_SUCCESS), Hex(await kernel.Run(() => ScannerKernel.Plant(file, "harmless"))));
-        var serviceGate = kernel.Kernel.Connect();
-        try
+        await WithServiceConnection(kernel, async (serviceGate, port) =>
         {
-            var port = await StackTest.RunBlocking(serviceGate, () =>
-            {
-                Assert.Equal(FltLib.S_OK, FltLib.FilterConnectCommunicationPort(ScannerInterface.PortName, 0, [], 0, 0, out var p));
-                return p;
-            }).WaitAsync(TimeSpan.FromSeconds(10));
             var responder = StackTest.RunBlocking(serviceGate, () => AnswerEverything(port, safe: false, max: 1));
             Assert.Equal(Hex(STATUS_ACCESS_DENIED), Hex(await kernel.Run(() => ScannerKernel.TryOpen(file))));
             Assert.Equal(1, await responder.WaitAsync(TimeSpan.FromSeconds(10)));
             var own = await StackTest.RunBlocking(serviceGate, () => ScannerKernel.TryOpen(file)).WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(Hex(STATUS_SUCCESS), Hex(own));
-            await StackTest.RunBlocking(serviceGate, () => Kernel32.CloseHandle(port)).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        finally
-        {
-            StackTest.DisposeGate(serviceGate);
-        }
+        });
     }
 
     [Fact]
@@ -212,14 +201,8 @@ public sealed class ScannerTests
         var directory = await Directory(kernel);
         var file = directory + @"\slow.txt";
         Assert.Equal(Hex(STATUS_SUCCESS), Hex(await kernel.Run(() => ScannerKernel.Plant(file, "foul"))));
-        var serviceGate = kernel.Kernel.Connect();
-        try
+        await WithServiceConnection(kernel, async (serviceGate, port) =>
         {
-            var port = await StackTest.RunBlocking(serviceGate, () =>
-            {
-                Assert.Equal(FltLib.S_OK, FltLib.FilterConnectCommunicationPort(ScannerInterface.PortName, 0, [], 0, 0, out var p));
-                return p;
-            }).WaitAsync(TimeSpan.FromSeconds(10));
             // Takes the message and never replies.
             var taker = StackTest.RunBlocking(serviceGate, () => AnswerEverything(port, safe: false, max: 1, reply: false));
             var started = DateTime.UtcNow;
@@ -229,6 +212,21 @@ public sealed class ScannerTests
             Assert.InRange(took, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(15));
             Assert.Equal(1, await taker.WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.Equal(1, (await kernel.Statistics()).Timeouts);
+        });
+    }
+
+    /// <summary>A second connection of this process connected to \ScannerPort, for the body; closed (and the connection ended) after it.</summary>
+    private static async Task WithServiceConnection(ScannerKernel kernel, Func<GateClient, nint, Task> body)
+    {
+        var serviceGate = kernel.Kernel.Connect();
+        try
+        {
+            var port = await StackTest.RunBlocking(serviceGate, () =>
+            {
+                Assert.Equal(FltLib.S_OK, FltLib.FilterConnectCommunicationPort(ScannerInterface.PortName, 0, [], 0, 0, out var p));
+                return p;
+            }).WaitAsync(TimeSpan.FromSeconds(10));
+            await body(serviceGate, port);
             await StackTest.RunBlocking(serviceGate, () => Kernel32.CloseHandle(port)).WaitAsync(TimeSpan.FromSeconds(10));
         }
         finally
