@@ -59,7 +59,7 @@ public static unsafe partial class Kernel32
         }
         var state = new FindFileState(directory);
         status = state.Next(DosPattern(mask), findData);
-        if (status.IsError)
+        if (!status.IsSuccess)
         {
             Ntdll.NtClose(directory);
             if (status == NtStatus.STATUS_NO_MORE_FILES || status == NtStatus.STATUS_NO_SUCH_FILE) SetLastError(Win32Error.ERROR_FILE_NOT_FOUND);
@@ -80,7 +80,7 @@ public static unsafe partial class Kernel32
             return false;
         }
         var status = state.Next(null, findData);
-        return !status.IsError || Fail(status);
+        return status.IsSuccess || Fail(status);
     }
 
     /// <summary>FindClose: the find handle and its directory handle go.</summary>
