@@ -204,6 +204,41 @@ public sealed unsafe class InformationTests
             out _, out _)));
     }
 
+    [Fact]
+    public void The_volume_says_what_file_system_it_is_and_how_much_room_is_left()
+    {
+        using var file = OpenFile(NewDirectory() + @"\space.bin", FILE_CREATE);
+        var before = FreeClusters(file);
+        Assert.Equal(Hex(STATUS_SUCCESS), Hex(SetEndOfFile(file, 1 << 20)));
+        var after = FreeClusters(file);
+        // Others share the volume, so only a bound: at least the megabyte's 256 clusters went.
+        Assert.True(before - after >= 256, $"free clusters went from {before} to {after}");
+
+        var buffer = new byte[64];
+        var iosb = IoHelpers.SentinelIosb();
+        fixed (byte* pointer = buffer)
+            Assert.Equal(Hex(STATUS_SUCCESS), Hex(Ntdll.NtQueryVolumeInformationFile(file, &iosb, pointer, 64, FsInformationClass.FileFsAttributeInformation)));
+        Assert.Equal(2u | 4u, BitConverter.ToUInt32(buffer, 0)); // FILE_CASE_PRESERVED_NAMES | FILE_UNICODE_ON_DISK
+        Assert.Equal(255, BitConverter.ToInt32(buffer, 4));
+        Assert.Equal("RamFs", Encoding.Unicode.GetString(buffer, 12, BitConverter.ToInt32(buffer, 8)));
+        Assert.Equal((nuint)22, iosb.Information);
+        fixed (byte* pointer = buffer)
+            Assert.Equal(Hex(STATUS_SUCCESS), Hex(Ntdll.NtQueryVolumeInformationFile(file, &iosb, pointer, 8, FsInformationClass.FileFsDeviceInformation)));
+        Assert.Equal(8u, BitConverter.ToUInt32(buffer, 0)); // FILE_DEVICE_DISK_FILE_SYSTEM
+    }
+
+    private static long FreeClusters(nint handle)
+    {
+        var buffer = new byte[24];
+        var iosb = IoHelpers.SentinelIosb();
+        fixed (byte* pointer = buffer)
+            Assert.Equal(Hex(STATUS_SUCCESS), Hex(Ntdll.NtQueryVolumeInformationFile(handle, &iosb, pointer, 24, FsInformationClass.FileFsSizeInformation)));
+        Assert.Equal(16384, BitConverter.ToInt64(buffer, 0));
+        Assert.Equal(8u, BitConverter.ToUInt32(buffer, 16));
+        Assert.Equal(512u, BitConverter.ToUInt32(buffer, 20));
+        return BitConverter.ToInt64(buffer, 8);
+    }
+
     private static void Write(string path, int length)
     {
         var handle = Kernel32.CreateFile(path, GENERIC_WRITE, ShareAll, 0, CreationDisposition.OPEN_EXISTING, 0, 0);
