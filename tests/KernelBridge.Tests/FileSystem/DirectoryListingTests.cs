@@ -217,6 +217,27 @@ public sealed unsafe class DirectoryListingTests
         Assert.Equal(Hex(STATUS_INVALID_INFO_CLASS), Hex(QueryDirectory(handle, buffer, 1024, FileBasicInformation, false, null, false, out _)));
         Assert.Equal(Hex(STATUS_INVALID_INFO_CLASS), Hex(QueryDirectory(handle, buffer, 1024, 29, false, null, false, out _)));
         Assert.Equal(Hex(0xC0000008), Hex(QueryDirectory(0xBEEF, buffer, 1024, FileNamesInformation, false, null, false, out _)));
+        var iosb = IoHelpers.SentinelIosb();
+        Assert.Equal(Hex(0xC0000005), Hex(Ntdll.NtQueryDirectoryFile(handle, 0, 0, 0, &iosb, null, 1024, FileInformationClass.FileNamesInformation, false,
+            null, false).Code));
+        Assert.Equal(Hex(STATUS_OBJECT_NAME_INVALID), Hex(QueryDirectory(handle, buffer, 1024, FileNamesInformation, false, @"a\b", false, out _)));
+        // The refusals changed nothing: the handle's first real query still lists from the start.
+        Assert.Equal(Hex(STATUS_SUCCESS), Hex(QueryDirectory(handle, buffer, 1024, FileNamesInformation, true, null, false, out _)));
+        Assert.Equal(".", Encoding.Unicode.GetString(buffer, 12, 2));
+    }
+
+    [Fact]
+    public void Bad_lengths_and_classes_for_NtSetInformationFile_get_the_I_O_manager_s_status_and_change_nothing()
+    {
+        using var file = OpenFile(NewDirectory() + @"\set.bin", FILE_CREATE, ReadWrite | DELETE | SYNCHRONIZE);
+        long size = 100;
+        var iosb = IoHelpers.SentinelIosb();
+        Assert.Equal(Hex(STATUS_INFO_LENGTH_MISMATCH), Hex(Ntdll.NtSetInformationFile(file, &iosb, &size, 7, FileInformationClass.FileEndOfFileInformation).Code));
+        Assert.Equal(Hex(STATUS_INFO_LENGTH_MISMATCH), Hex(Ntdll.NtSetInformationFile(file, &iosb, &size, 0, FileInformationClass.FileDispositionInformation).Code));
+        Assert.Equal(Hex(STATUS_INVALID_INFO_CLASS), Hex(Ntdll.NtSetInformationFile(file, &iosb, &size, 8, (FileInformationClass)200).Code));
+        Assert.Equal(IoHelpers.SentinelStatus, iosb.Status);
+        Assert.Equal(0, EndOfFile(file));
+        Assert.Equal(Hex(STATUS_SUCCESS), Hex(Probe(NtRoot + @"")));
     }
 
     [Fact]
