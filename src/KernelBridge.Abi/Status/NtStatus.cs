@@ -111,6 +111,7 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_BAD_DEVICE_TYPE = (NtStatus)0xC00000CBu;
     /// <summary>The server already has as many connections as it accepts (ERROR_REQ_NOT_ACCEP).</summary>
     public static readonly NtStatus STATUS_REQUEST_NOT_ACCEPTED = (NtStatus)0xC00000D0u;
+    public static readonly NtStatus STATUS_NOT_SAME_DEVICE = (NtStatus)0xC00000D4u;
     public static readonly NtStatus STATUS_INTERNAL_ERROR = (NtStatus)0xC00000E5u;
     public static readonly NtStatus STATUS_INVALID_USER_BUFFER = (NtStatus)0xC00000E8u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_1 = (NtStatus)0xC00000EFu;

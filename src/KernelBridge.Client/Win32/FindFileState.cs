@@ -44,7 +44,8 @@ internal sealed unsafe class FindFileState(nint directory)
             fixed (byte* buffer = _buffer)
                 status = Ntdll.NtQueryDirectoryFile(Directory, 0, 0, 0, &iosb, buffer, (uint)_buffer.Length, FileInformationClass.FileBothDirectoryInformation,
                     false, pattern, false);
-            if (status.IsError) return status;
+            // STATUS_NO_MORE_FILES is a warning, not an error: anything but success ends the walk.
+            if (!status.IsSuccess) return status;
             _next = 0;
         }
         var entry = _buffer.AsSpan(_next);

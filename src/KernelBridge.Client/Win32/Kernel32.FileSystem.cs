@@ -59,7 +59,7 @@ public static unsafe partial class Kernel32
         }
         var state = new FindFileState(directory);
         status = state.Next(DosPattern(mask), findData);
-        if (status.IsError)
+        if (!status.IsSuccess)
         {
             Ntdll.NtClose(directory);
             if (status == NtStatus.STATUS_NO_MORE_FILES || status == NtStatus.STATUS_NO_SUCH_FILE) SetLastError(Win32Error.ERROR_FILE_NOT_FOUND);
@@ -80,7 +80,7 @@ public static unsafe partial class Kernel32
             return false;
         }
         var status = state.Next(null, findData);
-        return !status.IsError || Fail(status);
+        return status.IsSuccess || Fail(status);
     }
 
     /// <summary>FindClose: the find handle and its directory handle go.</summary>
@@ -159,6 +159,40 @@ public static unsafe partial class Kernel32
         if (status.IsSuccess) return handle;
         Fail(status);
         return 0;
+    }
+
+    public const uint MOVEFILE_REPLACE_EXISTING = 0x1;
+
+    /// <summary>MoveFile: MoveFileEx without replacing.</summary>
+    public static bool MoveFile(string existingFileName, string newFileName) => MoveFileEx(existingFileName, newFileName, 0);
+
+    /// <summary>
+    /// MoveFileEx within a volume: the file (or directory) opened for DELETE and renamed with
+    /// FileRenameInformation to the new name's NT path. A target that exists is ERROR_ALREADY_EXISTS
+    /// unless MOVEFILE_REPLACE_EXISTING; another device is ERROR_NOT_SAME_DEVICE (no copying here).
+    /// </summary>
+    public static bool MoveFileEx(string existingFileName, string newFileName, uint flags)
+    {
+        ArgumentNullException.ThrowIfNull(newFileName);
+        var target = DosPathToNtPath(newFileName);
+        if (target is null)
+        {
+            SetLastError(Win32Error.ERROR_PATH_NOT_FOUND);
+            return false;
+        }
+        var handle = OpenForPath(existingFileName, AccessMask.DELETE, FILE_OPEN_FOR_BACKUP_INTENT, CreateDisposition.FILE_OPEN);
+        if (handle == 0) return false;
+        // FILE_RENAME_INFORMATION (x64): ReplaceIfExists, RootDirectory, FileNameLength, FileName.
+        var information = new byte[20 + target.Length * 2];
+        information[0] = (flags & MOVEFILE_REPLACE_EXISTING) != 0 ? (byte)1 : (byte)0;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(information.AsSpan(16), target.Length * 2);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan()).CopyTo(information.AsSpan(20));
+        IO_STATUS_BLOCK iosb = default;
+        NtStatus status;
+        fixed (byte* pointer = information)
+            status = Ntdll.NtSetInformationFile(handle, &iosb, pointer, (uint)information.Length, FileInformationClass.FileRenameInformation);
+        Ntdll.NtClose(handle);
+        return status.IsSuccess || Fail(status);
     }
 
     /// <summary>GetFileSizeEx: FileStandardInformation's EndOfFile.</summary>

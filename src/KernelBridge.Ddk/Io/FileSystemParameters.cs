@@ -7,8 +7,6 @@ public struct SetFileParameters
 {
     public int Length;
     public FileInformationClass FileInformationClass;
-    /// <summary>FileRenameInformation / FileLinkInformation: the target directory's file object, when the caller named one.</summary>
-    public FileObject? FileObject;
     /// <summary>FileRenameInformation: replace an existing target (the structure's ReplaceIfExists, as the I/O manager copies it).</summary>
     public bool ReplaceIfExists;
 }

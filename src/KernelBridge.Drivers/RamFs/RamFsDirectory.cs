@@ -34,7 +34,8 @@ internal static class RamFsDirectory
         lock (fcb.Volume.Sync)
         {
             if (ccb.CleanedUp) return RamFsDriver.Complete(irp, NtStatus.STATUS_FILE_CLOSED, 0);
-            var initial = ccb.Pattern is null || restart;
+            // Only a handle's very first query can find "no such file"; after it (restarted or not) the end is "no more files".
+            var initial = ccb.Pattern is null;
             // The first query's pattern stays for the open's life (later ones are ignored, as NTFS and FastFAT do).
             if (ccb.Pattern is null)
             {
@@ -60,6 +61,8 @@ internal static class RamFsDirectory
         FileInformationClass.FileFullDirectoryInformation => 68,
         FileInformationClass.FileBothDirectoryInformation => 94,
         FileInformationClass.FileNamesInformation => 12,
+        FileInformationClass.FileIdBothDirectoryInformation => 104,
+        FileInformationClass.FileIdFullDirectoryInformation => 80,
         _ => 0,
     };
 
@@ -130,6 +133,8 @@ internal static class RamFsDirectory
         BinaryPrimitives.WriteInt64LittleEndian(slot[48..], entry.AllocationSize);
         BinaryPrimitives.WriteUInt32LittleEndian(slot[56..], (uint)entry.ReportedAttributes);
         BinaryPrimitives.WriteUInt32LittleEndian(slot[60..], (uint)nameLength);
+        if (informationClass == FileInformationClass.FileIdBothDirectoryInformation) BinaryPrimitives.WriteInt64LittleEndian(slot[96..], entry.FileId);
+        if (informationClass == FileInformationClass.FileIdFullDirectoryInformation) BinaryPrimitives.WriteInt64LittleEndian(slot[72..], entry.FileId);
         // EaSize (full and both) and the short name (both) stay 0: RamFs keeps no EAs and no 8.3 names.
     }
 

@@ -41,6 +41,7 @@ public sealed class RamFsDriver : IDriver
         functions[(int)IrpMajorFunction.IRP_MJ_QUERY_INFORMATION] = RamFsInformation.Query;
         functions[(int)IrpMajorFunction.IRP_MJ_SET_INFORMATION] = RamFsInformation.Set;
         functions[(int)IrpMajorFunction.IRP_MJ_DIRECTORY_CONTROL] = RamFsDirectory.Control;
+        functions[(int)IrpMajorFunction.IRP_MJ_QUERY_VOLUME_INFORMATION] = RamFsVolumeInformation.Query;
         driverObject.DriverUnload = Unload;
 
         device!.Flags |= DeviceFlags.DO_BUFFERED_IO;

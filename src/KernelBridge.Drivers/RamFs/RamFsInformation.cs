@@ -107,6 +107,7 @@ internal static class RamFsInformation
                 FileInformationClass.FileAllocationInformation when input.Length >= 8 =>
                     SetEndOfFile(fcb, BinaryPrimitives.ReadInt64LittleEndian(input), truncateOnly: true),
                 FileInformationClass.FileBasicInformation when input.Length >= 40 => SetBasic(fcb, input),
+                FileInformationClass.FileRenameInformation when input.Length >= 20 => RamFsRename.Rename(fcb, input, parameters.ReplaceIfExists),
                 FileInformationClass.FilePositionInformation when input.Length >= 8 => SetPosition(file, BinaryPrimitives.ReadInt64LittleEndian(input)),
                 _ => NtStatus.STATUS_INVALID_PARAMETER,
             };

@@ -15,13 +15,19 @@ internal sealed partial class SystemServices
 {
     private static readonly FileAccessRule ListDirectoryAccess = new(AccessMask.FILE_LIST_DIRECTORY);
 
-    /// <summary>sizeof each listing class's structure on x64 (IopQueryOperationLength); 0 = not a class NtQueryDirectoryFile serves.</summary>
+    /// <summary>sizeof each listing class's structure on x64 (the name's first character included, rounded to 8); 0 = not a class NtQueryDirectoryFile serves.</summary>
     private static int MinimumDirectoryLength(FileInformationClass informationClass) => informationClass switch
     {
         FileInformationClass.FileDirectoryInformation => 72,
         FileInformationClass.FileFullDirectoryInformation => 72,
         FileInformationClass.FileBothDirectoryInformation => 96,
         FileInformationClass.FileNamesInformation => 16,
+        FileInformationClass.FileIdBothDirectoryInformation => 112,
+        FileInformationClass.FileIdFullDirectoryInformation => 88,
+        // Classes the I/O manager knows for listings but file systems seldom serve.
+        FileInformationClass.FileObjectIdInformation => 72,
+        FileInformationClass.FileQuotaInformation => 56,
+        FileInformationClass.FileReparsePointInformation => 16,
         _ => 0,
     };
 
