@@ -24,6 +24,7 @@ internal static class KernelCommand
         new("Event_Sample", EventSampleDriver.DriverEntry),
         new(TelemetryInterface.ServiceName, TelemetryDriver.DriverEntry),
         new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
+        new(Drivers.PortSample.PortSampleInterface.ServiceName, Drivers.PortSample.PortSampleDriver.DriverEntry),
     ];
 
     public static Command Create()

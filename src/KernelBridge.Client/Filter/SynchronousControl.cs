@@ -40,7 +40,8 @@ internal sealed unsafe class SynchronousControl
         if (status != NtStatus.STATUS_PENDING) return status;
         // A short spin first: an answer often comes within microseconds, sooner than a sleep and a wake.
         var spin = new SpinWait();
-        for (var i = 0; i < 100 && !Volatile.Read(ref _done); i++) spin.SpinOnce(sleep1Threshold: -1);
+        var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 5000;
+        while (!Volatile.Read(ref _done) && System.Diagnostics.Stopwatch.GetTimestamp() < until) spin.SpinOnce(sleep1Threshold: -1);
         lock (_lock)
         {
             while (!_done) Monitor.Wait(_lock);
