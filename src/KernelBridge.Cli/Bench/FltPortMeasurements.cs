@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using KernelBridge.Abi;
+using KernelBridge.Abi.Protocol;
 using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
@@ -20,6 +21,9 @@ namespace KernelBridge.Cli.Bench;
 /// completion port with 16 overlapped FilterGetMessage calls outstanding (the scanner sample's shape).
 /// Reported as messages per second.</item>
 /// </list>
+/// The driver is asked on a connection of its own: a thread blocked in a call on a connection reads
+/// every result of that connection and wakes the threads they belong to, and the long IOCTL that runs
+/// the sends would put that wake-up in every FilterGetMessage and FilterReplyMessage.
 /// </summary>
 internal static unsafe class FltPortMeasurements
 {
@@ -35,7 +39,8 @@ internal static unsafe class FltPortMeasurements
         replier.Start();
         try
         {
-            using var sample = DeviceFile.Open(PortSampleInterface.Win32Name, gate: context.Gate);
+            using var driverGate = context.Connect(GateFeatures.SharedMemory);
+            using var sample = DeviceFile.Open(PortSampleInterface.Win32Name, gate: driverGate);
             const int batch = 200;
             var warmUpEnd = Stopwatch.GetTimestamp() + Ticks(context.Settings.WarmUp);
             long operations = 0;
@@ -84,7 +89,8 @@ internal static unsafe class FltPortMeasurements
                 worker.Start();
                 workers.Add(worker);
             }
-            using var sample = DeviceFile.Open(PortSampleInterface.Win32Name, gate: context.Gate);
+            using var driverGate = context.Connect(GateFeatures.SharedMemory);
+            using var sample = DeviceFile.Open(PortSampleInterface.Win32Name, gate: driverGate);
             const int batch = 5000;
             var warmUpEnd = Stopwatch.GetTimestamp() + Ticks(context.Settings.WarmUp);
             long operations = 0;
