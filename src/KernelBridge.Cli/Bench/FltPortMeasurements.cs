@@ -46,16 +46,24 @@ internal static unsafe class FltPortMeasurements
             long operations = 0;
             while (Stopwatch.GetTimestamp() < warmUpEnd) operations += Run(sample, batch, ReplyBytes, 1).Completed;
             var perMessage = new List<long>();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            long timed = 0;
             var deadline = Stopwatch.GetTimestamp() + Ticks(context.Settings.Duration);
             while (Stopwatch.GetTimestamp() < deadline)
             {
                 var result = Run(sample, batch, ReplyBytes, 1);
                 perMessage.Add(result.ElapsedNanoseconds / batch);
-                operations += batch;
+                timed += batch;
             }
+            // The whole process's allocation (the replier's and the measuring thread's) per message.
+            var clientBytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)Math.Max(1, timed);
             var timings = perMessage.ToArray();
             var (median, p99) = Percentiles.MedianAndP99(timings);
-            return BenchResult.Latency(median, Math.Max(median, p99), timings.Length, batch) with { Operations = operations };
+            return BenchResult.Latency(median, Math.Max(median, p99), timings.Length, batch) with
+            {
+                Operations = operations + timed,
+                ClientBytesPerOperation = clientBytes,
+            };
         }
         finally
         {
@@ -97,6 +105,7 @@ internal static unsafe class FltPortMeasurements
             while (Stopwatch.GetTimestamp() < warmUpEnd) operations += Run(sample, batch, -1, outstanding).Completed;
             long messages = 0;
             long nanoseconds = 0;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var deadline = Stopwatch.GetTimestamp() + Ticks(context.Settings.Duration);
             while (Stopwatch.GetTimestamp() < deadline)
             {
@@ -104,8 +113,13 @@ internal static unsafe class FltPortMeasurements
                 messages += result.Completed;
                 nanoseconds += result.ElapsedNanoseconds;
             }
+            var clientBytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)Math.Max(1, messages);
             operations += messages;
-            return BenchResult.Throughput(messages * 1e9 / nanoseconds, (int)Math.Min(int.MaxValue, messages)) with { Operations = operations };
+            return BenchResult.Throughput(messages * 1e9 / nanoseconds, (int)Math.Min(int.MaxValue, messages)) with
+            {
+                Operations = operations,
+                ClientBytesPerOperation = clientBytes,
+            };
         }
         finally
         {
