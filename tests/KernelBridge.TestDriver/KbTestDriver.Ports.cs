@@ -48,8 +48,10 @@ public sealed partial class KbTestDriver
         }
         if (code == KbTestPortsInterface.IOCTL_KBTEST_PORT_CLOSE_SERVER)
         {
-            if (!Ports.TryRemove(NameAfter(input, 0), out var port)) return Complete(irp, NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, 0);
-            Flt.CloseCommunicationPort(port.Server!);
+            // The books stay: connections made before the close still carry messages.
+            if (!Ports.TryGetValue(NameAfter(input, 0), out var port)) return Complete(irp, NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, 0);
+            var server = Interlocked.Exchange(ref port.Server, null);
+            if (server is not null) Flt.CloseCommunicationPort(server);
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
         }
         if (code == KbTestPortsInterface.IOCTL_KBTEST_PORT_STATE)

@@ -16,6 +16,8 @@ public sealed unsafe class PortTestDriver : IDisposable
 {
     public const int NoReply = -1;
 
+    private bool _serverClosed;
+
     private PortTestDriver(string name) => Name = name;
 
     public string Name { get; }
@@ -61,8 +63,6 @@ public sealed unsafe class PortTestDriver : IDisposable
         var status = Control(KbTestPortsInterface.IOCTL_KBTEST_PORT_CLOSE_CLIENT, [.. KbTest.Bytes(client), .. Utf16(Name)], [], out _);
         Assert.True(status.IsSuccess, $"PORT_CLOSE_CLIENT failed: {status}");
     }
-
-    private bool _serverClosed;
 
     public void CloseServer()
     {
