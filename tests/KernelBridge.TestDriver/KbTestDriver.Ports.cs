@@ -15,7 +15,7 @@ public sealed partial class KbTestDriver
         public DriverObject Driver { get; } = driver;
         public FltPort? Server;
         public readonly List<FltPort> Clients = [];
-        public int Connects, Refused, Disconnects, UserMessages;
+        public int Connects, Refused, Disconnects, UserMessages, SendsStarted;
         public byte[] LastContext = [];
     }
 
@@ -60,7 +60,8 @@ public sealed partial class KbTestDriver
             var size = Marshal.SizeOf<PortStateInfo>();
             lock (port)
             {
-                var info = new PortStateInfo(port.Connects, port.Refused, port.Disconnects, port.Clients.Count, port.UserMessages, port.LastContext.Length);
+                var info = new PortStateInfo(port.Connects, port.Refused, port.Disconnects, port.Clients.Count, port.UserMessages, port.LastContext.Length,
+                    Volatile.Read(ref port.SendsStarted));
                 if (outputLength < size + port.LastContext.Length) return Complete(irp, NtStatus.STATUS_BUFFER_TOO_SMALL, 0);
                 MemoryMarshal.Write(irp.SystemBuffer.Span, in info);
                 port.LastContext.CopyTo(irp.SystemBuffer.Span[size..]);
@@ -142,6 +143,7 @@ public sealed partial class KbTestDriver
         lock (port) client = request.Client >= 0 && request.Client < port.Clients.Count ? port.Clients[request.Client] : null;
         if (client is null || request.Count < 0) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
         var driver = device.DriverObject;
+        Interlocked.Add(ref port.SendsStarted, request.Count);
         if (request.Mode == PortSendMode.BlockingInDispatch)
         {
             var outcomes = new PortSendOutcome[request.Count];
