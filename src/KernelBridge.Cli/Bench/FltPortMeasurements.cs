@@ -21,9 +21,11 @@ namespace KernelBridge.Cli.Bench;
 /// completion port with 16 overlapped FilterGetMessage calls outstanding (the scanner sample's shape).
 /// Reported as messages per second.</item>
 /// </list>
-/// The driver is asked on a connection of its own: a thread blocked in a call on a connection reads
-/// every result of that connection and wakes the threads they belong to, and the long IOCTL that runs
-/// the sends would put that wake-up in every FilterGetMessage and FilterReplyMessage.
+/// The driver is asked on a connection of its own, on the socket gate: a thread blocked in a call on a
+/// connection reads every result of that connection and wakes the threads they belong to, so the long
+/// IOCTL that runs the sends would put that wake-up in every FilterGetMessage and FilterReplyMessage;
+/// and a second busy shared-memory connection would make the kernel advise one of the two to sleep
+/// rather than spin (SubmissionPoller.Advise), a futex wake-up in every call.
 /// </summary>
 internal static unsafe class FltPortMeasurements
 {
@@ -39,7 +41,7 @@ internal static unsafe class FltPortMeasurements
         replier.Start();
         try
         {
-            using var driverGate = context.Connect(GateFeatures.SharedMemory);
+            using var driverGate = context.Connect(GateFeatures.None);
             using var sample = DeviceFile.Open(PortSampleInterface.Win32Name, gate: driverGate);
             const int batch = 200;
             var warmUpEnd = Stopwatch.GetTimestamp() + Ticks(context.Settings.WarmUp);
@@ -97,7 +99,7 @@ internal static unsafe class FltPortMeasurements
                 worker.Start();
                 workers.Add(worker);
             }
-            using var driverGate = context.Connect(GateFeatures.SharedMemory);
+            using var driverGate = context.Connect(GateFeatures.None);
             using var sample = DeviceFile.Open(PortSampleInterface.Win32Name, gate: driverGate);
             const int batch = 5000;
             var warmUpEnd = Stopwatch.GetTimestamp() + Ticks(context.Settings.WarmUp);
