@@ -71,6 +71,28 @@ public sealed partial class KbTestDriver
         return Complete(irp, NtStatus.STATUS_INVALID_DEVICE_REQUEST, 0);
     }
 
+    /// <summary>DriverUnload: every port this driver made, and every connection to them, closed (as FltUnregisterFilter requires).</summary>
+    private static void ClosePorts(DriverObject driver)
+    {
+        foreach (var (name, port) in Ports)
+        {
+            if (!ReferenceEquals(port.Driver, driver)) continue;
+            Ports.TryRemove(name, out _);
+            List<FltPort> clients;
+            lock (port)
+            {
+                clients = [.. port.Clients];
+                port.Clients.Clear();
+            }
+            foreach (var client in clients)
+            {
+                FltPort? closing = client;
+                Flt.CloseClientPort(driver, ref closing);
+            }
+            if (Interlocked.Exchange(ref port.Server, null) is { } server) Flt.CloseCommunicationPort(server);
+        }
+    }
+
     private static string NameAfter(ReadOnlySpan<byte> input, int offset) => Encoding.Unicode.GetString(input[offset..]);
 
     private static NtStatus CreatePort(DeviceObject device, Irp irp, ReadOnlySpan<byte> input)
