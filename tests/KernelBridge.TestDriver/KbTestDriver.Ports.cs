@@ -15,7 +15,7 @@ public sealed partial class KbTestDriver
         public DriverObject Driver { get; } = driver;
         public FltPort? Server;
         public readonly List<FltPort> Clients = [];
-        public int Connects, Refused, Disconnects, UserMessages;
+        public int Connects, Refused, Disconnects, UserMessages, SendsStarted;
         public byte[] LastContext = [];
     }
 
@@ -48,8 +48,10 @@ public sealed partial class KbTestDriver
         }
         if (code == KbTestPortsInterface.IOCTL_KBTEST_PORT_CLOSE_SERVER)
         {
-            if (!Ports.TryRemove(NameAfter(input, 0), out var port)) return Complete(irp, NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, 0);
-            Flt.CloseCommunicationPort(port.Server!);
+            // The books stay: connections made before the close still carry messages.
+            if (!Ports.TryGetValue(NameAfter(input, 0), out var port)) return Complete(irp, NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, 0);
+            var server = Interlocked.Exchange(ref port.Server, null);
+            if (server is not null) Flt.CloseCommunicationPort(server);
             return Complete(irp, NtStatus.STATUS_SUCCESS, 0);
         }
         if (code == KbTestPortsInterface.IOCTL_KBTEST_PORT_STATE)
@@ -58,7 +60,8 @@ public sealed partial class KbTestDriver
             var size = Marshal.SizeOf<PortStateInfo>();
             lock (port)
             {
-                var info = new PortStateInfo(port.Connects, port.Refused, port.Disconnects, port.Clients.Count, port.UserMessages, port.LastContext.Length);
+                var info = new PortStateInfo(port.Connects, port.Refused, port.Disconnects, port.Clients.Count, port.UserMessages, port.LastContext.Length,
+                    Volatile.Read(ref port.SendsStarted));
                 if (outputLength < size + port.LastContext.Length) return Complete(irp, NtStatus.STATUS_BUFFER_TOO_SMALL, 0);
                 MemoryMarshal.Write(irp.SystemBuffer.Span, in info);
                 port.LastContext.CopyTo(irp.SystemBuffer.Span[size..]);
@@ -66,6 +69,28 @@ public sealed partial class KbTestDriver
             }
         }
         return Complete(irp, NtStatus.STATUS_INVALID_DEVICE_REQUEST, 0);
+    }
+
+    /// <summary>DriverUnload: every port this driver made, and every connection to them, closed (as FltUnregisterFilter requires).</summary>
+    private static void ClosePorts(DriverObject driver)
+    {
+        foreach (var (name, port) in Ports)
+        {
+            if (!ReferenceEquals(port.Driver, driver)) continue;
+            Ports.TryRemove(name, out _);
+            List<FltPort> clients;
+            lock (port)
+            {
+                clients = [.. port.Clients];
+                port.Clients.Clear();
+            }
+            foreach (var client in clients)
+            {
+                FltPort? closing = client;
+                Flt.CloseClientPort(driver, ref closing);
+            }
+            if (Interlocked.Exchange(ref port.Server, null) is { } server) Flt.CloseCommunicationPort(server);
+        }
     }
 
     private static string NameAfter(ReadOnlySpan<byte> input, int offset) => Encoding.Unicode.GetString(input[offset..]);
@@ -140,6 +165,7 @@ public sealed partial class KbTestDriver
         lock (port) client = request.Client >= 0 && request.Client < port.Clients.Count ? port.Clients[request.Client] : null;
         if (client is null || request.Count < 0) return Complete(irp, NtStatus.STATUS_INVALID_PARAMETER, 0);
         var driver = device.DriverObject;
+        Interlocked.Add(ref port.SendsStarted, request.Count);
         if (request.Mode == PortSendMode.BlockingInDispatch)
         {
             var outcomes = new PortSendOutcome[request.Count];

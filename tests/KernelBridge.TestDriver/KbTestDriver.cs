@@ -65,6 +65,7 @@ public sealed partial class KbTestDriver : IDriver
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_SET_VOLUME_INFORMATION] = VolumeInformation;
         driverObject.DriverUnload = d =>
         {
+            ClosePorts(d);
             foreach (var variant in KbTestInterface.Variants) Io.DeleteSymbolicLink($@"\??\{d.ServiceKeyName}{variant}");
             while (d.DeviceObject is { } device) Io.DeleteDevice(device);
         };

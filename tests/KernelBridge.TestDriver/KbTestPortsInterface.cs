@@ -38,10 +38,10 @@ public record struct PortSendOutcome(int Status, int ReplyLength, int ReplyHead)
 /// <summary>
 /// IOCTL_KBTEST_PORT_STATE's output for the port named in the input, followed by the last connect's context:
 /// connects accepted and refused, disconnect callbacks, live connections (client ports not yet closed),
-/// user messages seen, and the context's length.
+/// user messages seen, the context's length, and the sends the driver has started (IOCTL_KBTEST_PORT_SEND).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public record struct PortStateInfo(int Connects, int Refused, int Disconnects, int LiveClients, int UserMessages, int ContextLength);
+public record struct PortStateInfo(int Connects, int Refused, int Disconnects, int LiveClients, int UserMessages, int ContextLength, int SendsStarted);
 
 /// <summary>The test driver's communication port controls (its \Device\KbTest device, METHOD_BUFFERED).</summary>
 public static class KbTestPortsInterface

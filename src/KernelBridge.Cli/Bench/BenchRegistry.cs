@@ -45,6 +45,8 @@ internal sealed class BenchRegistry
         .KernelBridge("channel_64kib_gbps", "shared channel, 2 processes, 64 KiB records, in GB", "shm_ring_64kib_gbps", RingStreamMeasurements.ChannelLargeBytes)
         .KernelBridge("driver_channel_64b", "driver's shared channel to this process, 64 B records", "shm_ring_64b", DriverChannelMeasurements.Small)
         .KernelBridge("driver_channel_64kib", "driver's shared channel to this process, 64 KiB records", "shm_ring_64kib", DriverChannelMeasurements.Large)
+        .KernelBridge("flt_send_reply", "FltSendMessage + FilterReplyMessage round trip, 64 B", "ioctl", FltPortMeasurements.SendWithReply)
+        .KernelBridge("flt_getmessage_iocp", "FilterGetMessage on a completion port, messages", "ioctl", FltPortMeasurements.GetMessageOnCompletionPort)
         .Comparison("shm_vs_socket_gate", "shm gate's speed-up over the socket gate", slower: "ioctl_socket_gate", faster: "ioctl", target: 50);
 
     /// <summary>A measurement of the real machine, which others are compared with.</summary>

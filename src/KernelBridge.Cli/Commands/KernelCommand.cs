@@ -28,6 +28,7 @@ internal static class KernelCommand
         new(RamDiskInterface.ServiceName, RamDiskDriver.DriverEntry),
         new(RamFsInterface.ServiceName, RamFsDriver.DriverEntry),
         new(ScannerInterface.ServiceName, ScannerDriver.DriverEntry),
+        new(Drivers.PortSample.PortSampleInterface.ServiceName, Drivers.PortSample.PortSampleDriver.DriverEntry),
     ];
 
     public static Command Create()

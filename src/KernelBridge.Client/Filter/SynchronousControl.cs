@@ -5,46 +5,37 @@ using KernelBridge.Client.Native;
 namespace KernelBridge.Client.Filter;
 
 /// <summary>
-/// A device control that blocks its thread until the end, in one round trip even when it pends: the
-/// request goes out with a completion hook and the thread sleeps until the hook fires (rather than
-/// pending, then waiting on the file in a second call). One per thread, reused.
+/// A device control on a port handle (an overlapped-capable file) that blocks its thread until the
+/// end, as FltLib does with a null OVERLAPPED: the request carries an event of this thread's, and a
+/// request that pends is waited for on that event, never on the file (other threads' requests on the
+/// same handle signal the file). Both calls are ordinary blocking calls, so the waiting thread reads
+/// its own results and, spinning briefly, needs no other thread to wake it. One event per thread and
+/// connection, kept for the thread's life.
 /// </summary>
-internal sealed unsafe class SynchronousControl
+internal static unsafe class SynchronousControl
 {
-    [ThreadStatic] private static SynchronousControl? _current;
-
-    private readonly object _lock = new();
-    private readonly Action<NtStatus> _hook;
-    private NtStatus _status;
-    private bool _done;
-
-    private SynchronousControl() => _hook = OnCompleted;
-
-    public static SynchronousControl Current => _current ??= new SynchronousControl();
-
-    private void OnCompleted(NtStatus status)
-    {
-        lock (_lock)
-        {
-            _status = status;
-            _done = true;
-            Monitor.Pulse(_lock);
-        }
-    }
+    [ThreadStatic] private static GateClient? _eventGate;
+    [ThreadStatic] private static nint _event;
 
     /// <summary>NtDeviceIoControlFile, waited for: the final status, the IOSB written.</summary>
-    public NtStatus Call(nint file, uint code, void* input, uint inputLength, void* output, uint outputLength, IO_STATUS_BLOCK* iosb)
+    public static NtStatus Call(nint file, uint code, void* input, uint inputLength, void* output, uint outputLength, IO_STATUS_BLOCK* iosb)
     {
-        _done = false;
-        var status = Ntdll.NtDeviceIoControlFile(null, file, 0, 0, 0, iosb, code, input, inputLength, output, outputLength, _hook);
-        if (status != NtStatus.STATUS_PENDING) return status;
-        // A short spin first: an answer often comes within microseconds, sooner than a sleep and a wake.
-        var spin = new SpinWait();
-        for (var i = 0; i < 100 && !Volatile.Read(ref _done); i++) spin.SpinOnce(sleep1Threshold: -1);
-        lock (_lock)
+        var gate = GateClient.Current;
+        if (!ReferenceEquals(_eventGate, gate) || _event == 0)
         {
-            while (!_done) Monitor.Wait(_lock);
-            return _status;
+            nint created;
+            var made = Ntdll.NtCreateEvent(&created, AccessMask.EVENT_ALL_ACCESS, new ObjectAttributes(null, 0), EventType.SynchronizationEvent, false);
+            if (!made.IsSuccess) return made;
+            (_eventGate, _event) = (gate, created);
         }
+        iosb->Status = NtStatus.STATUS_PENDING.Value;
+        var status = Ntdll.NtDeviceIoControlFile(file, _event, 0, 0, iosb, code, input, inputLength, output, outputLength);
+        if (status != NtStatus.STATUS_PENDING) return status;
+        while (Volatile.Read(ref iosb->Status) == NtStatus.STATUS_PENDING.Value)
+        {
+            var waited = Ntdll.NtWaitForSingleObject(_event, false, null);
+            if (waited.IsError) return waited;
+        }
+        return iosb->NtStatus;
     }
 }

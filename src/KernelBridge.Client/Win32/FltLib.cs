@@ -50,7 +50,7 @@ public static unsafe class FltLib
         if (bytesReturned is null) return E_INVALIDARG;
         *bytesReturned = 0;
         IO_STATUS_BLOCK iosb = default;
-        var status = SynchronousControl.Current.Call(port, FltControlCodes.FLT_CTL_SEND_MESSAGE.Value, inBuffer, inBufferSize, outBuffer, outBufferSize, &iosb);
+        var status = SynchronousControl.Call(port, FltControlCodes.FLT_CTL_SEND_MESSAGE.Value, inBuffer, inBufferSize, outBuffer, outBufferSize, &iosb);
         if (!status.IsError) *bytesReturned = (uint)iosb.Information;
         return HResultOf(status);
     }
@@ -81,7 +81,7 @@ public static unsafe class FltLib
                 : HRESULT_FROM_WIN32(Kernel32.GetLastError());
         }
         IO_STATUS_BLOCK iosb = default;
-        var status = SynchronousControl.Current.Call(port, FltControlCodes.FLT_CTL_GET_MESSAGE.Value, null, 0, messageBuffer, messageBufferSize, &iosb);
+        var status = SynchronousControl.Call(port, FltControlCodes.FLT_CTL_GET_MESSAGE.Value, null, 0, messageBuffer, messageBufferSize, &iosb);
         return HResultOf(status);
     }
 
@@ -100,7 +100,7 @@ public static unsafe class FltLib
     {
         if (replyBuffer is null || replyBufferSize < FilterPortLimits.HeaderSize) return E_INVALIDARG;
         IO_STATUS_BLOCK iosb = default;
-        var status = SynchronousControl.Current.Call(port, FltControlCodes.FLT_CTL_REPLY_MESSAGE.Value, replyBuffer, replyBufferSize, null, 0, &iosb);
+        var status = SynchronousControl.Call(port, FltControlCodes.FLT_CTL_REPLY_MESSAGE.Value, replyBuffer, replyBufferSize, null, 0, &iosb);
         return HResultOf(status);
     }
 

@@ -42,6 +42,8 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["channel_64b_gbps"] = "shm_ring_64b_gbps",
         ["channel_64kib"] = "shm_ring_64kib",
         ["channel_64kib_gbps"] = "shm_ring_64kib_gbps",
+        ["flt_send_reply"] = "ioctl",
+        ["flt_getmessage_iocp"] = "ioctl",
     };
 
     /// <summary>Every comparison of a run: its key, and the measurements whose medians it divides (numerator, denominator).</summary>
@@ -56,6 +58,7 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         "shm_ring_64b", "shm_ring_64b_gbps", "shm_ring_64kib", "shm_ring_64kib_gbps",
         "channel_64b", "channel_64b_gbps", "channel_64kib", "channel_64kib_gbps",
         "driver_channel_64b", "driver_channel_64kib",
+        "flt_getmessage_iocp",
     ];
 
     private JsonElement QuickJson()

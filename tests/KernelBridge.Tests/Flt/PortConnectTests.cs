@@ -91,9 +91,14 @@ public sealed class PortConnectTests(KernelFixture fixture)
         var hr = PortUser.TryConnect(port.Name, null, out var late);
         Assert.Null(late);
         Assert.Equal(Hex(FltLib.HRESULT_FROM_WIN32(Win32Error.ERROR_FILE_NOT_FOUND)), Hex(hr));
-        // The driver's books went with the port; the connection still carries messages.
-        var before = KernelControl.QueryState(fixture.Gate).ObjectsOf("FilterCommunicationPort");
-        Assert.True(before >= 1);
+        // The connection made before the close still carries messages both ways.
+        var sending = port.SendInBackground(1, messageLength: 4, replyLength: 4);
+        var message = user.Get();
+        Assert.Equal(FltLib.S_OK, user.Reply(message.MessageId, BitConverter.GetBytes(99)));
+        Assert.Equal(99, PortTestDriver.Ended(sending)[0].ReplyHead);
+        var output = new byte[1];
+        Assert.Equal(FltLib.S_OK, FltLib.FilterSendMessage(user.Handle, new byte[] { 1 }, output, out _));
+        Assert.Equal(2, output[0]);
     }
 
     [Fact]

@@ -67,7 +67,8 @@ public sealed class PortDisconnectTests(KernelFixture fixture)
         using var port = PortTestDriver.Create();
         var user = PortUser.Connect(port.Name);
         var sending = port.SendInBackground(1, messageLength: 4, replyLength: PortTestDriver.NoReply);
-        Thread.Sleep(100);
+        // Queued (or about to be: a send that starts after the close fails the same way).
+        Assert.Equal(1, port.WaitForState(i => i.SendsStarted == 1).SendsStarted);
         user.Dispose();
         var sendingResult = PortTestDriver.Ended(sending, 10);
         Assert.Equal(NtStatus.STATUS_PORT_DISCONNECTED.Value, sendingResult[0].Status);

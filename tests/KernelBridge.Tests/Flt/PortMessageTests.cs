@@ -79,7 +79,7 @@ public sealed class PortMessageTests
     {
         using var port = PortTestDriver.Create();
         using var user = PortUser.Connect(port.Name);
-        var sending = port.SendInBackground(1, messageLength: 4, replyLength: 4, timeout: -300 * 10_000L);
+        var sending = port.SendInBackground(1, messageLength: 4, replyLength: 4, timeout: -2_000 * 10_000L);
         var message = user.Get();
         var sendingResult = PortTestDriver.Ended(sending, 10);
         Assert.Equal(new PortSendOutcome(NtStatus.STATUS_TIMEOUT.Value, 0, 0), sendingResult[0]);

@@ -16,14 +16,24 @@ public sealed unsafe class PortTestDriver : IDisposable
 {
     public const int NoReply = -1;
 
-    private PortTestDriver(string name) => Name = name;
+    private bool _serverClosed;
+
+    private readonly string _device;
+
+    private PortTestDriver(string name, string service)
+    {
+        Name = name;
+        _device = KbTestInterface.Win32(service) + @"\ports";
+    }
 
     public string Name { get; }
 
-    public static PortTestDriver Create(int maxConnections = 1, NtStatus refuse = default, NtStatus messageStatus = default, bool withMessageCallback = true)
+    /// <summary>A port of the test driver loaded as <paramref name="service"/> (the boot one by default).</summary>
+    public static PortTestDriver Create(int maxConnections = 1, NtStatus refuse = default, NtStatus messageStatus = default, bool withMessageCallback = true,
+        string service = KbTestInterface.ServiceName)
     {
-        var port = new PortTestDriver(@"\KbPort" + Guid.NewGuid().ToString("N")[..12]);
-        var status = Control(KbTestPortsInterface.IOCTL_KBTEST_PORT_CREATE,
+        var port = new PortTestDriver(@"\KbPort" + Guid.NewGuid().ToString("N")[..12], service);
+        var status = port.Control(KbTestPortsInterface.IOCTL_KBTEST_PORT_CREATE,
             [.. KbTest.Bytes(new PortCreateRequest(maxConnections, refuse.Value, messageStatus.Value, withMessageCallback ? 1 : 0)), .. Utf16(port.Name)], [], out _);
         Assert.True(status.IsSuccess, $"PORT_CREATE failed: {status}");
         return port;
@@ -62,14 +72,15 @@ public sealed unsafe class PortTestDriver : IDisposable
         Assert.True(status.IsSuccess, $"PORT_CLOSE_CLIENT failed: {status}");
     }
 
-    private bool _serverClosed;
-
     public void CloseServer()
     {
         var status = Control(KbTestPortsInterface.IOCTL_KBTEST_PORT_CLOSE_SERVER, Utf16(Name), [], out _);
         Assert.True(status.IsSuccess, $"PORT_CLOSE_SERVER failed: {status}");
         _serverClosed = true;
     }
+
+    /// <summary>The driver went (and closed the port itself): nothing to close on dispose.</summary>
+    public void Forget() => _serverClosed = true;
 
     public (PortStateInfo Info, byte[] Context) State()
     {
@@ -93,9 +104,9 @@ public sealed unsafe class PortTestDriver : IDisposable
         return info;
     }
 
-    private static NtStatus Control(CtlCode code, byte[] input, byte[] output, out int returned)
+    private NtStatus Control(CtlCode code, byte[] input, byte[] output, out int returned)
     {
-        var device = Kernel32.CreateFile(KbTest.Path(@"\ports"), KbTest.ReadWrite, 3, 0, CreationDisposition.OPEN_EXISTING, 0, 0);
+        var device = Kernel32.CreateFile(_device, KbTest.ReadWrite, 3, 0, CreationDisposition.OPEN_EXISTING, 0, 0);
         Assert.NotEqual(Kernel32.INVALID_HANDLE_VALUE, device);
         try
         {

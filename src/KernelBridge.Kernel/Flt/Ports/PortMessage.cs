@@ -16,7 +16,7 @@ internal sealed class PortMessage : IValueTaskSource<FltSendMessageResult>
 {
     private static readonly ConcurrentBag<PortMessage> Pool = [];
 
-    private ManualResetValueTaskSourceCore<FltSendMessageResult> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<FltSendMessageResult> _core = new() { RunContinuationsAsynchronously = false };
     private readonly object _syncLock = new();
     private Timer? _clock;
     private long _deadline;
