@@ -1,5 +1,6 @@
 using System.Text;
 using KernelBridge.Abi;
+using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 using KernelBridge.Client.Win32;
@@ -25,6 +26,7 @@ internal static unsafe class ScannerTour
         Plant($@"{directory}\letter.txt", "Dear reader, nothing to see here.");
         Plant($@"{directory}\eicar.txt", $"this file is {Pattern}");
 
+        var clientsBefore = KernelControl.QueryState(gate).Clients;
         var service = GateClient.Connect(gate.Instance, autoStart: false);
         var connected = Connect(service, out var port);
         var verdicts = new List<string>();
@@ -40,7 +42,15 @@ internal static unsafe class ScannerTour
         // The service's connection ends: its FilterGetMessage fails and its thread ends.
         service.Dispose();
         answering?.Join(TimeSpan.FromSeconds(5));
+        WaitForRundown(gate, clientsBefore);
         return steps;
+    }
+
+    /// <summary>Until the kernel has run the service's connection down (the tour then finds itself the only client again), 5 s at most.</summary>
+    private static void WaitForRundown(GateClient gate, int clientsBefore)
+    {
+        var deadline = Environment.TickCount64 + 5000;
+        while (KernelControl.QueryState(gate).Clients > clientsBefore && Environment.TickCount64 < deadline) Thread.Sleep(10);
     }
 
     private static int Connect(GateClient service, out nint port)
