@@ -51,6 +51,9 @@ public sealed partial class KernelHost : IDisposable
         MemoryManager = new Mm.MemoryManager(ObjectManager, _logger, options.MaxSectionSize);
         Processes.AddressSpaceDeleted += MemoryManager.Rundown;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
+        User = new Win32k.UserSubsystem(Dispatcher);
+        Processes.ProcessTerminating += User.ProcessTerminating;
+        Processes.ThreadTerminating += User.ThreadTerminating;
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
         var exports = new DdkExports(IoManager, ObjectManager, Dispatcher, MemoryManager, Processes);
         ObjectManager.Runtime = exports;
@@ -67,6 +70,7 @@ public sealed partial class KernelHost : IDisposable
     internal IoManager IoManager { get; }
     internal Mm.MemoryManager MemoryManager { get; }
     internal DriverLoader DriverLoader { get; }
+    internal Win32k.UserSubsystem User { get; }
     internal ServiceTable Services { get; }
     internal TimeSpan Uptime => _uptime.Elapsed;
     internal int ClientCount => _gate?.ClientCount ?? 0;
