@@ -72,7 +72,12 @@ internal sealed class Win32kWaitCall(Dispatcher dispatcher, ObjectManager ob, Us
         // Reset before looking: whatever arrives after the look sets the event again, so nothing is missed.
         dispatcher.ResetEvent(_queue.WakeEvent);
         var pick = user.Pick(_queue, _filter, park: true);
-        if (pick.Kind != PickKind.Nothing || !pick.Status.IsSuccess)
+        if (pick.Kind == PickKind.Input && _waitAll && _count > 0)
+        {
+            // MWMO_WAITALL: the input is there; the wait ends once every object is signalled too.
+            dispatcher.SetEvent(_queue.WakeEvent);
+        }
+        else if (pick.Kind != PickKind.Nothing || !pick.Status.IsSuccess)
         {
             Finish(pick);
             return;
