@@ -21,6 +21,7 @@ public static unsafe class Program
         if (args.Length > 0 && args[0] == "ring") return RingMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "section") return SectionMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "channel") return ChannelMode.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "win32k") return Win32kMode.Run(args[1..]);
         if (args.Length < 3) return Usage();
         using var gate = GateClient.Connect(args[0], autoStart: false);
         using var scope = GateClient.Use(gate);
