@@ -36,15 +36,16 @@ internal static class Win32kMeasurements
     });
 
     /// <summary>The peer posts to this thread flat out (waiting while the queue holds 10,000); this thread takes them with PeekMessage.</summary>
-    public static BenchResult CrossProcessPostMessage(BenchContext context)
+    public static BenchResult CrossProcessPostMessage(BenchContext context) => KernelBridgeMeasurements.CountingKernelAllocation(context.Gate, () =>
     {
         User32.PeekMessage(out _, 0, 0, 0, User32.PM_NOREMOVE);
         var threadId = Kernel32.GetCurrentThreadId();
         long count;
+        long warm;
         TimeSpan elapsed;
         using (var peer = context.StartPeer("user32-poster", threadId.ToString(CultureInfo.InvariantCulture)))
         {
-            Receive(context.Settings.WarmUp);
+            warm = Receive(context.Settings.WarmUp);
             var clock = Stopwatch.StartNew();
             count = Receive(context.Settings.Duration);
             elapsed = clock.Elapsed;
@@ -53,8 +54,8 @@ internal static class Win32kMeasurements
         while (User32.PeekMessage(out _, 0, 0, 0, User32.PM_REMOVE))
         {
         }
-        return BenchResult.Throughput(count / elapsed.TotalSeconds, (int)Math.Min(int.MaxValue, count)) with { Operations = count };
-    }
+        return BenchResult.Throughput(count / elapsed.TotalSeconds, (int)Math.Min(int.MaxValue, count)) with { Operations = warm + count };
+    });
 
     private static unsafe long Receive(TimeSpan span)
     {
