@@ -18,8 +18,9 @@ internal sealed partial class SystemServices
 
     private UserSubsystem User => _host.User;
 
+    /// <summary>The pool of parked message calls, made on first use (the lambda is built only then: this is the hot path).</summary>
     private Ex.LookasideList<Win32kWaitCall> MessageWaits =>
-        LazyInitializer.EnsureInitialized(ref _messageWaits, () => Win32kWaitCall.NewPool(_dispatcher, _ob, _host.User));
+        Volatile.Read(ref _messageWaits) ?? LazyInitializer.EnsureInitialized(ref _messageWaits, () => Win32kWaitCall.NewPool(_dispatcher, _ob, _host.User));
 
     /// <summary>The caller's queue, with the result of the sent message it just ran handed back; null (answered) if its process is going.</summary>
     private MessageQueue? CallerQueue(in SyscallContext context, ulong replyId, long replyResult)
@@ -154,9 +155,9 @@ internal sealed partial class SystemServices
                 return;
             case PickKind.Sent:
             {
-                var sent = pick.Sent!;
-                var message = new MessageReply(MessageKind.Sent, sent.Message, sent.Hwnd, sent.WParam, sent.LParam, sent.Id, sendId, 0, time, 0);
-                var data = new MessageReply.Data(sent.Payload ?? []);
+                var m = pick.Message;
+                var message = new MessageReply(MessageKind.Sent, m.Message, m.Hwnd, m.WParam, m.LParam, pick.SentId, sendId, 0, m.Time, 0);
+                var data = new MessageReply.Data(pick.Payload ?? []);
                 reply.Send(NtStatus.STATUS_SUCCESS, message.WithDataLengths(data), data.Part1);
                 return;
             }

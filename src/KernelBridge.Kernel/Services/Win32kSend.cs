@@ -46,7 +46,7 @@ internal sealed partial class SystemServices
             context.Reply.Send(NtStatus.STATUS_PROCESS_IS_TERMINATING, new MessageReply());
             return;
         }
-        WaitForSend(context, queue, sent!);
+        WaitForSend(context, queue, sent);
     }
 
     public void NtUserContinueSendMessage(in SyscallContext context, in NtUserContinueSendMessageRequest request)
@@ -60,7 +60,7 @@ internal sealed partial class SystemServices
         WaitForSend(context, queue, sent);
     }
 
-    private void WaitForSend(in SyscallContext context, MessageQueue queue, SentMessage sent)
+    private void WaitForSend(in SyscallContext context, MessageQueue queue, OutstandingSend sent)
     {
         var filter = new MessageFilter { SendId = sent.Id, TakesSent = !sent.Blocking };
         MessageWaits.Allocate().Start(context, queue, filter, waitAll: false, alertable: false, sent.Deadline);

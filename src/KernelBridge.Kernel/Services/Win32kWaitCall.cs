@@ -100,13 +100,13 @@ internal sealed class Win32kWaitCall(Dispatcher dispatcher, ObjectManager ob, Us
         }
         if (index >= 0 && index < _count || _waitAll && index == 0)
         {
-            Finish(new MessagePick(PickKind.Nothing, NtStatus.STATUS_SUCCESS, default, null, index), MessageKind.Object);
+            Finish(new MessagePick(PickKind.Nothing, NtStatus.STATUS_SUCCESS, default, 0, null, index), MessageKind.Object);
             return;
         }
         var abandoned = index - NtStatus.STATUS_ABANDONED_WAIT_0.Value;
         if (abandoned >= 0 && abandoned < _count)
         {
-            Finish(new MessagePick(PickKind.Nothing, NtStatus.STATUS_SUCCESS, default, null, index), MessageKind.Object);
+            Finish(new MessagePick(PickKind.Nothing, NtStatus.STATUS_SUCCESS, default, 0, null, index), MessageKind.Object);
             return;
         }
         if (status == NtStatus.STATUS_USER_APC)

@@ -41,11 +41,20 @@ internal sealed partial class UserSubsystem
         queue.Destroyed = true;
         _queues.Remove(queue.ThreadId);
         while (queue.Windows.Count > 0) DestroyWindowUnsynchronized(queue.Windows[^1], ref wakeups);
-        foreach (var sent in queue.Sent) CompleteUnsynchronized(sent, 0, UserStatus.ReceiverGone, ref wakeups);
+        foreach (var sent in queue.Sent)
+        {
+            CompleteUnsynchronized(sent, 0, UserStatus.ReceiverGone, ref wakeups);
+            ReleaseByReceiverUnsynchronized(sent);
+        }
         _sentMessages -= queue.Sent.Count;
         queue.Sent.Clear();
-        foreach (var sent in queue.InProgress.Values) CompleteUnsynchronized(sent, 0, UserStatus.ReceiverGone, ref wakeups);
+        foreach (var sent in queue.InProgress.Values)
+        {
+            CompleteUnsynchronized(sent, 0, UserStatus.ReceiverGone, ref wakeups);
+            ReleaseByReceiverUnsynchronized(sent);
+        }
         queue.InProgress.Clear();
+        foreach (var sent in queue.Outstanding.Values) ReleaseBySenderUnsynchronized(sent);
         queue.Outstanding.Clear();
         _postedMessages -= queue.Posted.Count;
         queue.Posted.Clear();

@@ -13,25 +13,25 @@ internal sealed partial class UserSubsystem
     /// the receiver's sent list and, unless it is a notification, the caller's sends waiting for a
     /// result. SMTO_ABORTIFHUNG to a hung thread is ERROR_TIMEOUT at once.
     /// </summary>
-    public NtStatus BeginSend(ThreadObject caller, long hwnd, uint message, long wParam, long lParam, byte[]? payload, in SendOptions options,
-        out SentMessage? sent, out bool local)
+    public NtStatus BeginSend(ThreadObject caller, long hwnd, uint messageNumber, long wParam, long lParam, byte[]? payload, in SendOptions options,
+        out OutstandingSend sent, out bool local)
     {
-        sent = null;
+        sent = default;
         local = false;
         var wakeups = new Wakeups();
         NtStatus status;
         lock (_lock)
         {
-            status = BeginSendUnsynchronized(caller, hwnd, message, wParam, lParam, payload, options, ref wakeups, out sent, out local);
+            status = BeginSendUnsynchronized(caller, hwnd, messageNumber, wParam, lParam, payload, options, ref wakeups, out sent, out local);
         }
         wakeups.Wake(dispatcher);
         return status;
     }
 
-    private NtStatus BeginSendUnsynchronized(ThreadObject caller, long hwnd, uint message, long wParam, long lParam, byte[]? payload, in SendOptions options,
-        ref Wakeups wakeups, out SentMessage? sent, out bool local)
+    private NtStatus BeginSendUnsynchronized(ThreadObject caller, long hwnd, uint messageNumber, long wParam, long lParam, byte[]? payload, in SendOptions options,
+        ref Wakeups wakeups, out OutstandingSend sent, out bool local)
     {
-        sent = null;
+        sent = default;
         local = false;
         if (QueueOfUnsynchronized(caller, ref wakeups) is not { } sender) return NtStatus.STATUS_PROCESS_IS_TERMINATING;
         if (WindowOfUnsynchronized(hwnd) is not { } window) return UserStatus.InvalidWindowHandle;
@@ -42,30 +42,20 @@ internal sealed partial class UserSubsystem
             return NtStatus.STATUS_SUCCESS;
         }
         if (options.AbortIfHung && receiver.IsHung) return UserStatus.Timeout;
-        sent = new SentMessage
-        {
-            Id = ++_lastSentId,
-            Receiver = receiver,
-            Sender = options.Notify ? null : sender,
-            Hwnd = hwnd,
-            Message = message,
-            WParam = wParam,
-            LParam = lParam,
-            Payload = payload,
-            Deadline = options.Deadline,
-            Blocking = options.Block,
-        };
-        receiver.Sent.Add(sent);
+        var message = _freeSent.Count > 0 ? _freeSent.Pop() : new SentMessage();
+        message.Prepare(++_lastSentId, receiver, options.Notify ? null : sender, hwnd, messageNumber, wParam, lParam, payload, options.Deadline, options.Block);
+        receiver.Sent.Add(message);
         _sentMessages++;
-        if (!options.Notify) sender.Outstanding.Add(sent.Id, sent);
+        if (!options.Notify) sender.Outstanding.Add(message.Id, message);
+        sent = new OutstandingSend(message.Id, message.Blocking, message.Deadline);
         NoteUnsynchronized(receiver, Abi.Win32k.QueueStatus.QS_SENDMESSAGE, ref wakeups);
         return NtStatus.STATUS_SUCCESS;
     }
 
     /// <summary>One of the queue's sends still waiting for its result (a continuation names it); null if none has that id.</summary>
-    public SentMessage? OutstandingOf(MessageQueue queue, ulong id)
+    public OutstandingSend? OutstandingOf(MessageQueue queue, ulong id)
     {
-        lock (_lock) return queue.Outstanding.TryGetValue(id, out var sent) ? sent : null;
+        lock (_lock) return queue.Outstanding.TryGetValue(id, out var sent) ? new OutstandingSend(sent.Id, sent.Blocking, sent.Deadline) : null;
     }
 
     /// <summary>
@@ -76,8 +66,13 @@ internal sealed partial class UserSubsystem
     {
         lock (_lock)
         {
-            if (!queue.Outstanding.Remove(id, out var sent) || sent.Replied) return;
-            if (sent.Receiver.Sent.Remove(sent)) _sentMessages--;
+            if (!queue.Outstanding.Remove(id, out var sent)) return;
+            if (!sent.Replied && sent.Receiver.Sent.Remove(sent))
+            {
+                _sentMessages--;
+                ReleaseByReceiverUnsynchronized(sent);
+            }
+            ReleaseBySenderUnsynchronized(sent);
         }
     }
 
@@ -93,9 +88,32 @@ internal sealed partial class UserSubsystem
         {
             if (!queue.InProgress.Remove(id, out var sent)) return NtStatus.STATUS_NOT_FOUND;
             CompleteUnsynchronized(sent, result, NtStatus.STATUS_SUCCESS, ref wakeups);
+            ReleaseByReceiverUnsynchronized(sent);
         }
         wakeups.Wake(dispatcher);
         return NtStatus.STATUS_SUCCESS;
+    }
+
+    private readonly Stack<SentMessage> _freeSent = new();
+
+    /// <summary>The receiver is done with the message; once the sender is too, it goes back to the pool.</summary>
+    private void ReleaseByReceiverUnsynchronized(SentMessage sent)
+    {
+        sent.HeldByReceiver = false;
+        if (!sent.HeldBySender) Recycle(sent);
+    }
+
+    /// <summary>The sender is done with the message (it has the result, or stopped waiting); once the receiver is too, it goes back to the pool.</summary>
+    private void ReleaseBySenderUnsynchronized(SentMessage sent)
+    {
+        sent.HeldBySender = false;
+        if (!sent.HeldByReceiver) Recycle(sent);
+    }
+
+    private void Recycle(SentMessage sent)
+    {
+        sent.Clear();
+        if (_freeSent.Count < 1024) _freeSent.Push(sent);
     }
 
     /// <summary>A sent message has its result: its sender, if still waiting for it, is woken.</summary>

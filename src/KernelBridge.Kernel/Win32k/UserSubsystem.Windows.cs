@@ -121,6 +121,7 @@ internal sealed partial class UserSubsystem
             queue.Sent.RemoveAt(i);
             _sentMessages--;
             CompleteUnsynchronized(sent, 0, UserStatus.ReceiverGone, ref wakeups);
+            ReleaseByReceiverUnsynchronized(sent);
         }
     }
 

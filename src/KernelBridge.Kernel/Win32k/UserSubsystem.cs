@@ -151,7 +151,9 @@ internal sealed partial class UserSubsystem(Ke.Dispatcher dispatcher)
                 if (send.Replied)
                 {
                     queue.Outstanding.Remove(send.Id);
-                    return new MessagePick(PickKind.SendResult, send.Status, default, send, send.Result);
+                    var result = new MessagePick(PickKind.SendResult, send.Status, default, send.Id, null, send.Result);
+                    ReleaseBySenderUnsynchronized(send);
+                    return result;
                 }
             }
             if (filter.TakesSent && queue.Sent.Count > 0 && filter.Processes(Abi.Win32k.QueueStatus.QS_SENDMESSAGE))
@@ -159,11 +161,15 @@ internal sealed partial class UserSubsystem(Ke.Dispatcher dispatcher)
                 var sent = queue.Sent[0];
                 queue.Sent.RemoveAt(0);
                 _sentMessages--;
+                var pick = new MessagePick(PickKind.Sent, NtStatus.STATUS_SUCCESS, new PostedMessage(sent.Hwnd, sent.Message, sent.WParam, sent.LParam, Now),
+                    sent.Id, sent.Payload, 0);
+                // A notification has nobody to answer: the receiver is done with it once taken.
                 if (sent.Sender is not null) queue.InProgress.Add(sent.Id, sent);
-                return new MessagePick(PickKind.Sent, NtStatus.STATUS_SUCCESS, default, sent, 0);
+                else ReleaseByReceiverUnsynchronized(sent);
+                return pick;
             }
             if (filter.WaitsForInput && ((filter.InputAvailable ? queue.WakeBits : queue.ChangedBits) & filter.WakeMask) != 0)
-                return new MessagePick(PickKind.Input, NtStatus.STATUS_SUCCESS, default, null, 0);
+                return new MessagePick(PickKind.Input, NtStatus.STATUS_SUCCESS, default, 0, null, 0);
             if (filter.TakesPosted)
             {
                 // GetMessage and PeekMessage start a new "since the last look" (GetQueueStatus' low word).
@@ -192,12 +198,12 @@ internal sealed partial class UserSubsystem(Ke.Dispatcher dispatcher)
                 queue.Posted.RemoveAt(i);
                 _postedMessages--;
             }
-            return new MessagePick(PickKind.Posted, NtStatus.STATUS_SUCCESS, message, null, 0);
+            return new MessagePick(PickKind.Posted, NtStatus.STATUS_SUCCESS, message, 0, null, 0);
         }
         // WM_QUIT passes any filter, once the queue holds nothing else the filter takes.
         if (!queue.QuitPosted) return null;
         if (remove) queue.QuitPosted = false;
-        return new MessagePick(PickKind.Quit, NtStatus.STATUS_SUCCESS, new PostedMessage(0, Abi.Win32k.WindowMessages.WM_QUIT, queue.QuitCode, 0, Now), null, 0);
+        return new MessagePick(PickKind.Quit, NtStatus.STATUS_SUCCESS, new PostedMessage(0, Abi.Win32k.WindowMessages.WM_QUIT, queue.QuitCode, 0, Now), 0, null, 0);
     }
 
     /// <summary>The parked call of the queue's thread is over: nothing wakes it now.</summary>

@@ -19,7 +19,7 @@ namespace KernelBridge.Tests.Gate;
 public sealed class VersionMismatchTests(KernelFixture fixture)
 {
     private const uint OtherVersion = 999;
-    private const uint ImpostorVersion = 7;
+    private const uint ImpostorVersion = WireProtocol.Version + 1;
 
     /// <summary>A version 5 Hello was 12 bytes (magic, version, features): shorter than this version's, but its client still hears why.</summary>
     [Fact]
