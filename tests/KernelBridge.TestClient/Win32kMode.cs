@@ -9,6 +9,7 @@ namespace KernelBridge.TestClient;
 /// test-client win32k INSTANCE server NAME    a message-only window of class KbTestServer named NAME; prints "ready HWND TID", pumps
 /// test-client win32k INSTANCE hang NAME      the same window, prints "ready HWND TID", then never asks for a message
 /// test-client win32k INSTANCE regmsg NAME    prints "message VALUE" for RegisterWindowMessage(NAME)
+/// test-client win32k INSTANCE send HWND      prints "sending", then SendMessage(HWND, WM_USER + 9) and prints "sent RESULT ERROR"
 /// The server's window procedure (<see cref="ServerProcedure"/>) answers the messages the tests send.
 /// Nothing here lives longer than two minutes.
 /// </summary>
@@ -39,6 +40,13 @@ internal static unsafe class Win32kMode
                     return 0;
                 }
                 while (User32.GetMessage(out var msg, 0, 0, 0) > 0) User32.DispatchMessage(msg);
+                return 0;
+            }
+            case "send":
+            {
+                Console.WriteLine("sending");
+                var result = User32.SendMessage(nint.Parse(name, CultureInfo.InvariantCulture), WM_USER + 9, 0, 0);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sent {result} {Kernel32.GetLastError()}"));
                 return 0;
             }
             case "regmsg":

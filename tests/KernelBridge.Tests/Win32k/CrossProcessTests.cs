@@ -216,4 +216,46 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
         Assert.True(child.WaitForLine("message", UserTest.Timeout), child.Output);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"message {mine}"), child.Output, StringComparison.Ordinal);
     }
+    [Fact]
+    public void A_sender_process_that_dies_before_its_message_is_taken_withdraws_it_and_leaves_nothing_behind()
+    {
+        var ran = 0;
+        nint hwnd = 0;
+        using var created = new ManualResetEventSlim();
+        using var killed = new ManualResetEventSlim();
+        var owner = UserTest.Start(() =>
+        {
+            hwnd = UserTest.MessageWindow(UserTest.RegisterClass((h, m, w, l) =>
+            {
+                if (m == WM_USER + 9) ran++;
+                return m == WM_USER + 9 ? 1 : User32.DefWindowProc(h, m, w, l);
+            }));
+            created.Set();
+            // The child's message arrives while this thread does not pump.
+            var deadline = DateTime.UtcNow + UserTest.Timeout;
+            while ((User32.GetQueueStatus(User32.QS_SENDMESSAGE) >> 16) == 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.NotEqual(0u, User32.GetQueueStatus(User32.QS_SENDMESSAGE) >> 16);
+            Assert.True(killed.Wait(UserTest.Timeout));
+            // Its sender gone, the message is withdrawn as a timed-out one is: nothing to run.
+            Assert.Equal(0u, User32.GetQueueStatus(User32.QS_SENDMESSAGE) >> 16);
+            Assert.False(User32.PeekMessage(out _, 0, 0, 0, User32.PM_REMOVE));
+            Assert.Equal(0, ran);
+            // The window and queue are unharmed.
+            Assert.Equal(1, User32.SendMessage(hwnd, WM_USER + 9, 0, 0));
+            Assert.True(User32.DestroyWindow(hwnd));
+        });
+        Assert.True(created.Wait(UserTest.Timeout));
+        var before = User32.QueryUserObjectCounts();
+        using (var sender = Start("send", hwnd.ToString(CultureInfo.InvariantCulture)))
+        {
+            Assert.True(sender.WaitForLine("sending", UserTest.Timeout), sender.Output);
+            UserTest.WaitForCounts(c => c.SentMessages > before.SentMessages);
+            sender.Kill();
+        }
+        // The kernel runs the dead process down once its connection closes: then its message is gone.
+        UserTest.WaitForCounts(c => c.SentMessages <= before.SentMessages);
+        killed.Set();
+        owner.Join();
+        Assert.Equal(0, UserTest.WaitForCounts(c => c.SentMessages == 0).SentMessages);
+    }
 }

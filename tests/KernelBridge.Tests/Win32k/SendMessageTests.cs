@@ -203,4 +203,23 @@ public sealed class SendMessageTests
         sender.Join();
         Assert.False(User32.IsWindow(receiver.Hwnd));
     }
+    [Fact]
+    public void Many_threads_sending_at_once_each_get_their_own_results()
+    {
+        using var receiver = new Receiver((h, m, w, l) => m == WM_USER ? w * 1000 + l : User32.DefWindowProc(h, m, w, l));
+        var senders = Enumerable.Range(1, 4).Select(id => UserTest.Start(() =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                if (i % 3 == 0)
+                {
+                    Assert.Equal(1, User32.SendMessageTimeout(receiver.Hwnd, WM_USER, id, i, User32.SMTO_NORMAL, 10_000, out var result));
+                    Assert.Equal(id * 1000 + i, result);
+                }
+                else Assert.Equal(id * 1000 + i, User32.SendMessage(receiver.Hwnd, WM_USER, id, i));
+            }
+        })).ToList();
+        foreach (var sender in senders) sender.Join();
+        Assert.Equal(0, UserTest.WaitForCounts(c => c.SentMessages == 0).SentMessages);
+    }
 }
