@@ -11,7 +11,7 @@ namespace KernelBridge.Tests.Win32k;
 /// messages the caller is not running, continuing a send the caller never made, bad window
 /// filters, oversized WM_COPYDATA, message waits with too many objects or bad handles.
 /// </summary>
-[Collection(KernelCollection.Name)]
+[Collection(Win32kCollection.Name)]
 public sealed unsafe class BadInputTests
 {
     [Fact]
@@ -44,6 +44,7 @@ public sealed unsafe class BadInputTests
     [Fact]
     public void WM_COPYDATA_over_the_limit_is_refused_and_sends_nothing()
     {
+        using var scope = UserTest.Scope();
         var ran = false;
         using var receiver = new Receiver((h, m, w, l) =>
         {
@@ -60,7 +61,7 @@ public sealed unsafe class BadInputTests
                 Assert.Equal((uint)Win32Error.ERROR_INVALID_PARAMETER, UserTest.LastError);
             }
         });
-        Assert.Equal(0, User32.QueryUserObjectCounts().SentMessages);
+        Assert.Equal(0, User32.QueryUserObjectCounts(UserTest.Gate).SentMessages);
         Assert.False(ran);
     }
 

@@ -14,8 +14,8 @@ namespace KernelBridge.Tests.Win32k;
 /// process, SendMessageTimeout to a process that does not pump, DestroyWindow of another
 /// process's window, RegisterWindowMessage across processes.
 /// </summary>
-[Collection(KernelCollection.Name)]
-public sealed unsafe class CrossProcessTests(KernelFixture fixture)
+[Collection(Win32kCollection.Name)]
+public sealed unsafe class CrossProcessTests(Win32kKernelFixture fixture)
 {
     private const uint WM_USER = User32.WM_USER;
     private const string ServerClass = "KbTestServer";
@@ -53,6 +53,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void FindWindowEx_finds_a_message_only_window_of_another_process()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         UserTest.OnNewThread(() =>
         {
@@ -67,6 +68,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void SendMessage_to_a_window_of_another_process_returns_its_result()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         UserTest.OnNewThread(() =>
         {
@@ -77,6 +79,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void WM_COPYDATA_carries_its_bytes_to_the_other_process()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         var bytes = new byte[100_000];
         new Random(7).NextBytes(bytes);
@@ -101,6 +104,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void A_nested_send_back_to_the_blocked_sender_in_another_process_does_not_deadlock()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         UserTest.OnNewThread(() =>
         {
@@ -123,6 +127,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void SendMessage_to_a_process_that_dies_in_the_call_returns_0_and_its_window_is_gone()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         UserTest.OnNewThread(() =>
         {
@@ -140,7 +145,8 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void The_windows_and_queues_of_a_killed_process_go_and_its_handles_stay_invalid()
     {
-        var before = User32.QueryUserObjectCounts();
+        using var scope = UserTest.Scope();
+        var before = User32.QueryUserObjectCounts(UserTest.Gate);
         var server = StartServer();
         Assert.True(User32.IsWindow(server.Hwnd));
         server.Child.Kill();
@@ -162,6 +168,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void A_window_another_process_destroyed_is_invalid_here()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         UserTest.OnNewThread(() =>
         {
@@ -177,6 +184,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void SendMessageTimeout_to_a_process_that_does_not_pump_times_out_and_SMTO_ABORTIFHUNG_gives_up_at_once_once_it_is_hung()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer("hang");
         UserTest.OnNewThread(() =>
         {
@@ -196,6 +204,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void A_send_that_times_out_while_the_receiver_runs_it_releases_the_sender_and_the_receiver_finishes()
     {
+        using var scope = UserTest.Scope();
         using var server = StartServer();
         UserTest.OnNewThread(() =>
         {
@@ -209,6 +218,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void RegisterWindowMessage_gives_the_same_value_in_every_process()
     {
+        using var scope = UserTest.Scope();
         var name = UserTest.UniqueName("KbShared");
         var mine = User32.RegisterWindowMessage(name);
         Assert.InRange(mine, 0xC000u, 0xFFFFu);
@@ -219,6 +229,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
     [Fact]
     public void A_sender_process_that_dies_before_its_message_is_taken_withdraws_it_and_leaves_nothing_behind()
     {
+        using var scope = UserTest.Scope();
         var ran = 0;
         nint hwnd = 0;
         using var created = new ManualResetEventSlim();
@@ -245,7 +256,7 @@ public sealed unsafe class CrossProcessTests(KernelFixture fixture)
             Assert.True(User32.DestroyWindow(hwnd));
         });
         Assert.True(created.Wait(UserTest.Timeout));
-        var before = User32.QueryUserObjectCounts();
+        var before = User32.QueryUserObjectCounts(UserTest.Gate);
         using (var sender = Start("send", hwnd.ToString(CultureInfo.InvariantCulture)))
         {
             Assert.True(sender.WaitForLine("sending", UserTest.Timeout), sender.Output);

@@ -7,12 +7,13 @@ using KernelBridge.Tests.Infrastructure;
 namespace KernelBridge.Tests.Win32k;
 
 /// <summary>The idiomatic layer: MessageWindow and MessageQueue over User32.</summary>
-[Collection(KernelCollection.Name)]
+[Collection(Win32kCollection.Name)]
 public sealed class MessageWindowTests
 {
     [Fact]
     public void A_MessageWindow_answers_sends_and_posts_while_its_thread_runs_the_loop()
     {
+        using var scope = UserTest.Scope();
         var name = UserTest.UniqueName("idiomatic");
         var posted = 0;
         uint ownerThread = 0;
@@ -49,6 +50,7 @@ public sealed class MessageWindowTests
     [Fact]
     public void Send_to_a_window_whose_thread_does_not_pump_throws_TimeoutException()
     {
+        using var scope = UserTest.Scope();
         using var receiver = new Receiver(User32.DefWindowProc, pump: false);
         UserTest.OnNewThread(() => Assert.Throws<TimeoutException>(() => MessageWindow.Send(receiver.Hwnd, User32.WM_USER, 0, 0, TimeSpan.FromMilliseconds(200))));
     }

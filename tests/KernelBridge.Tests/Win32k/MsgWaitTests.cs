@@ -9,7 +9,7 @@ namespace KernelBridge.Tests.Win32k;
 /// MWMO_ALERTABLE, timeouts, and sent messages run while waiting (Microsoft's
 /// MsgWaitForMultipleObjectsEx documentation; Wine user32/tests/msg.c test_MsgWaitForMultipleObjects).
 /// </summary>
-[Collection(KernelCollection.Name)]
+[Collection(Win32kCollection.Name)]
 public sealed unsafe class MsgWaitTests
 {
     private const uint WM_USER = User32.WM_USER;
@@ -49,6 +49,7 @@ public sealed unsafe class MsgWaitTests
     [Fact]
     public void A_post_from_another_thread_wakes_the_wait_and_WaitMessage()
     {
+        using var scope = UserTest.Scope();
         using var ready = new ManualResetEventSlim();
         uint threadId = 0;
         var waiter = UserTest.Start(() =>
@@ -106,6 +107,7 @@ public sealed unsafe class MsgWaitTests
     [Fact]
     public void A_message_sent_during_the_wait_is_run_and_counts_as_input_with_QS_SENDMESSAGE()
     {
+        using var scope = UserTest.Scope();
         var ran = 0;
         nint hwnd = 0;
         using var ready = new ManualResetEventSlim();

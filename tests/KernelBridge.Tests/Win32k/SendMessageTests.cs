@@ -13,7 +13,7 @@ namespace KernelBridge.Tests.Win32k;
 /// before answering (Microsoft's SendMessage, SendMessageTimeout, ReplyMessage documentation;
 /// "What happens when SendMessageTimeout times out", The Old New Thing; Wine user32/tests/msg.c).
 /// </summary>
-[Collection(KernelCollection.Name)]
+[Collection(Win32kCollection.Name)]
 public sealed class SendMessageTests
 {
     private const uint WM_USER = User32.WM_USER;
@@ -36,6 +36,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SendMessage_to_another_thread_runs_the_procedure_there_and_returns_its_result()
     {
+        using var scope = UserTest.Scope();
         uint ranOn = 0;
         var inSend = false;
         using var receiver = new Receiver((h, m, w, l) =>
@@ -53,6 +54,7 @@ public sealed class SendMessageTests
     [Fact]
     public void A_thread_blocked_in_SendMessage_runs_the_messages_sent_to_it()
     {
+        using var scope = UserTest.Scope();
         // A sends to B; B's procedure sends to A's window while A waits: A must answer, or both hang.
         nint hwndA = 0;
         uint ranOn = 0;
@@ -74,6 +76,7 @@ public sealed class SendMessageTests
     [Fact]
     public void ReplyMessage_releases_the_sender_before_the_procedure_returns()
     {
+        using var scope = UserTest.Scope();
         using var done = new ManualResetEventSlim();
         var repliedFirst = false;
         using var receiver = new Receiver((h, m, w, l) =>
@@ -98,6 +101,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SendMessageTimeout_to_a_thread_that_does_not_pump_times_out_and_withdraws_the_message()
     {
+        using var scope = UserTest.Scope();
         var ran = false;
         using var receiver = new Receiver((h, m, w, l) =>
         {
@@ -120,6 +124,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SendMessageTimeout_with_SMTO_ABORTIFHUNG_returns_at_once_for_a_hung_thread()
     {
+        using var scope = UserTest.Scope();
         using var receiver = new Receiver(User32.DefWindowProc, pump: false);
         // Hung: it has asked for no message for more than 5 seconds and is not waiting for one.
         Thread.Sleep(5_300);
@@ -135,6 +140,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SendMessageTimeout_with_SMTO_ABORTIFHUNG_waits_for_a_thread_waiting_in_GetMessage()
     {
+        using var scope = UserTest.Scope();
         using var receiver = new Receiver((h, m, w, l) => m == WM_USER ? 9 : User32.DefWindowProc(h, m, w, l));
         Thread.Sleep(5_300);
         UserTest.OnNewThread(() =>
@@ -147,6 +153,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SMTO_BLOCK_keeps_the_sender_from_running_messages_sent_to_it()
     {
+        using var scope = UserTest.Scope();
         using var b = new Receiver((h, m, w, l) =>
             m == WM_USER ? User32.SendMessageTimeout(w, WM_USER + 1, 0, 0, User32.SMTO_NORMAL, 300, out _) : User32.DefWindowProc(h, m, w, l));
         UserTest.OnNewThread(() =>
@@ -168,6 +175,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SendNotifyMessage_does_not_wait_for_the_receiver()
     {
+        using var scope = UserTest.Scope();
         using var release = new ManualResetEventSlim();
         using var ran = new ManualResetEventSlim();
         using var receiver = new Receiver((h, m, w, l) =>
@@ -190,6 +198,7 @@ public sealed class SendMessageTests
     [Fact]
     public void SendMessage_to_a_thread_that_exits_before_answering_returns_0_without_hanging()
     {
+        using var scope = UserTest.Scope();
         using var receiver = new Receiver(User32.DefWindowProc, pump: false);
         var sender = UserTest.Start(() =>
         {
@@ -206,6 +215,7 @@ public sealed class SendMessageTests
     [Fact]
     public void Many_threads_sending_at_once_each_get_their_own_results()
     {
+        using var scope = UserTest.Scope();
         using var receiver = new Receiver((h, m, w, l) => m == WM_USER ? w * 1000 + l : User32.DefWindowProc(h, m, w, l));
         var senders = Enumerable.Range(1, 4).Select(id => UserTest.Start(() =>
         {

@@ -12,7 +12,7 @@ namespace KernelBridge.Tests.Win32k;
 /// thread (Microsoft's PostThreadMessage, GetMessage, PeekMessage and GetQueueStatus documentation;
 /// Wine user32/tests/msg.c test_quit_message, test_PostMessage, test_GetQueueStatus).
 /// </summary>
-[Collection(KernelCollection.Name)]
+[Collection(Win32kCollection.Name)]
 public sealed unsafe class ThreadQueueTests
 {
     private const uint WM_USER = User32.WM_USER;
@@ -29,6 +29,7 @@ public sealed unsafe class ThreadQueueTests
     [Fact]
     public void A_thread_has_no_queue_until_its_first_User32_call()
     {
+        using var scope = UserTest.Scope();
         using var started = new ManualResetEventSlim();
         using var goOn = new ManualResetEventSlim();
         using var queued = new ManualResetEventSlim();
@@ -72,6 +73,7 @@ public sealed unsafe class ThreadQueueTests
     [Fact]
     public void GetMessage_blocks_until_another_thread_posts()
     {
+        using var scope = UserTest.Scope();
         using var ready = new ManualResetEventSlim();
         uint threadId = 0;
         long waited = 0;
@@ -197,8 +199,9 @@ public sealed unsafe class ThreadQueueTests
     [Fact]
     public void A_queue_goes_when_its_thread_exits()
     {
+        using var scope = UserTest.Scope();
         uint threadId = 0;
-        var before = User32.QueryUserObjectCounts();
+        var before = User32.QueryUserObjectCounts(UserTest.Gate);
         UserTest.OnNewThread(() =>
         {
             threadId = Kernel32.GetCurrentThreadId();

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using KernelBridge.Client.Gate;
 using KernelBridge.Client.Win32;
 
 namespace KernelBridge.Tests.Win32k;
@@ -10,6 +11,12 @@ namespace KernelBridge.Tests.Win32k;
 /// </summary>
 internal static class UserTest
 {
+    /// <summary>The connection to the message tests' own kernel (<see cref="Win32kKernelFixture"/>).</summary>
+    public static GateClient Gate { get; set; } = null!;
+
+    /// <summary>Makes the calling thread's User32 calls go to <see cref="Gate"/> until disposed.</summary>
+    public static GateClient.ThreadScope Scope() => GateClient.Use(Gate);
+
     /// <summary>The bound on any single wait a test makes.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -23,6 +30,7 @@ internal static class UserTest
         {
             _thread = new Thread(() =>
             {
+                using var scope = Scope();
                 try
                 {
                     body();
@@ -73,11 +81,11 @@ internal static class UserTest
     public static UserObjectCounts WaitForCounts(Func<UserObjectCounts, bool> done)
     {
         var deadline = DateTime.UtcNow + Timeout;
-        var counts = User32.QueryUserObjectCounts();
+        var counts = User32.QueryUserObjectCounts(Gate);
         while (!done(counts) && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(50);
-            counts = User32.QueryUserObjectCounts();
+            counts = User32.QueryUserObjectCounts(Gate);
         }
         return counts;
     }

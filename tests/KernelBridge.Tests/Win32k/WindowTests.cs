@@ -11,7 +11,7 @@ namespace KernelBridge.Tests.Win32k;
 /// GetWindowThreadProcessId, FindWindowEx, RegisterWindowMessage (Microsoft's documentation of each;
 /// Wine user32/tests/class.c and win.c test_message_window, msg.c).
 /// </summary>
-[Collection(KernelCollection.Name)]
+[Collection(Win32kCollection.Name)]
 public sealed class WindowTests
 {
     private const uint WM_USER = User32.WM_USER;
@@ -90,6 +90,7 @@ public sealed class WindowTests
     [Fact]
     public void Only_the_owning_thread_may_destroy_a_window()
     {
+        using var scope = UserTest.Scope();
         nint hwnd = 0;
         using var created = new ManualResetEventSlim();
         using var tried = new ManualResetEventSlim();
@@ -168,6 +169,7 @@ public sealed class WindowTests
     [Fact]
     public void Windows_go_when_their_thread_exits()
     {
+        using var scope = UserTest.Scope();
         nint hwnd = 0;
         UserTest.OnNewThread(() => hwnd = UserTest.MessageWindow(UserTest.RegisterClass(User32.DefWindowProc)));
         UserTest.WaitForCounts(_ => !User32.IsWindow(hwnd));
