@@ -51,6 +51,9 @@ public sealed partial class KernelHost : IDisposable
         MemoryManager = new Mm.MemoryManager(ObjectManager, _logger, options.MaxSectionSize);
         Processes.AddressSpaceDeleted += MemoryManager.Rundown;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
+        User = new Win32k.UserSubsystem(Dispatcher);
+        Processes.ProcessTerminating += User.ProcessTerminating;
+        Processes.ThreadTerminating += User.ThreadTerminating;
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
         Filters = new Flt.FilterManager(IoManager, DriverLoader, _logger);
         var exports = new DdkExports(IoManager, ObjectManager, Dispatcher, MemoryManager, Processes) { Filters = Filters };
@@ -69,6 +72,7 @@ public sealed partial class KernelHost : IDisposable
     internal Mm.MemoryManager MemoryManager { get; }
     internal DriverLoader DriverLoader { get; }
     internal Flt.FilterManager Filters { get; }
+    internal Win32k.UserSubsystem User { get; }
     internal ServiceTable Services { get; }
     internal TimeSpan Uptime => _uptime.Elapsed;
     internal int ClientCount => _gate?.ClientCount ?? 0;

@@ -62,6 +62,7 @@ internal static class BenchPeerCommand
         var ringStream = new Command(RingStreamMode) { streamKind, streamBytes, streamPath };
         ringStream.SetAction(parse => Run(() => RingStream(parse.GetValue(streamKind), parse.GetValue(streamBytes), parse.GetValue(streamPath)!)));
         command.Subcommands.Add(ringStream);
+        foreach (var user32 in Win32kMeasurements.PeerCommands()) command.Subcommands.Add(user32);
         return command;
     }
 

@@ -35,6 +35,8 @@ internal sealed class BenchRegistry
         .KernelBridge("ioctl_async_32_inline", "async IOCTLs, 32 in flight, inline completions", "ioctl_fionread", AsyncIoctlMeasurement.MeasureInline)
         .KernelBridge("event_cross_process", "event ping-pong, 2 processes", "unix_socket_pingpong", KernelBridgeMeasurements.CrossProcessEvent)
         .KernelBridge("wait_signalled", "wait, signalled event", "getppid", KernelBridgeMeasurements.SignalledWait)
+        .KernelBridge("sendmessage_xproc", "SendMessage round trip, 2 processes", "ioctl", Win32kMeasurements.CrossProcessSendMessage)
+        .KernelBridge("postmessage_getmessage", "PostThreadMessage to PeekMessage, 2 processes, messages/s", "ioctl", Win32kMeasurements.CrossProcessPostMessage)
         .Baseline("mmap_munmap_1mib", "mmap + munmap 1 MiB of a memfd", MemoryMeasurements.MapUnmapBaseline)
         .KernelBridge("ramdisk_read_1mib_pooled", "ReadFile 1 MiB, RAM disk into a pooled buffer", "memcpy_1mib", MemoryMeasurements.RamDiskReadPooled)
         .KernelBridge("ramdisk_read_1mib", "ReadFile 1 MiB, RAM disk into ordinary memory", "memcpy_1mib", MemoryMeasurements.RamDiskReadOrdinary)

@@ -32,6 +32,8 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         ["ioctl_async_32_inline"] = "ioctl_fionread",
         ["event_cross_process"] = "unix_socket_pingpong",
         ["wait_signalled"] = "getppid",
+        ["sendmessage_xproc"] = "ioctl",
+        ["postmessage_getmessage"] = "ioctl",
         ["mmap_munmap_1mib"] = null,
         ["ramdisk_read_1mib_pooled"] = "memcpy_1mib",
         ["ramdisk_read_1mib"] = "memcpy_1mib",
@@ -57,7 +59,7 @@ public sealed class BenchCommandTests(BenchFixture fixture) : IClassFixture<Benc
         "ioctl_async_32", "ioctl_async_32_inline",
         "shm_ring_64b", "shm_ring_64b_gbps", "shm_ring_64kib", "shm_ring_64kib_gbps",
         "channel_64b", "channel_64b_gbps", "channel_64kib", "channel_64kib_gbps",
-        "driver_channel_64b", "driver_channel_64kib",
+        "driver_channel_64b", "driver_channel_64kib", "postmessage_getmessage",
         "flt_getmessage_iocp",
     ];
 
