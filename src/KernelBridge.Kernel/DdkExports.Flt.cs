@@ -8,10 +8,10 @@ internal sealed partial class DdkExports
     public NtStatus FltCreateCommunicationPort(DriverObject driver, out FltPort? serverPort, string portName, string? securityDescriptor,
         object? serverPortCookie, FltConnectNotify connectNotify, FltDisconnectNotify disconnectNotify, FltMessageNotify? messageNotify,
         int maxConnections) =>
-        FltPortManager.Of(io).CreatePort(driver, out serverPort, portName, securityDescriptor, serverPortCookie, connectNotify, disconnectNotify,
+        Filters.Ports.CreatePort(driver, out serverPort, portName, securityDescriptor, serverPortCookie, connectNotify, disconnectNotify,
             messageNotify, maxConnections);
 
-    public void FltCloseCommunicationPort(FltPort serverPort) => FltPortManager.Of(io).ClosePort(serverPort);
+    public void FltCloseCommunicationPort(FltPort serverPort) => Filters.Ports.ClosePort(serverPort);
 
     public void FltCloseClientPort(DriverObject driver, FltPort clientPort) => FltPortManager.CloseClientPort(clientPort);
 

@@ -60,6 +60,9 @@ public sealed partial class KernelHost : IDisposable
         ObjectManager.Runtime = exports;
         IoManager.Runtime = exports;
         Dispatcher.Runtime = exports;
+        // The filter manager is part of the kernel: loaded with it, before any driver it may filter.
+        var loaded = DriverLoader.LoadBuiltIn(Flt.FilterManager.ServiceName, Filters.DriverEntry);
+        if (!loaded.IsSuccess) throw new InvalidOperationException($"the filter manager did not load: {loaded}");
     }
 
     public KernelOptions Options { get; }
@@ -106,7 +109,6 @@ public sealed partial class KernelHost : IDisposable
 
     private async Task<KernelExit> ServeAsync(CancellationToken cancellationToken)
     {
-        DriverLoader.LoadBuiltIn(Flt.FilterManager.ServiceName, Filters.DriverEntry);
         foreach (var builtIn in Options.BuiltInDrivers)
         {
             var status = DriverLoader.LoadBuiltIn(builtIn.ServiceName, builtIn.Entry);

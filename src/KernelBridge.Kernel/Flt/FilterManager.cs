@@ -20,6 +20,9 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
     private DriverObject? _driver;
 
     public IoManager Io => io;
+
+    /// <summary>The communication ports and their message device, \FileSystem\Filters\FltMgrMsg (made by DriverEntry).</summary>
+    public Ports.FltPortManager Ports { get; private set; } = null!;
     public IKernelRuntime Runtime => io.Runtime;
 
     /// <summary>The filter manager's DriverEntry: every major function goes through the frame.</summary>
@@ -28,6 +31,7 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
         _ = registryPath;
         _driver = driver;
         for (var major = 0; major < driver.MajorFunction.Length; major++) driver.MajorFunction[major] = Dispatch;
+        Ports = new Ports.FltPortManager(io, driver);
         loader.DriverLoaded += OnDriverLoaded;
         loader.DriverUnloading += OnDriverUnloading;
         return NtStatus.STATUS_SUCCESS;
@@ -121,6 +125,7 @@ internal sealed partial class FilterManager(IoManager io, DriverLoader loader, I
 
     private NtStatus Dispatch(DeviceObject device, Irp irp)
     {
+        if (device.DeviceExtension is Ports.FltMgrMsgDriver messages) return messages.Dispatch(device, irp);
         var frame = (VolumeFrame)device.DeviceExtension!;
         var stack = Ddk.Io.GetCurrentIrpStackLocation(irp);
         var instances = frame.Instances;

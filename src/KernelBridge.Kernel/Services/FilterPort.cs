@@ -29,7 +29,7 @@ internal sealed partial class SystemServices
             FailConnect(context, status);
             return;
         }
-        var device = FltPortManager.Of(_io).Device;
+        var device = _host.Filters.Ports.Device;
         Ob.ObjectManager.Reference(device);
         Interlocked.Increment(ref device.OpenCount);
         var file = _ob.Track(new IoFileObject(device, name, granted, 0));

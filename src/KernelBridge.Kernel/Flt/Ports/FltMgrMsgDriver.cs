@@ -9,13 +9,15 @@ namespace KernelBridge.Kernel.Flt.Ports;
 /// </summary>
 internal sealed class FltMgrMsgDriver(FltPortManager manager)
 {
-    public void Install(DriverObject driver)
+    /// <summary>The device's dispatch (the filter manager's driver routes IRPs for this device here).</summary>
+    public NtStatus Dispatch(DeviceObject device, Irp irp) => Ddk.Io.GetCurrentIrpStackLocation(irp).MajorFunction switch
     {
-        driver.MajorFunction[(int)IrpMajorFunction.IRP_MJ_CREATE] = Create;
-        driver.MajorFunction[(int)IrpMajorFunction.IRP_MJ_CLEANUP] = Cleanup;
-        driver.MajorFunction[(int)IrpMajorFunction.IRP_MJ_CLOSE] = Close;
-        driver.MajorFunction[(int)IrpMajorFunction.IRP_MJ_DEVICE_CONTROL] = DeviceControl;
-    }
+        IrpMajorFunction.IRP_MJ_CREATE => Create(device, irp),
+        IrpMajorFunction.IRP_MJ_CLEANUP => Cleanup(device, irp),
+        IrpMajorFunction.IRP_MJ_CLOSE => Close(device, irp),
+        IrpMajorFunction.IRP_MJ_DEVICE_CONTROL => DeviceControl(device, irp),
+        _ => Complete(irp, NtStatus.STATUS_INVALID_DEVICE_REQUEST),
+    };
 
     private NtStatus Create(DeviceObject device, Irp irp)
     {

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using KernelBridge.Kernel.Io;
 using KernelBridge.Kernel.Ke;
 using KernelBridge.Kernel.Ob;
@@ -9,16 +8,14 @@ namespace KernelBridge.Kernel.Flt.Ports;
 /// <summary>
 /// The Filter Manager's communication ports in one kernel: server ports in the namespace, the
 /// FltMgrMsg device connections are opened on, the connect, and FltSendMessage in both forms.
-/// Made on first use (a driver's first port, or a client's first connect).
+/// One per kernel, made by the filter manager (\Driver\FltMgr), whose driver also owns the device.
 /// </summary>
 internal sealed class FltPortManager
 {
     public const string DeviceName = @"\FileSystem\Filters\FltMgrMsg";
 
-    private static readonly ConditionalWeakTable<IoManager, FltPortManager> Managers = new();
-    private static readonly Lock CreationLock = new();
-
-    private FltPortManager(IoManager io)
+    /// <summary>Made by the filter manager's DriverEntry: the message device belongs to \Driver\FltMgr.</summary>
+    public FltPortManager(IoManager io, DriverObject driver)
     {
         Io = io;
         ObjectManager = io.ObjectManager;
@@ -30,26 +27,11 @@ internal sealed class FltPortManager
             ObjectManager.InsertPermanent(created, directory);
             ObjectManager.Dereference(created);
         }
-        var driver = ObjectManager.Track(new DriverObject("FltMgr", DriverLoader.ServicesKey + "FltMgr"));
-        new FltMgrMsgDriver(this).Install(driver);
-        var status = io.CreateDevice(driver, null, DeviceName, (DeviceType)FltControlCodes.DeviceType, DeviceCharacteristics.None, exclusive: false,
-            out var device);
+        var status = io.CreateDevice(driver, new FltMgrMsgDriver(this), DeviceName, (DeviceType)FltControlCodes.DeviceType, DeviceCharacteristics.None,
+            exclusive: false, out var device);
         if (!status.IsSuccess) throw new InvalidOperationException($"cannot create {DeviceName}: {status}");
         device!.Flags &= ~DeviceFlags.DO_DEVICE_INITIALIZING;
         Device = device;
-    }
-
-    /// <summary>The ports of the kernel <paramref name="io"/> belongs to.</summary>
-    public static FltPortManager Of(IoManager io)
-    {
-        if (Managers.TryGetValue(io, out var manager)) return manager;
-        lock (CreationLock)
-        {
-            if (Managers.TryGetValue(io, out manager)) return manager;
-            manager = new FltPortManager(io);
-            Managers.Add(io, manager);
-            return manager;
-        }
     }
 
     public IoManager Io { get; }
