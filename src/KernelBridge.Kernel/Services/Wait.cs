@@ -52,23 +52,7 @@ internal sealed partial class SystemServices
         }
         var waitAll = request.WaitType == 0;
         var call = _waitCalls.Allocate();
-        var status = NtStatus.STATUS_SUCCESS;
-        var repeated = false;
-        foreach (var handle in data.Handles)
-        {
-            using var obj = Reference<KernelObject>(context, handle, AccessMask.SYNCHRONIZE, null);
-            status = obj.Status;
-            if (!status.IsSuccess) break;
-            if (WaitableOf(obj.Value) is not { } waitable)
-            {
-                status = NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-                break;
-            }
-            // The same object twice cannot be waited for all at once.
-            repeated |= waitAll && call.Contains(waitable);
-            call.Add(obj.Share(), waitable);
-        }
-        if (status.IsSuccess && repeated) status = NtStatus.STATUS_INVALID_PARAMETER_MIX;
+        var status = ReferenceWaitObjects(context, call, data.Handles, waitAll);
         if (!status.IsSuccess)
         {
             call.Abandon();
@@ -97,5 +81,24 @@ internal sealed partial class SystemServices
             context.Reply.Send(NtStatus.STATUS_SUCCESS);
         }
         else context.Reply.Send(NtStatus.STATUS_NOT_FOUND);
+    }
+
+    /// <summary>
+    /// The handles of a multiple-object wait, referenced into <paramref name="call"/>: each needs
+    /// SYNCHRONIZE and a waitable object, and the same object twice cannot be waited for all at once.
+    /// </summary>
+    private NtStatus ReferenceWaitObjects<TCall>(in SyscallContext context, TCall call, ReadOnlySpan<long> handles, bool waitAll)
+        where TCall : IWaitObjects
+    {
+        var repeated = false;
+        foreach (var handle in handles)
+        {
+            using var obj = Reference<KernelObject>(context, handle, AccessMask.SYNCHRONIZE, null);
+            if (!obj.Status.IsSuccess) return obj.Status;
+            if (WaitableOf(obj.Value) is not { } waitable) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+            repeated |= waitAll && call.Contains(waitable);
+            call.Add(obj.Share(), waitable);
+        }
+        return repeated ? NtStatus.STATUS_INVALID_PARAMETER_MIX : NtStatus.STATUS_SUCCESS;
     }
 }

@@ -10,7 +10,7 @@ namespace KernelBridge.Kernel.Services;
 /// A user wait in progress (NtWaitFor*, NtDelayExecution): the objects it holds referenced and
 /// where its reply goes. Pooled: it answers the caller and goes back to the pool when the wait ends.
 /// </summary>
-internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, LookasideList<WaitCall> pool) : IKWaitCompletion
+internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, LookasideList<WaitCall> pool) : IKWaitCompletion, IWaitObjects
 {
     /// <summary>The free calls of one kernel.</summary>
     public static LookasideList<WaitCall> NewPool(Dispatcher dispatcher, ObjectManager ob) =>

@@ -84,22 +84,7 @@ internal sealed partial class SystemServices
         }
         var waitAll = (request.Flags & MsgWaitFlags.MWMO_WAITALL) != 0;
         var call = MessageWaits.Allocate();
-        var status = NtStatus.STATUS_SUCCESS;
-        var repeated = false;
-        foreach (var handle in data.Handles)
-        {
-            using var obj = Reference<KernelObject>(context, handle, AccessMask.SYNCHRONIZE, null);
-            status = obj.Status;
-            if (!status.IsSuccess) break;
-            if (WaitableOf(obj.Value) is not { } waitable)
-            {
-                status = NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-                break;
-            }
-            repeated |= waitAll && call.Contains(waitable);
-            call.Add(obj.Share(), waitable);
-        }
-        if (status.IsSuccess && repeated) status = NtStatus.STATUS_INVALID_PARAMETER_MIX;
+        var status = ReferenceWaitObjects(context, call, data.Handles, waitAll);
         if (!status.IsSuccess)
         {
             call.Abandon();

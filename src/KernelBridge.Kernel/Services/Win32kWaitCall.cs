@@ -13,7 +13,7 @@ namespace KernelBridge.Kernel.Services;
 /// placed last. When the event fires the call looks again; finding nothing, it waits again with the
 /// same deadline. It answers once, with a message, a result, an object, a timeout or APCs. Pooled.
 /// </summary>
-internal sealed class Win32kWaitCall(Dispatcher dispatcher, ObjectManager ob, UserSubsystem user, LookasideList<Win32kWaitCall> pool) : IKWaitCompletion
+internal sealed class Win32kWaitCall(Dispatcher dispatcher, ObjectManager ob, UserSubsystem user, LookasideList<Win32kWaitCall> pool) : IKWaitCompletion, IWaitObjects
 {
     public static LookasideList<Win32kWaitCall> NewPool(Dispatcher dispatcher, ObjectManager ob, UserSubsystem user) =>
         LookasideList<Win32kWaitCall>.OfSelfFreeing(pool => new Win32kWaitCall(dispatcher, ob, user, pool));
