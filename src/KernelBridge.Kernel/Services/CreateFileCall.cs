@@ -18,16 +18,13 @@ internal sealed class CreateFileCall(IoManager io, ObjectManager ob, ReplyTarget
         var final = outcome.Status;
         if (outcome.Kind == IoOutcomeKind.Answer && final.IsSuccess)
         {
-            var status = ob.CreateHandle(process, file, file.GrantedAccess, attributes, out var handle);
+            var status = OpenedFile.MakeHandle(io, ob, process, file, attributes, out var handle);
             if (status.IsSuccess)
             {
-                io.HandleCreated(file);
                 var iosb = new IoStatusWire(outcome.IosbStatus, 0, outcome.Information);
                 reply.Send(final, new NtCreateFileReply(handle, iosb, IoReplyFlags.IosbWritten, (uint)io.GetAttachedDevice(file.DeviceObject).Flags));
                 return;
             }
-            // The process is going away: the driver saw CREATE, so it will see CLEANUP and CLOSE.
-            io.AbandonOpen(file, process);
             final = status;
         }
         reply.Send(final, new NtCreateFileReply(0, default, IoReplyFlags.None, 0));

@@ -15,15 +15,13 @@ internal sealed class FltConnectCall(IoManager io, ObjectManager ob, ReplyTarget
         var final = outcome.Status;
         if (outcome.Kind == IoOutcomeKind.Answer && final.IsSuccess)
         {
-            var status = ob.CreateHandle(process, file, file.GrantedAccess, attributes, out var handle);
+            // If the process is going away, the connection was made all the same: its CLEANUP ends it (the disconnect callback runs).
+            var status = OpenedFile.MakeHandle(io, ob, process, file, attributes, out var handle);
             if (status.IsSuccess)
             {
-                io.HandleCreated(file);
                 reply.Send(NtStatus.STATUS_SUCCESS, new HandleReply(handle));
                 return;
             }
-            // The process is going away: the connection was made, so CLEANUP ends it (the disconnect callback runs).
-            io.AbandonOpen(file, process);
             final = status;
         }
         reply.Send(final, new HandleReply(0));
