@@ -155,9 +155,12 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
     /// <summary>Stops accepting and disconnects every client; their waiting calls fail at once.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
+        // Every socket is shut before any connection starts its rundown (which the cancellation
+        // starts): what the rundown completes must not reach the clients, whose calls in progress
+        // fail with STATUS_PORT_DISCONNECTED, not with the rundown's STATUS_CANCELLED.
         foreach (var connection in _connections.Keys) connection.Abort();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         var all = Task.WhenAll(_connections.Values);
         await Task.WhenAny(all, Task.Delay(grace)).ConfigureAwait(false);
         try
