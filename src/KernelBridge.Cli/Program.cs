@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(IoctlCommand.Create());
         root.Subcommands.Add(CtlCodeCommand.Create());
         root.Subcommands.Add(ObjCommand.Create());
+        root.Subcommands.Add(StatsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(Bench.BenchPeerCommand.Create());

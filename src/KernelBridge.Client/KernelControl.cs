@@ -75,6 +75,26 @@ public static class KernelControl
         return drivers;
     }
 
+    /// <summary>KbQueryQuotas: the limits on each client, the kernel's memory, and every client process's usage (`kbridge stats`).</summary>
+    public static KernelQuotas QueryQuotas(GateClient? gate = null)
+    {
+        gate ??= GateClient.Current;
+        using var answer = Syscalls.KbQueryQuotas(gate, new KbQueryQuotasRequest(0));
+        NtStatusException.ThrowIfFailed(answer.Status, "KbQueryQuotas");
+        var reply = answer.Reply;
+        var reader = new WireReader(KbQuotasReply.ReadData(in reply, answer.Data).Records, "KbQueryQuotas");
+        var processes = new List<ProcessQuotaUsage>();
+        for (var i = 0; i < reply.Count; i++)
+        {
+            var usage = reader.Read<KbProcessUsage>("process usage");
+            processes.Add(new ProcessQuotaUsage(usage.ProcessId, usage.UserId, reader.TakeString(usage.NameBytes, "image name"), (int)usage.Handles,
+                (int)usage.PendingIrps, (int)usage.CompletionPackets, (int)usage.PostedMessages, (int)usage.PortMessages, (int)usage.Views, usage.ViewBytes));
+        }
+        return new KernelQuotas(reply.MaxHandles, reply.MaxPendingIrps, reply.MaxCompletionPackets, reply.MaxPostedMessages, reply.MaxPortMessages,
+            reply.MaxMappedBytes, reply.MaxConnectionsPerUser, reply.MaxConnections, reply.MaxFrameLength, reply.MaxPortMessageSize, reply.MaxSectionSize,
+            (int)reply.Sections, reply.KernelResidentBytes, reply.ManagedHeapBytes, processes);
+    }
+
     /// <summary>Asks the kernel to stop. Its clients (this one included) are disconnected.</summary>
     public static NtStatus Shutdown(GateClient? gate = null)
     {

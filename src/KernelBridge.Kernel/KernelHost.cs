@@ -44,14 +44,14 @@ public sealed partial class KernelHost : IDisposable
             reason => _stop.TrySetResult(KernelExit.BugCheck));
         ObjectManager = new ObjectManager();
         Dispatcher = new Ke.Dispatcher();
-        Processes = new ProcessManager(ObjectManager, Dispatcher, _logger);
+        Processes = new ProcessManager(ObjectManager, Dispatcher, _logger) { QuotaLimits = options.Quotas };
         IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger) { BufferPool = TransferBufferPool.Shared };
         Processes.ProcessTerminating += IoManager.CancelProcessIo;
         Processes.ThreadTerminating += IoManager.CancelThreadIo;
         MemoryManager = new Mm.MemoryManager(ObjectManager, _logger, options.MaxSectionSize);
         Processes.AddressSpaceDeleted += MemoryManager.Rundown;
         DriverLoader = new DriverLoader(IoManager, ObjectManager, _logger);
-        User = new Win32k.UserSubsystem(Dispatcher);
+        User = new Win32k.UserSubsystem(Dispatcher) { PostMessageLimit = options.Quotas.MaxPostedMessages };
         Processes.ProcessTerminating += User.ProcessTerminating;
         Processes.ThreadTerminating += User.ThreadTerminating;
         Services = new ServiceTable(new SystemServices(this), _logger, options.Trace);
@@ -79,6 +79,9 @@ public sealed partial class KernelHost : IDisposable
     internal ServiceTable Services { get; }
     internal TimeSpan Uptime => _uptime.Elapsed;
     internal int ClientCount => _gate?.ClientCount ?? 0;
+
+    /// <summary>The connection cap in force (lowered at start if descriptors are short).</summary>
+    internal int MaxConnections => _gate?.MaxConnections ?? Options.MaxConnections;
 
     /// <summary>Asks the kernel to stop; clients are disconnected and their waits fail.</summary>
     public void RequestStop(string reason)

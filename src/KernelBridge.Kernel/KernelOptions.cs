@@ -66,6 +66,9 @@ public sealed record KernelOptions
         init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxClientBacklog), value, "at least one byte");
     } = DefaultMaxClientBacklog;
 
+    /// <summary>What each client process may hold, and how many connections one user may have (docs/quotas.md).</summary>
+    public QuotaLimits Quotas { get; init; } = new();
+
     /// <summary>
     /// Grant the shared-memory gate to clients that ask for it (where the system has futex_waitv);
     /// false serves every client on its socket.

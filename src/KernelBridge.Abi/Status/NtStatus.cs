@@ -92,6 +92,7 @@ public readonly record struct NtStatus(int Value)
     public static readonly NtStatus STATUS_PORT_CONNECTION_REFUSED = (NtStatus)0xC0000041u;
     public static readonly NtStatus STATUS_INVALID_PORT_HANDLE = (NtStatus)0xC0000042u;
     public static readonly NtStatus STATUS_SHARING_VIOLATION = (NtStatus)0xC0000043u;
+    public static readonly NtStatus STATUS_QUOTA_EXCEEDED = (NtStatus)0xC0000044u;
     public static readonly NtStatus STATUS_MUTANT_NOT_OWNED = (NtStatus)0xC0000046u;
     public static readonly NtStatus STATUS_SEMAPHORE_LIMIT_EXCEEDED = (NtStatus)0xC0000047u;
     public static readonly NtStatus STATUS_THREAD_IS_TERMINATING = (NtStatus)0xC000004Bu;

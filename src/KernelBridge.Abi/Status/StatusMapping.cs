@@ -63,6 +63,7 @@ public static class StatusMapping
         [0xC0000041] = Win32Error.ERROR_ACCESS_DENIED,
         [0xC0000042] = Win32Error.ERROR_INVALID_HANDLE,
         [0xC0000043] = Win32Error.ERROR_SHARING_VIOLATION,
+        [0xC0000044] = Win32Error.ERROR_NOT_ENOUGH_QUOTA,
         [0xC0000045] = Win32Error.ERROR_INVALID_PARAMETER,
         [0xC0000046] = Win32Error.ERROR_NOT_OWNER,
         [0xC0000047] = Win32Error.ERROR_TOO_MANY_POSTS,

@@ -41,7 +41,7 @@ internal sealed class GateLimitOptions
         MaxSectionSize = parse.GetValue(_maxSectionSize),
     };
 
-    private static Option<long> Create(string name, string variable, long fallback, long maximum, bool isSize, string description) => new(name)
+    internal static Option<long> Create(string name, string variable, long fallback, long maximum, bool isSize, string description) => new(name)
     {
         Description = description,
         HelpName = isSize ? "BYTES" : "N",

@@ -60,6 +60,7 @@ internal static class KernelCommand
         command.Options.Add(ramDiskSize);
         command.Options.Add(detached);
         var limits = new GateLimitOptions(command);
+        var quotas = new QuotaOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Refused before anything starts, naming the option or the variable the value came from.
@@ -89,6 +90,7 @@ internal static class KernelCommand
                 FaultPolicy = parse.GetValue(halt) ? FaultPolicy.Halt : FaultPolicy.Isolate,
             };
             options = limits.ApplyTo(parse, options);
+            options = quotas.ApplyTo(parse, options);
             try
             {
                 // Here, inside the try: a bad $KERNELBRIDGE_INSTANCE is reported as a bad --instance is.

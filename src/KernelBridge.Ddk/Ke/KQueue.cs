@@ -2,8 +2,17 @@ using KernelBridge.Abi;
 
 namespace KernelBridge.Ddk;
 
-/// <summary>A completion packet (FILE_IO_COMPLETION_INFORMATION): key, context and the IOSB.</summary>
-internal readonly record struct KQueuePacket(ulong KeyContext, ulong ApcContext, NtStatus Status, long Information);
+/// <summary>
+/// A completion packet (FILE_IO_COMPLETION_INFORMATION): key, context and the IOSB; and, for a
+/// packet queued by hand, who it is charged to (told when it leaves the port).
+/// </summary>
+internal readonly record struct KQueuePacket(ulong KeyContext, ulong ApcContext, NtStatus Status, long Information, IQueuePacketCharge? Charge = null);
+
+/// <summary>Whom a packet queued by hand is charged to (a process's quota): told once, when the packet leaves its port.</summary>
+internal interface IQueuePacketCharge
+{
+    void PacketRemoved();
+}
 
 /// <summary>
 /// KQUEUE, the body of an I/O completion port: packets in FIFO order, waiting threads released

@@ -34,6 +34,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
     private readonly SemaphoreSlim _refusals = new(MaxRefusalsInFlight);
     private readonly SubmissionPoller? _poller = options.SharedMemoryGate && SubmissionPoller.Supported ? new SubmissionPoller(logger) : null;
     private int _maxConnections = options.MaxConnections;
+    private readonly UserConnectionCounts _perUser = new(options.Quotas.MaxConnectionsPerUser);
 
     /// <summary>Raised (with the new count) whenever a client connects or leaves.</summary>
     public event Action<int>? ClientCountChanged;
@@ -87,7 +88,25 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
 
             if (_connections.Count >= _maxConnections)
             {
-                if (!await RefuseAsync(client).ConfigureAwait(false)) break;
+                if (!await RefuseAsync(client, NtStatus.STATUS_REQUEST_NOT_ACCEPTED).ConfigureAwait(false)) break;
+                continue;
+            }
+            uint userId;
+            try
+            {
+                userId = PeerCredentials.Of(client).UserId;
+            }
+            catch (SocketException)
+            {
+                client.Dispose();
+                continue;
+            }
+            // One user at its limit: STATUS_CONNECTION_COUNT_LIMIT (ERROR_CONNECTION_COUNT_LIMIT, "the limit
+            // on the number of concurrent connections for this account has been reached").
+            if (!_perUser.TryAdd(userId))
+            {
+                if (_throttle.ShouldLog("refused user", out var suppressedUser)) LogUserRefused(userId, _perUser.Limit, suppressedUser);
+                if (!await RefuseAsync(client, NtStatus.STATUS_CONNECTION_COUNT_LIMIT).ConfigureAwait(false)) break;
                 continue;
             }
             ClientConnection connection;
@@ -97,6 +116,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
             }
             catch (SocketException)
             {
+                _perUser.Remove(userId);
                 client.Dispose();
                 continue;
             }
@@ -112,6 +132,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
             _ = task.ContinueWith(_ =>
             {
                 _connections.TryRemove(connection, out Task? _);
+                _perUser.Remove(userId);
                 ClientCountChanged?.Invoke(_connections.Count);
             }, TaskScheduler.Default);
         }
@@ -121,9 +142,10 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
     /// Over the cap: STATUS_REQUEST_NOT_ACCEPTED, as a Windows server at its connection limit
     /// answers. Starts the refusal and returns; false if the kernel began stopping meanwhile.
     /// </summary>
-    private async Task<bool> RefuseAsync(Socket client)
+    private async Task<bool> RefuseAsync(Socket client, NtStatus status)
     {
-        if (_throttle.ShouldLog("refused", out var suppressed)) LogRefused(_connections.Count, _maxConnections, suppressed);
+        if (status == NtStatus.STATUS_REQUEST_NOT_ACCEPTED && _throttle.ShouldLog("refused", out var suppressed))
+            LogRefused(_connections.Count, _maxConnections, suppressed);
         try
         {
             await _refusals.WaitAsync(_stopping.Token).ConfigureAwait(false);
@@ -133,7 +155,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
             client.Dispose();
             return false;
         }
-        _ = ConnectionRefusal.RefuseAsync(client, NtStatus.STATUS_REQUEST_NOT_ACCEPTED)
+        _ = ConnectionRefusal.RefuseAsync(client, status)
             .ContinueWith(_ => _refusals.Release(), TaskScheduler.Default);
         return true;
     }
@@ -185,6 +207,9 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "refusing a connection: {Clients} clients already, the most this kernel serves is {Max} ({Suppressed} more refused since the last report)")]
     private partial void LogRefused(int clients, int max, int suppressed);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Warning, Message = "refusing a connection of uid {Uid}: it has {Max} already, the most one user may have ({Suppressed} more refused since the last report)")]
+    private partial void LogUserRefused(uint uid, int max, int suppressed);
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "serving at most {Cap} clients, not {Configured}: the descriptor limit is {Limit} and {Open} are open already")]
     private partial void LogCapLowered(int configured, int cap, long limit, int open);

@@ -125,8 +125,9 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         _answered = 0;
         _pendingReturned = false;
         Irp.CompletionSink = this;
-        if (Process is not null && Kind != IoRequestKind.Housekeeping) Process.PendingIo.Add(this);
-        var status = io.SendIrp(Top, Irp, Process, Thread);
+        var status = Process is not null && Kind != IoRequestKind.Housekeeping && !Process.PendingIo.TryAdd(this)
+            ? RefuseOverQuota()
+            : io.SendIrp(Top, Irp, Process, Thread);
         _dispatchStatus = status;
         if (status == NtStatus.STATUS_PENDING && !CallerWaits && Kind != IoRequestKind.Create && Kind != IoRequestKind.Housekeeping)
         {
@@ -141,6 +142,19 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
             AnswerEarly(status);
         }
         if (Interlocked.Decrement(ref _stage) == 0) Finish();
+    }
+
+    /// <summary>
+    /// The process has its quota of requests in flight: the IRP never reaches a driver and ends as
+    /// one IoAllocateIrp could not allocate would, STATUS_INSUFFICIENT_RESOURCES (a synchronous
+    /// failure: nothing is signalled, no packet queued).
+    /// </summary>
+    private NtStatus RefuseOverQuota()
+    {
+        Irp.IoStatus.Status = NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+        Irp.IoStatus.Information = 0;
+        io.CompleteRequest(Irp, 0);
+        return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
     }
 
     public void OnIrpCompleted(Irp irp)

@@ -24,7 +24,11 @@ internal sealed partial class Dispatcher
         var wakes = new Wakes();
         lock (_lock)
         {
-            if (port.Closed) return;
+            if (port.Closed)
+            {
+                packet.Charge?.PacketRemoved();
+                return;
+            }
             port.Packets.Enqueue(packet);
             port.SignalState = port.Packets.Count;
             ReleaseQueueWaitersUnsynchronized(port, ref wakes);
@@ -49,7 +53,11 @@ internal sealed partial class Dispatcher
         Debug.Assert(port.Packets.Count > 0 && port.Active < port.Concurrency, "packets go out only when there are some and a slot is free");
         var count = Math.Min(wait.MaxCount, port.Packets.Count);
         var buffer = wait.PacketBuffer(count);
-        for (var i = 0; i < count; i++) buffer[i] = port.Packets.Dequeue();
+        for (var i = 0; i < count; i++)
+        {
+            buffer[i] = port.Packets.Dequeue();
+            buffer[i].Charge?.PacketRemoved();
+        }
         wait.PacketCount = count;
         port.SignalState = port.Packets.Count;
         AssociateUnsynchronized(port, wait.Thread);
@@ -186,6 +194,7 @@ internal sealed partial class Dispatcher
         lock (_lock)
         {
             port.Closed = true;
+            foreach (var packet in port.Packets) packet.Charge?.PacketRemoved();
             port.Packets.Clear();
             port.SignalState = 0;
             while (port.FirstWaiter is { } waiter)

@@ -113,8 +113,15 @@ internal sealed partial class MemoryManager
         if (!status.IsSuccess) return status;
         if (process.Views is not { Mapper: { } mapper } space) return NtStatus.STATUS_NO_MEMORY;
         var length = viewSize;
+        // A view's bytes are charged to the process (as its commitment would be): past its quota,
+        // STATUS_QUOTA_EXCEEDED, what a failed process quota charge returns. Returned when the view goes.
+        if (length > long.MaxValue || !process.Quota.TryChargeMappedBytes((long)length)) return NtStatus.STATUS_QUOTA_EXCEEDED;
         var view = space.TryInsert(baseAddress, length, address => new MappedView(section, address, length, offset, protection), out var conflict);
-        if (view is null) return conflict ? NtStatus.STATUS_CONFLICTING_ADDRESSES : NtStatus.STATUS_NO_MEMORY;
+        if (view is null)
+        {
+            process.Quota.ReturnMappedBytes((long)length);
+            return conflict ? NtStatus.STATUS_CONFLICTING_ADDRESSES : NtStatus.STATUS_NO_MEMORY;
+        }
         ObjectManager.Reference(section);
         Counted(view, +1);
         if (!mapper.Map(view.BaseAddress, view.Length, view.SectionOffset, protection, section.Memory.Descriptor))
@@ -131,6 +138,7 @@ internal sealed partial class MemoryManager
     {
         if (process.Views?.Remove(address) is not { } view) return NtStatus.STATUS_NOT_MAPPED_VIEW;
         process.Views.Mapper?.Unmap(view.BaseAddress, view.Length);
+        process.Quota.ReturnMappedBytes((long)view.Length);
         Release(view);
         return NtStatus.STATUS_SUCCESS;
     }
@@ -164,7 +172,11 @@ internal sealed partial class MemoryManager
     public void Rundown(ProcessObject process)
     {
         if (process.Views is not { } space) return;
-        foreach (var view in space.Close()) Release(view);
+        foreach (var view in space.Close())
+        {
+            process.Quota.ReturnMappedBytes((long)view.Length);
+            Release(view);
+        }
     }
 
     /// <summary>

@@ -19,9 +19,12 @@ internal readonly record struct HandleEntry(KernelObject Object, uint GrantedAcc
 /// and every value is a multiple of 4; the low two tag bits are ignored; freed slots are reused;
 /// the table doubles when full. Values mean nothing in another process.
 /// </summary>
-internal sealed class HandleTable
+internal sealed class HandleTable(int limit = HandleTable.MaxHandles)
 {
     public const int MaxHandles = 1 << 24;
+
+    /// <summary>The most handles this table holds (the process's handle quota).</summary>
+    public int Limit { get; } = Math.Clamp(limit, 1, MaxHandles);
 
     private readonly Lock _lock = new();
     private HandleEntry?[] _slots = new HandleEntry?[16];
@@ -41,11 +44,19 @@ internal sealed class HandleTable
 
     private static int IndexOf(long handle) => handle <= 0 || handle > (long)MaxHandles << 2 ? -1 : (int)((handle >> 2) - 1);
 
-    /// <summary>Adds an entry; STATUS_INSUFFICIENT_RESOURCES if the table is at its limit.</summary>
+    /// <summary>
+    /// Adds an entry; STATUS_INSUFFICIENT_RESOURCES if the table is at its limit (what ObpCreateHandle
+    /// returns when ExCreateHandle finds no room: a full table is a resource, not a charged quota).
+    /// </summary>
     public NtStatus Insert(in HandleEntry entry, out long handle)
     {
         lock (_lock)
         {
+            if (_count >= Limit)
+            {
+                handle = 0;
+                return NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+            }
             int index;
             if (_free.Count > 0) index = _free.Pop();
             else

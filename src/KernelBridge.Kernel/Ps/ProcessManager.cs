@@ -27,13 +27,16 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
 
     public const int MaxThreadsPerProcess = 16384;
 
+    /// <summary>What each client process may hold.</summary>
+    public QuotaLimits QuotaLimits { get; init; } = new();
+
     public int Count => _processes.Count;
 
     public IReadOnlyCollection<ProcessObject> Processes => [.. _processes.Keys];
 
     public ProcessObject Create(int pid, uint uid, uint gid)
     {
-        var process = ob.Track(new ProcessObject(pid, Token.FromCredentials(uid, gid), ImageNameOf(pid)));
+        var process = ob.Track(new ProcessObject(pid, Token.FromCredentials(uid, gid), ImageNameOf(pid), QuotaLimits));
         _processes[process] = 0;
         LogProcessCreated(pid, process.ImageName, uid);
         return process;

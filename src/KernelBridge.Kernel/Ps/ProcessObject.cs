@@ -8,13 +8,16 @@ namespace KernelBridge.Kernel.Ps;
 /// EPROCESS: one per connected client process. Its identity comes from SO_PEERCRED; its handle
 /// table is private to it; rundown empties everything when the client goes.
 /// </summary>
-internal sealed class ProcessObject(int processId, Token token, string imageName) : DispatcherObject(ObjectTypes.Process)
+internal sealed class ProcessObject(int processId, Token token, string imageName, QuotaLimits? limits = null) : DispatcherObject(ObjectTypes.Process)
 {
+    /// <summary>What it is charged for, against its limits (none for the System process).</summary>
+    public ProcessQuota Quota { get; } = new(limits ?? QuotaLimits.Unlimited);
+
     public int ProcessId { get; } = processId;
     public Token Token { get; } = token;
     public string ImageName { get; } = imageName;
     public DateTime CreateTime { get; } = DateTime.UtcNow;
-    public HandleTable Handles { get; } = new();
+    public HandleTable Handles { get; } = new((limits ?? QuotaLimits.Unlimited).MaxHandles);
 
     /// <summary>Threads seen so far, by their Linux thread id.</summary>
     public ConcurrentDictionary<int, ThreadObject> Threads { get; } = new();
@@ -23,7 +26,7 @@ internal sealed class ProcessObject(int processId, Token token, string imageName
     public PendingWaitTable PendingWaits { get; } = new();
 
     /// <summary>I/O requests in flight for this process (what CancelIo, CancelIoEx and rundown look through).</summary>
-    public PendingIoSet PendingIo { get; } = new();
+    public PendingIoSet PendingIo { get; } = new((limits ?? QuotaLimits.Unlimited).MaxPendingIrps);
 
     /// <summary>Where its views live (null: the client reserved no room for views).</summary>
     public Mm.ViewSpace? Views { get; set; }

@@ -22,9 +22,21 @@ internal sealed partial class SystemServices
     public void NtSetIoCompletion(in SyscallContext context, in NtSetIoCompletionRequest request)
     {
         using var port = Reference<KQueue>(context, request.Port, AccessMask.IO_COMPLETION_MODIFY_STATE, ObjectTypes.IoCompletion);
-        if (port.Status.IsSuccess)
-            _dispatcher.InsertQueue(port.Value, new KQueuePacket(request.KeyContext, request.ApcContext, (NtStatus)request.IoStatus, request.IoStatusInformation));
-        context.Reply.Send(port.Status);
+        if (!port.Status.IsSuccess)
+        {
+            context.Reply.Send(port.Status);
+            return;
+        }
+        // The packet is pool charged to the poster (IoSetIoCompletion with Quota): past its quota,
+        // STATUS_QUOTA_EXCEEDED, what a failed process quota charge returns. It is returned when the packet leaves the port.
+        var quota = context.Process.Quota;
+        if (!quota.TryChargeCompletionPacket())
+        {
+            context.Reply.Send(NtStatus.STATUS_QUOTA_EXCEEDED);
+            return;
+        }
+        _dispatcher.InsertQueue(port.Value, new KQueuePacket(request.KeyContext, request.ApcContext, (NtStatus)request.IoStatus, request.IoStatusInformation, quota));
+        context.Reply.Send(NtStatus.STATUS_SUCCESS);
     }
 
     public void NtRemoveIoCompletion(in SyscallContext context, in NtRemoveIoCompletionRequest request)

@@ -110,7 +110,7 @@ internal sealed partial class UserSubsystem(Ke.Dispatcher dispatcher)
 
     private NtStatus PostUnsynchronized(MessageQueue target, in PostedMessage message, ref Wakeups wakeups)
     {
-        if (target.Posted.Count >= Abi.Win32k.UserLimits.PostMessageLimit) return UserStatus.NotEnoughQuota;
+        if (target.Posted.Count >= PostMessageLimit) return UserStatus.NotEnoughQuota;
         target.Posted.Add(message);
         _postedMessages++;
         NoteUnsynchronized(target, PostedBits, ref wakeups);

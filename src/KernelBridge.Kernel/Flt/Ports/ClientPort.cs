@@ -72,6 +72,13 @@ internal sealed class ClientPort : FltPort
                     immediate = NtStatus.STATUS_TIMEOUT;
                     return false;
                 }
+                // Waiting for the process is charged to it; FltSendMessage fails with
+                // STATUS_INSUFFICIENT_RESOURCES (its pool-allocation failure) past the quota.
+                if (Process is { } process && !process.Quota.TryChargePortMessage())
+                {
+                    immediate = NtStatus.STATUS_INSUFFICIENT_RESOURCES;
+                    return false;
+                }
                 _queue.AddLast(message.Node);
                 if (deadline != Timeouts.Never) message.Arm(deadline);
                 return true;
@@ -102,6 +109,7 @@ internal sealed class ClientPort : FltPort
                 return NtStatus.STATUS_PENDING;
             }
             _queue.RemoveFirst();
+            Process?.Quota.ReturnPortMessage();
             delivered = DeliverUnsynchronized(message, irp, out written);
         }
         CompleteIrp(irp, delivered, written);
@@ -157,7 +165,11 @@ internal sealed class ClientPort : FltPort
         lock (_lock)
         {
             if (!ReferenceEquals(message.Port, this)) return;
-            if (message.Node.List == _queue) _queue.Remove(message.Node);
+            if (message.Node.List == _queue)
+            {
+                _queue.Remove(message.Node);
+                Process?.Quota.ReturnPortMessage();
+            }
             else if (message.Id == 0 || !_awaiting.TryGetValue(message.Id, out var waiting) || !ReferenceEquals(waiting, message)) return;
             else _awaiting.Remove(message.Id);
         }
@@ -214,7 +226,11 @@ internal sealed class ClientPort : FltPort
         {
             if (_state != State.Connected) return false;
             _state = byKernel ? State.ClosedByKernel : State.ClosedByUser;
-            foreach (var message in _queue) ended.Add(message);
+            foreach (var message in _queue)
+            {
+                ended.Add(message);
+                Process?.Quota.ReturnPortMessage();
+            }
             _queue.Clear();
             ended.AddRange(_awaiting.Values);
             _awaiting.Clear();
