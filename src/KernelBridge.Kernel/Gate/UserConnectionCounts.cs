@@ -31,9 +31,4 @@ internal sealed class UserConnectionCounts(int limit)
             else _counts[userId] = count - 1;
         }
     }
-
-    public int CountOf(uint userId)
-    {
-        lock (_counts) return _counts.GetValueOrDefault(userId);
-    }
 }
