@@ -49,8 +49,8 @@ internal sealed partial class ObjectManager
             if (!status.IsSuccess) return status;
             if (string.IsNullOrEmpty(name) && rootHandle == 0)
             {
-                if (descriptor is not null) AssignSecurity(obj, null, descriptor, process.Token);
-                return CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
+                if (descriptor is not null) status = AssignSecurity(obj, null, descriptor, process.Token);
+                return !status.IsSuccess ? status : CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
             }
             if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0 && !process.Token.HasPrivilege(Privilege.SeDebugPrivilege))
                 return NtStatus.STATUS_PRIVILEGE_NOT_HELD;

@@ -35,11 +35,22 @@ internal sealed partial class ObjectManager
 
     /// <summary>
     /// SeAssignSecurity for a new object: the creator's explicit descriptor, else what the parent
-    /// directory passes on (its inheritable ACEs), else the creator token's default DACL.
+    /// directory passes on (its inheritable ACEs), else the creator token's default DACL; the owner
+    /// and group the descriptor names, else the token's.
     /// </summary>
-    public static void AssignSecurity(KernelObject obj, KernelObject? parent, SecurityDescriptor? explicitDescriptor, Token creator) =>
+    /// An explicit owner must be one the creator may set (<see cref="MayOwn"/>): else STATUS_INVALID_OWNER.
+    public static NtStatus AssignSecurity(KernelObject obj, KernelObject? parent, SecurityDescriptor? explicitDescriptor, Token creator)
+    {
+        if (explicitDescriptor?.Owner is { } owner && !MayOwn(creator, owner)) return NtStatus.STATUS_INVALID_OWNER;
         SetSecurity(obj, MapGenericRights(SecurityDescriptor.CreateForNewObject(SecurityOf(parent), explicitDescriptor, obj is DirectoryObject,
             creator.Owner, creator.PrimaryGroup, creator.DefaultDacl, obj.ObjectType.GenericMapping), obj.ObjectType.GenericMapping));
+        return NtStatus.STATUS_SUCCESS;
+    }
+
+    /// <summary>SepValidOwnerSubjectContext: the token's user, a group of it marked SE_GROUP_OWNER, or anyone with SeRestorePrivilege enabled.</summary>
+    public static bool MayOwn(Token token, Sid owner) =>
+        owner == token.User || token.IsPrivilegeEnabled(Privilege.SeRestorePrivilege)
+        || token.Groups.Any(g => g.Sid == owner && (g.Attributes & GroupAttributes.SE_GROUP_OWNER) != 0);
 
     /// <summary>
     /// A descriptor the kernel gives an object it makes itself (a device, a driver, a link, a port):
@@ -56,8 +67,20 @@ internal sealed partial class ObjectManager
     public static SecurityDescriptor MapGenericRights(SecurityDescriptor descriptor, GenericMapping mapping)
     {
         if (descriptor.Dacl is not { } dacl || dacl.Aces.All(a => a.IsInheritOnly || mapping.Map(a.Mask) == a.Mask)) return descriptor;
-        var mapped = new Acl(dacl.Aces.Select(a => a.IsInheritOnly ? a : a with { Mask = mapping.Map(a.Mask) }), dacl.AclRevision);
-        return new SecurityDescriptor(descriptor.Owner, descriptor.Group, mapped, descriptor.Sacl, descriptor.Control);
+        var aces = new List<Ace>(dacl.Count + 2);
+        foreach (var ace in dacl.Aces)
+        {
+            if (ace.IsInheritOnly || mapping.Map(ace.Mask) == ace.Mask) aces.Add(ace);
+            else if ((ace.Flags & (AceFlags.OBJECT_INHERIT_ACE | AceFlags.CONTAINER_INHERIT_ACE)) == 0) aces.Add(ace with { Mask = mapping.Map(ace.Mask) });
+            else
+            {
+                // It applies here and is passed on: the object's own copy mapped through its type, the
+                // inheritable one kept generic (inherit-only) for children of other types.
+                aces.Add(ace with { Mask = mapping.Map(ace.Mask), Flags = ace.Flags & ~(AceFlags.OBJECT_INHERIT_ACE | AceFlags.CONTAINER_INHERIT_ACE | AceFlags.NO_PROPAGATE_INHERIT_ACE) });
+                aces.Add(ace with { Flags = ace.Flags | AceFlags.INHERIT_ONLY_ACE });
+            }
+        }
+        return new SecurityDescriptor(descriptor.Owner, descriptor.Group, new Acl(aces, dacl.AclRevision), descriptor.Sacl, descriptor.Control);
     }
 
     /// <summary>

@@ -137,8 +137,8 @@ internal sealed partial class ObjectManager
             if (creator is not null)
             {
                 status = CheckCreateInDirectory(parent, creator, obj is DirectoryObject);
+                if (status.IsSuccess) status = AssignSecurity(obj, parent, descriptor, creator);
                 if (!status.IsSuccess) return status;
-                AssignSecurity(obj, parent, descriptor, creator);
             }
             lock (_namespaceLock)
             {

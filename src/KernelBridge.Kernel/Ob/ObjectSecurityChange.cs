@@ -14,18 +14,13 @@ internal static class ObjectSecurityChange
     private const SecurityDescriptorControl SaclBits = SecurityDescriptorControl.SE_SACL_PRESENT | SecurityDescriptorControl.SE_SACL_DEFAULTED
         | SecurityDescriptorControl.SE_SACL_PROTECTED | SecurityDescriptorControl.SE_SACL_AUTO_INHERITED | SecurityDescriptorControl.SE_SACL_AUTO_INHERIT_REQ;
 
-    /// <summary>SepValidOwnerSubjectContext: the token's user, a group of it marked SE_GROUP_OWNER, or anyone with SeRestorePrivilege enabled.</summary>
-    private static bool MayOwn(Token token, Sid owner) =>
-        owner == token.User || token.IsPrivilegeEnabled(Privilege.SeRestorePrivilege)
-        || token.Groups.Any(g => g.Sid == owner && (g.Attributes & GroupAttributes.SE_GROUP_OWNER) != 0);
-
     public static NtStatus Apply(KernelObject obj, SecurityInformation information, SecurityDescriptor given, Token token)
     {
         var setOwner = (information & SecurityInformation.OWNER_SECURITY_INFORMATION) != 0;
         var setGroup = (information & SecurityInformation.GROUP_SECURITY_INFORMATION) != 0;
         var setDacl = (information & SecurityInformation.DACL_SECURITY_INFORMATION) != 0;
         var setSacl = (information & SecurityInformation.SACL_SECURITY_INFORMATION) != 0;
-        if (setOwner && (given.Owner is null || !MayOwn(token, given.Owner))) return NtStatus.STATUS_INVALID_OWNER;
+        if (setOwner && (given.Owner is null || !ObjectManager.MayOwn(token, given.Owner))) return NtStatus.STATUS_INVALID_OWNER;
         if (setGroup && given.Group is null) return NtStatus.STATUS_INVALID_PRIMARY_GROUP;
 
         var mapping = obj.ObjectType.GenericMapping;
