@@ -1,4 +1,5 @@
 using KernelBridge.Kernel.Ps;
+using KernelBridge.Abi.Security;
 using KernelBridge.Kernel.Se;
 
 namespace KernelBridge.Kernel.Ob;
@@ -39,7 +40,7 @@ internal sealed partial class ObjectManager
             if (!status.IsSuccess) return status;
             if (string.IsNullOrEmpty(name) && rootHandle == 0)
                 return CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
-            if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0 && !process.Token.Holds(Privileges.SeDebugPrivilege))
+            if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0 && !process.Token.HasPrivilege(Privilege.SeDebugPrivilege))
                 return NtStatus.STATUS_PRIVILEGE_NOT_HELD;
 
             status = ResolveRoot(process, thread, rootHandle, out var root);
