@@ -78,16 +78,17 @@ internal sealed class Token : KernelObject
     }
 
     /// <summary>
-    /// NtAdjustPrivilegesToken's work, all or nothing per privilege: disable all, or set each listed
-    /// privilege's ENABLED bit (REMOVED removes it). Returns the previous state of what changed and
-    /// whether every listed privilege was held (false: STATUS_NOT_ALL_ASSIGNED).
+    /// NtAdjustPrivilegesToken's work: disable all, or set each listed privilege's ENABLED bit
+    /// (SE_PRIVILEGE_REMOVED removes it for good). <paramref name="previousState"/> receives the
+    /// prior state of what changed. With <paramref name="previousCapacity"/> (entries the caller's
+    /// PreviousState buffer holds) too small nothing changes and STATUS_BUFFER_TOO_SMALL comes back;
+    /// a listed privilege the token does not hold makes STATUS_NOT_ALL_ASSIGNED, the rest still applied.
     /// </summary>
-    public bool Adjust(bool disableAll, ReadOnlySpan<TokenPrivilege> newState, List<TokenPrivilege> previousState)
+    public NtStatus Adjust(bool disableAll, ReadOnlySpan<TokenPrivilege> newState, int? previousCapacity, List<TokenPrivilege> previousState)
     {
         lock (_adjustLock)
         {
-            var current = _privileges;
-            var next = (TokenPrivilege[])current.Clone();
+            var next = (TokenPrivilege[])_privileges.Clone();
             var removed = new List<Privilege>();
             var allAssigned = true;
             if (disableAll)
@@ -104,7 +105,7 @@ internal sealed class Token : KernelObject
                 foreach (var wanted in newState)
                 {
                     var index = Find(next, wanted.Privilege);
-                    if (index < 0) { allAssigned = false; continue; }
+                    if (index < 0 || removed.Contains(wanted.Privilege)) { allAssigned = false; continue; }
                     var before = next[index];
                     if ((wanted.Attributes & PrivilegeAttributes.SE_PRIVILEGE_REMOVED) != 0)
                     {
@@ -121,11 +122,15 @@ internal sealed class Token : KernelObject
                     };
                 }
             }
+            if (previousCapacity is { } capacity && previousState.Count > capacity) return NtStatus.STATUS_BUFFER_TOO_SMALL;
             if (removed.Count > 0) next = [.. next.Where(p => !removed.Contains(p.Privilege))];
             Volatile.Write(ref _privileges, next);
-            return allAssigned;
+            return allAssigned ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_NOT_ALL_ASSIGNED;
         }
     }
+
+    /// <summary>The security descriptor of the token object itself: its owner, primary group and default DACL (as Windows gives a new token).</summary>
+    public SecurityDescriptor Descriptor => new(Owner, PrimaryGroup, DefaultDacl);
 
     private static int Find(TokenPrivilege[] privileges, Privilege privilege)
     {
