@@ -9,7 +9,7 @@ namespace KernelBridge.TestClient;
 /// <summary>
 /// test-client security OP ARGS...   one operation against the kernel KERNELBRIDGE_INSTANCE_DIR names,
 /// as whoever runs it (the multi-user tests run it under setpriv as another uid). Prints one line,
-/// "status 0xXXXXXXXX" (and " access 0xXXXXXXXX" for opens that succeed):
+/// "status 0xXXXXXXXX", or "unavailable" if it cannot connect at all:
 ///   open-event NAME ACCESS       NtOpenEvent
 ///   set-event HANDLE             NtSetEvent on a handle value (another process's, say)
 ///   open-file NAME ACCESS        NtCreateFile (FILE_OPEN)
@@ -21,7 +21,18 @@ internal static unsafe class SecurityMode
     public static int Run(string[] args)
     {
         if (args.Length < 2) return Usage();
-        using var gate = GateClient.Connect(null, autoStart: false);
+        GateClient gate;
+        try
+        {
+            gate = GateClient.Connect(null, autoStart: false);
+        }
+        catch (KernelUnavailableException)
+        {
+            // The socket (or its directory) refused us: a multi-user kernel for another group.
+            Console.WriteLine("unavailable");
+            return 0;
+        }
+        using var connection = gate;
         using var scope = GateClient.Use(gate);
         var status = args[0] switch
         {

@@ -61,7 +61,10 @@ internal sealed partial class ObjectManager
             {
                 if (root is not null and not DirectoryObject) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
                 var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0 || obj.ObjectType.CaseInsensitive;
-                status = InsertName(obj, root, name ?? "", caseInsensitive, process.Token, descriptor);
+                // What a driver names from kernel mode without a descriptor gets none: the Ddk's Zw calls take no
+                // descriptor yet, and SYSTEM's default DACL would shut user mode out of drivers' shared sections.
+                var creator = descriptor is null && process.Token.User == WellKnownSids.LocalSystem ? null : process.Token;
+                status = InsertName(obj, root, name ?? "", caseInsensitive, creator, descriptor);
                 if (status == NtStatus.STATUS_OBJECT_NAME_COLLISION && (attributes & (uint)ObjectAttributeFlags.OBJ_OPENIF) != 0)
                 {
                     status = LookupObject(name ?? "", root, caseInsensitive, openLink: false, out var existing, out var remaining);

@@ -119,9 +119,8 @@ public sealed unsafe class DriverMappingTests(TestDriverKernelFixture fixture) :
         *(long*)a = 0x0123456789;
         Assert.Equal(0x0123456789, *(long*)b);
 
-        // User mode opens it by name (to read: the driver gave no descriptor, so SYSTEM's default DACL
-        // lets administrators read only); its kernel handle is no use to user mode.
-        using (var section = Section.Open(name, AccessMask.SECTION_MAP_READ | AccessMask.SECTION_QUERY, fixture.Gate))
+        // User mode opens it by name; its kernel handle is no use to user mode.
+        using (var section = Section.Open(name, gate: fixture.Gate))
         using (var view = section.MapView(protection: PageProtection.PAGE_READONLY))
         {
             Assert.Equal(0x0123456789, view.Read<long>(0));

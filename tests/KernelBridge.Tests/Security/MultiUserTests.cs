@@ -93,6 +93,26 @@ public sealed class MultiUserTests
         ObTest.Close(handle);
     }
 
+    [MultiUserFact]
+    public void With_group_only_that_groups_members_reach_the_kernel()
+    {
+        const int outsider = Posix.Nobody - 1;
+        using var kernel = SharedKernel.Start("--group", Posix.Nobody.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var rw = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(rw | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(kernel.SocketPath));
+        Assert.Equal(rw | UnixFileMode.UserExecute | UnixFileMode.GroupExecute, File.GetUnixFileMode(kernel.Directory));
+        using (var gate = kernel.Connect())
+        using (GateClient.Use(gate))
+        {
+            var name = SeTest.UniqueName("group");
+            Assert.Equal(NtStatus.STATUS_SUCCESS, SeTest.CreateEvent(name, SeTest.Sd("D:(A;;0x1F0003;;;WD)"), AccessMask.EVENT_ALL_ACCESS, out var handle));
+            // User B's gid is the group: it connects, and the event's DACL lets it in.
+            Assert.Equal(Status(NtStatus.STATUS_SUCCESS), kernel.RunAs(UserB, "open-event", name, "0x100000"));
+            Assert.Equal("unavailable", kernel.RunAs(outsider, "open-event", name, "0x100000"));
+            SeTest.Close(handle);
+        }
+    }
+
     private static unsafe int KeState(nint handle)
     {
         int previous;
