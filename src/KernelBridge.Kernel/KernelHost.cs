@@ -123,6 +123,7 @@ public sealed partial class KernelHost : IDisposable
             if (!status.IsSuccess) LogBootDriverFailed(path, $"{status}: {message}");
         }
 
+        if (Options.MultiUser) Instance.OpenToOtherUsers(Options.MultiUserGroup);
         _gate = new GateListener(Instance.SocketPath, Services, Processes, Options, _logger);
         _gate.ClientCountChanged += OnClientCountChanged;
         _gate.Start();

@@ -74,4 +74,13 @@ public sealed record KernelOptions
     /// false serves every client on its socket.
     /// </summary>
     public bool SharedMemoryGate { get; init; } = true;
+
+    /// <summary>
+    /// Serve other Unix users too: the instance directory becomes searchable by them and the socket
+    /// connectable (see docs/access-control.md). Each connecting process still gets its own token.
+    /// </summary>
+    public bool MultiUser { get; init; }
+
+    /// <summary>With <see cref="MultiUser"/>: only this group's members (name or number) may connect; null: everyone.</summary>
+    public string? MultiUserGroup { get; init; }
 }

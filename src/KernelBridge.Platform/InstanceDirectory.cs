@@ -8,16 +8,17 @@ namespace KernelBridge.Platform;
 /// <c>/tmp/kernelbridge-&lt;uid&gt;/&lt;instance&gt;</c>. Mode 0700; a directory another user owns
 /// is refused, so nobody can plant a socket for us to talk to.
 /// </summary>
-public sealed class InstanceDirectory
+public sealed partial class InstanceDirectory
 {
     public const string DefaultInstance = "default";
     public const string InstanceVariable = "KERNELBRIDGE_INSTANCE";
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    private InstanceDirectory(string instance, string path)
+    private InstanceDirectory(string instance, string path, bool shared = false)
     {
         Instance = instance;
         Path = path;
+        Shared = shared;
     }
 
     public string Instance { get; }
@@ -50,6 +51,7 @@ public sealed class InstanceDirectory
     /// <summary>Finds (creating if asked) the instance directory, checking owner and mode.</summary>
     public static InstanceDirectory Open(string? instance, bool create)
     {
+        if (ExplicitPath() is { } explicitPath) return OpenExplicit(explicitPath, create);
         var name = ResolveName(instance);
         var root = BaseDirectory();
         var path = System.IO.Path.Combine(root, name);

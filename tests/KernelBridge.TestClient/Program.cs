@@ -24,6 +24,7 @@ public static unsafe class Program
         if (args.Length > 0 && args[0] == "port") return PortMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "file") return FileMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "win32k") return Win32kMode.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "security") return SecurityMode.Run(args[1..]);
         if (args.Length < 3) return Usage();
         using var gate = GateClient.Connect(args[0], autoStart: false);
         using var scope = GateClient.Use(gate);

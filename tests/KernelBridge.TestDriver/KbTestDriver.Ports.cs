@@ -102,7 +102,7 @@ public sealed partial class KbTestDriver
         var settings = MemoryMarshal.Read<PortCreateRequest>(input);
         var name = NameAfter(input, size);
         var port = new PortState(settings, device.DriverObject);
-        var status = Flt.CreateCommunicationPort(device.DriverObject, out port.Server, name, "O:SYG:SYD:(A;;GA;;;SY)", port, OnConnect, OnDisconnect,
+        var status = Flt.CreateCommunicationPort(device.DriverObject, out port.Server, name, Flt.BuildDefaultSecurityDescriptor(FilterPortAccess.FLT_PORT_ALL_ACCESS), port, OnConnect, OnDisconnect,
             settings.WithMessageCallback != 0 ? OnUserMessage : null, settings.MaxConnections);
         if (status.IsSuccess) Ports[name] = port;
         return Complete(irp, status, 0);

@@ -54,6 +54,8 @@ public sealed partial class KbTestDriver : IDriver
             status = Io.CreateSymbolicLink($@"\??\{service}{variant}", KbTestInterface.Device(service, variant));
             if (!status.IsSuccess) return status;
         }
+        var secured = CreateSecureDevices(driverObject);
+        if (!secured.IsSuccess) return secured;
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_CREATE] = Create;
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_CLEANUP] = Cleanup;
         driverObject.MajorFunction[(int)IrpMajorFunction.IRP_MJ_CLOSE] = Close;
@@ -214,6 +216,7 @@ public sealed partial class KbTestDriver : IDriver
         }
         if (code.Function is >= 0x930 and <= 0x93F) return MemoryControl(irp, code, input, context.Memory, parameters.OutputBufferLength);
         if (code.Function is >= 0x940 and <= 0x94F) return PortControl(device, irp, code, input, parameters.OutputBufferLength);
+        if (code.Function is >= 0x950 and <= 0x95F) return SecurityControl(device, irp, code, input);
         if (code == KbTestInterface.IOCTL_KBTEST_COUNTERS)
         {
             var tag = Encoding.Unicode.GetString(input);

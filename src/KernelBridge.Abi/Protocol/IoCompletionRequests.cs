@@ -6,7 +6,8 @@ namespace KernelBridge.Abi.Protocol;
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(50)]
-public partial record struct NtCreateIoCompletionRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint NumberOfConcurrentThreads, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes) : IRequest<HandleReply>;
+public partial record struct NtCreateIoCompletionRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint NumberOfConcurrentThreads, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes,
+    [Data("SecurityDescriptor")] uint SecurityDescriptorBytes) : IRequest<HandleReply>;
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(51)]

@@ -2,12 +2,13 @@ using System.Runtime.InteropServices;
 
 namespace KernelBridge.Abi.Protocol;
 
-// Dispatcher objects, waits and APCs. Object names follow each create/open request (UTF-16).
+// Dispatcher objects, waits and APCs. Object names follow each create/open request (UTF-16); a
+// create's security descriptor (self-relative, none if empty) follows the name.
 // Timeouts are NT times: 100 ns units, negative relative, positive absolute; HasTimeout = 0 waits forever.
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(20)]
-public partial record struct NtCreateEventRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint EventType, uint InitialState, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, uint Reserved) : IRequest<HandleReply>;
+public partial record struct NtCreateEventRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint EventType, uint InitialState, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, [Data("SecurityDescriptor")] uint SecurityDescriptorBytes) : IRequest<HandleReply>;
 
 /// <summary>The open request every named dispatcher type shares in shape (each has its own number).</summary>
 [StructLayout(LayoutKind.Sequential)]
@@ -41,7 +42,7 @@ public partial record struct QueryStateReply(int Value1, int Value2, int Value3,
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(26)]
-public partial record struct NtCreateSemaphoreRequest(long RootDirectory, uint DesiredAccess, uint Attributes, int InitialCount, int MaximumCount, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, uint Reserved) : IRequest<HandleReply>;
+public partial record struct NtCreateSemaphoreRequest(long RootDirectory, uint DesiredAccess, uint Attributes, int InitialCount, int MaximumCount, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, [Data("SecurityDescriptor")] uint SecurityDescriptorBytes) : IRequest<HandleReply>;
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(27)]
@@ -57,7 +58,7 @@ public partial record struct NtQuerySemaphoreRequest(long Handle) : IRequest<Que
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(30)]
-public partial record struct NtCreateMutantRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint InitialOwner, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes) : IRequest<HandleReply>;
+public partial record struct NtCreateMutantRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint InitialOwner, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, [Data("SecurityDescriptor")] uint SecurityDescriptorBytes) : IRequest<HandleReply>;
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(31)]
@@ -73,7 +74,7 @@ public partial record struct NtQueryMutantRequest(long Handle) : IRequest<QueryS
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(34)]
-public partial record struct NtCreateTimerRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint TimerType, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes) : IRequest<HandleReply>;
+public partial record struct NtCreateTimerRequest(long RootDirectory, uint DesiredAccess, uint Attributes, uint TimerType, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, [Data("SecurityDescriptor")] uint SecurityDescriptorBytes) : IRequest<HandleReply>;
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(35)]

@@ -7,12 +7,12 @@ namespace KernelBridge.Abi.Protocol;
 // docs/protocol.md), at the address the kernel chose inside the view space the client reserved
 // at hello; the call's result always comes after the instruction.
 
-/// <summary>NtCreateSection; followed by the object name. FileHandle 0: a section backed by the paging file.</summary>
+/// <summary>NtCreateSection; followed by the object name and the security descriptor (self-relative, none if empty). FileHandle 0: a section backed by the paging file.</summary>
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(60)]
 public partial record struct NtCreateSectionRequest(
     long RootDirectory, uint DesiredAccess, uint Attributes, long MaximumSize, uint SectionPageProtection, uint AllocationAttributes,
-    long FileHandle, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, uint Reserved) : IRequest<HandleReply>;
+    long FileHandle, [Data("ObjectName", Kind = DataKind.Unicode)] uint NameBytes, [Data("SecurityDescriptor")] uint SecurityDescriptorBytes) : IRequest<HandleReply>;
 
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(61)]

@@ -49,6 +49,13 @@ internal static class KernelCommand
                 return size;
             },
         };
+        var multiUser = new Option<bool>("--multi-user") { Description = "Serve other Unix users too (each process still gets its own token; see docs/access-control.md)" };
+        var group = new Option<string?>("--group") { Description = "With --multi-user: only this group's members may connect", HelpName = "NAME" };
+        var directory = new Option<string?>("--dir")
+        {
+            Description = $"The instance directory itself (default ${InstanceDirectory.DirectoryVariable}; with --multi-user else /tmp/kernelbridge-UID-shared/INSTANCE)",
+            HelpName = "PATH",
+        };
         var detached = new Option<bool>("--detached") { Description = "Run in a session of its own (how clients start the kernel)", Hidden = true };
 
         var command = new Command("kernel", "Run the kernel host in the foreground (Ctrl-C stops it)");
@@ -59,6 +66,9 @@ internal static class KernelCommand
         command.Options.Add(halt);
         command.Options.Add(ramDiskSize);
         command.Options.Add(detached);
+        command.Options.Add(multiUser);
+        command.Options.Add(group);
+        command.Options.Add(directory);
         var limits = new GateLimitOptions(command);
         var quotas = new QuotaOptions(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -95,6 +105,7 @@ internal static class KernelCommand
             {
                 // Here, inside the try: a bad $KERNELBRIDGE_INSTANCE is reported as a bad --instance is.
                 options = options with { Instance = CommonOptions.InstanceName(parse) };
+                options = MultiUserSetting.Apply(parse.GetValue(multiUser), parse.GetValue(group), parse.GetValue(directory), options);
                 // A persistent kernel asked for by hand takes the place of one that would go when idle (see KernelTakeover).
                 var exit = options.Persistent && !parse.GetValue(detached)
                     ? await KernelTakeover.RunAsync(options, loggers, cancellationToken).ConfigureAwait(false)

@@ -19,6 +19,9 @@ internal static class KernelLauncher
     public static Socket ConnectOrStart(InstanceDirectory instance, bool autoStart)
     {
         if (TryConnect(instance.SocketPath) is { } socket) return socket;
+        // Another user's (multi-user) kernel: nothing to start in a directory that is not ours.
+        if (instance.Shared)
+            throw new KernelUnavailableException($"no kernel is running in {instance.Path} (another user's instance directory; nothing listens on {instance.SocketPath})");
         if (!autoStart)
             throw new KernelUnavailableException($"no kernel is running for instance '{instance.Instance}' (nothing listens on {instance.SocketPath}); start one with `kbridge kernel`");
 

@@ -20,7 +20,11 @@ public struct IO_STATUS_BLOCK
 /// OBJECT_ATTRIBUTES in managed clothes: the root directory handle, the name and the OBJ_* flags
 /// (Windows' structure holds a pointer to a UNICODE_STRING; here the string travels as it is).
 /// </summary>
-public readonly record struct ObjectAttributes(string? ObjectName, ObjectAttributeFlags Attributes = ObjectAttributeFlags.OBJ_CASE_INSENSITIVE, nint RootDirectory = 0);
+public readonly record struct ObjectAttributes(string? ObjectName, ObjectAttributeFlags Attributes = ObjectAttributeFlags.OBJ_CASE_INSENSITIVE, nint RootDirectory = 0)
+{
+    /// <summary>OBJECT_ATTRIBUTES.SecurityDescriptor: a self-relative descriptor for a new object (null: the defaults).</summary>
+    public byte[]? SecurityDescriptor { get; init; }
+}
 
 /// <summary>Pseudo-handles every process has.</summary>
 public static class PseudoHandles

@@ -181,7 +181,10 @@ public static unsafe partial class Ntdll
             new(new ReadOnlySpan<byte>(fsInformation, (int)length)), new IoTarget(ioStatusBlock, null, 0));
     }
 
-    /// <summary>NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.</summary>
+    /// <summary>
+    /// NtLoadDriver. KernelBridge has no registry: the image path travels beside the service key.
+    /// Like Windows' loader tools, it first enables SeLoadDriverPrivilege (an administrator holds it disabled).
+    /// </summary>
     public static NtStatus NtLoadDriver(string driverServiceName, string imagePath) => NtLoadDriver(driverServiceName, imagePath, out _);
 
     /// <summary>NtLoadDriver, with the kernel's explanation when it fails.</summary>
@@ -193,6 +196,7 @@ public static unsafe partial class Ntdll
             message = LastConnectionError ?? "";
             return status;
         }
+        TryEnableLoadDriverPrivilege(gate);
         using var answer = Syscalls.NtLoadDriver(gate, new NtLoadDriverRequest(0, 0), new(driverServiceName, Path.GetFullPath(imagePath)));
         var reply = answer.Reply;
         message = Utf8Message(NtLoadDriverReply.ReadData(in reply, answer.Data).Message);
@@ -202,6 +206,7 @@ public static unsafe partial class Ntdll
     public static NtStatus NtUnloadDriver(string driverServiceName)
     {
         if (!TryCurrentGate(out var gate, out var status)) return status;
+        TryEnableLoadDriverPrivilege(gate);
         return Syscalls.NtUnloadDriver(gate, new NtUnloadDriverRequest(0, 0), new(driverServiceName), out _);
     }
 }

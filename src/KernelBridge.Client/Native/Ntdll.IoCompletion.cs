@@ -32,7 +32,7 @@ public static unsafe partial class Ntdll
     {
         if (!BeginOpen(ref gate, ioCompletionHandle, out var status)) return status;
         status = Syscalls.NtCreateIoCompletion(gate, new NtCreateIoCompletionRequest(objectAttributes.RootDirectory, desiredAccess,
-            (uint)objectAttributes.Attributes, numberOfConcurrentThreads, 0), new(NameOf(objectAttributes)), out var reply);
+            (uint)objectAttributes.Attributes, numberOfConcurrentThreads, 0, 0), new(NameOf(objectAttributes), objectAttributes.SecurityDescriptor), out var reply);
         return HandleOut(ioCompletionHandle, status, reply);
     }
 

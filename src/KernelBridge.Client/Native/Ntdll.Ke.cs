@@ -25,7 +25,7 @@ public static unsafe partial class Ntdll
     {
         if (!BeginOpen(ref gate, eventHandle, out var status)) return status;
         status = Syscalls.NtCreateEvent(gate, new NtCreateEventRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            (uint)eventType, initialState ? 1u : 0, 0, 0), new(NameOf(objectAttributes)), out var reply);
+            (uint)eventType, initialState ? 1u : 0, 0, 0), new(NameOf(objectAttributes), objectAttributes.SecurityDescriptor), out var reply);
         return HandleOut(eventHandle, status, reply);
     }
 
@@ -72,7 +72,7 @@ public static unsafe partial class Ntdll
         GateClient? gate = null;
         if (!BeginOpen(ref gate, semaphoreHandle, out var status)) return status;
         status = Syscalls.NtCreateSemaphore(gate, new NtCreateSemaphoreRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            initialCount, maximumCount, 0, 0), new(NameOf(objectAttributes)), out var reply);
+            initialCount, maximumCount, 0, 0), new(NameOf(objectAttributes), objectAttributes.SecurityDescriptor), out var reply);
         return HandleOut(semaphoreHandle, status, reply);
     }
 
@@ -106,7 +106,7 @@ public static unsafe partial class Ntdll
         GateClient? gate = null;
         if (!BeginOpen(ref gate, mutantHandle, out var status)) return status;
         status = Syscalls.NtCreateMutant(gate, new NtCreateMutantRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            initialOwner ? 1u : 0, 0), new(NameOf(objectAttributes)), out var reply);
+            initialOwner ? 1u : 0, 0, 0), new(NameOf(objectAttributes), objectAttributes.SecurityDescriptor), out var reply);
         return HandleOut(mutantHandle, status, reply);
     }
 
@@ -142,7 +142,7 @@ public static unsafe partial class Ntdll
         GateClient? gate = null;
         if (!BeginOpen(ref gate, timerHandle, out var status)) return status;
         status = Syscalls.NtCreateTimer(gate, new NtCreateTimerRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            (uint)timerType, 0), new(NameOf(objectAttributes)), out var reply);
+            (uint)timerType, 0, 0), new(NameOf(objectAttributes), objectAttributes.SecurityDescriptor), out var reply);
         return HandleOut(timerHandle, status, reply);
     }
 

@@ -39,7 +39,7 @@ public static unsafe partial class Ntdll
         if (!BeginOpen(ref gate, sectionHandle, out var status)) return status;
         var size = maximumSize is null ? 0 : *maximumSize;
         status = Syscalls.NtCreateSection(gate, new NtCreateSectionRequest(objectAttributes.RootDirectory, desiredAccess, (uint)objectAttributes.Attributes,
-            size, sectionPageProtection, allocationAttributes, fileHandle, 0, 0), new(NameOf(objectAttributes)), out var reply);
+            size, sectionPageProtection, allocationAttributes, fileHandle, 0, 0), new(NameOf(objectAttributes), objectAttributes.SecurityDescriptor), out var reply);
         return HandleOut(sectionHandle, status, reply);
     }
 

@@ -35,4 +35,7 @@ internal sealed class ObjectHeader
 
     /// <summary>The kernel the object belongs to (where the Ddk sends calls that name it).</summary>
     public IKernelRuntime? Runtime;
+
+    /// <summary>The security descriptor (null: none, everyone passes). Immutable; NtSetSecurityObject swaps it whole.</summary>
+    public Abi.Security.SecurityDescriptor? Security;
 }

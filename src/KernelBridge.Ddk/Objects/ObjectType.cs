@@ -93,8 +93,11 @@ public static class ObjectTypes
     public static readonly ObjectType FilterCommunicationPort = new(15, "FilterCommunicationPort", AccessMask.STANDARD_RIGHTS_REQUIRED | AccessMask.SYNCHRONIZE | 0x1,
         StandardMapping, false);
 
+    /// <summary>SeTokenObjectType: an access token; TOKEN_* rights, TOKEN_READ/WRITE/EXECUTE/ALL_ACCESS as its generic mapping.</summary>
+    public static readonly ObjectType Token = new(16, "Token", Abi.Security.TokenAccess.TOKEN_ALL_ACCESS, Abi.Security.TokenAccess.Mapping, false);
+
     /// <summary>Every type, in the order the object manager creates them at boot.</summary>
     public static IReadOnlyList<ObjectType> All { get; } =
         [Type, Directory, SymbolicLink, Driver, Device, File, Process, Thread, Event, Semaphore, Mutant, Timer, IoCompletion, Section, FilterConnectionPort,
-         FilterCommunicationPort];
+         FilterCommunicationPort, Token];
 }

@@ -48,7 +48,7 @@ internal sealed partial class GateListener(string socketPath, ServiceTable servi
     {
         if (File.Exists(socketPath)) File.Delete(socketPath);
         _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        SocketAccess.Apply(socketPath, options);
         _listener.Listen(128);
         // A takeover's set-aside socket led to the kernel we replace: now that we listen, the instance has one again.
         File.Delete(socketPath + KernelBridge.Abi.Protocol.WireProtocol.SetAsideSocketSuffix);

@@ -52,11 +52,13 @@ internal sealed partial class IoManager
 
     // ---- Devices, links, stacks ----
 
+    /// <summary>IoCreateDevice; with a <paramref name="descriptor"/>, IoCreateDeviceSecure's (else Windows' default for a device).</summary>
     public NtStatus CreateDevice(DriverObject driver, object? extension, string? deviceName, DeviceType deviceType,
-        DeviceCharacteristics characteristics, bool exclusive, out DeviceObject? device)
+        DeviceCharacteristics characteristics, bool exclusive, out DeviceObject? device, Abi.Security.SecurityDescriptor? descriptor = null)
     {
         device = null;
         var created = _ob.Track(new DeviceObject(driver, deviceType, characteristics, exclusive, extension));
+        ObjectManager.AssignKernelSecurity(created, descriptor ?? DefaultSecurity.Device);
         if (deviceName is not null)
         {
             var status = _ob.InsertPermanent(created, deviceName);
@@ -92,6 +94,7 @@ internal sealed partial class IoManager
     public NtStatus CreateSymbolicLink(string linkName, string targetName)
     {
         var link = _ob.Track(new SymbolicLinkObject(targetName));
+        ObjectManager.AssignKernelSecurity(link, DefaultSecurity.SymbolicLink);
         var status = _ob.InsertPermanent(link, linkName);
         _ob.Dereference(link);
         return status;

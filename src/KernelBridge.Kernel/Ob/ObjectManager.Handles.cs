@@ -119,7 +119,12 @@ internal sealed partial class ObjectManager
                 if ((options & DuplicateOptions.DUPLICATE_SAME_ACCESS) != 0) granted = sourceAccess;
                 else
                 {
-                    status = AccessCheck.Check(obj!.ObjectType, desiredAccess, out granted);
+                    // Rights the source handle holds pass; asking for more is an access check against
+                    // the object's descriptor with the target's token (ObpIncrementHandleCount's ObDuplicateHandle case).
+                    var wanted = obj!.ObjectType.GenericMapping.Map(desiredAccess);
+                    status = (wanted & ~sourceAccess) == 0
+                        ? CheckCreatorAccess(obj.ObjectType, target.Token, desiredAccess, out granted)
+                        : CheckAccess(obj, target.Token, desiredAccess, out granted);
                     if (!status.IsSuccess) return status;
                 }
                 var newAttributes = (options & DuplicateOptions.DUPLICATE_SAME_ATTRIBUTES) != 0 ? sourceEntry.Attributes : attributes;

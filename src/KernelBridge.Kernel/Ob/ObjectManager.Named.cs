@@ -1,3 +1,4 @@
+using KernelBridge.Abi.Security;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Kernel.Se;
 
@@ -29,17 +30,29 @@ internal sealed partial class ObjectManager
     /// the existing object (same type: STATUS_OBJECT_NAME_EXISTS; another type: STATUS_OBJECT_TYPE_MISMATCH).
     /// </summary>
     public NtStatus InsertObject(ProcessObject process, ThreadObject? thread, KernelObject obj, long rootHandle, string? name,
-        uint attributes, uint desiredAccess, out long handle)
+        uint attributes, uint desiredAccess, out long handle) =>
+        InsertObject(process, thread, obj, rootHandle, name, attributes, desiredAccess, null, out handle);
+
+    /// <summary>
+    /// As above, with the creator's security descriptor (OBJECT_ATTRIBUTES.SecurityDescriptor): a
+    /// named object gets it, or what its directory passes on, or the creator's default DACL; an
+    /// unnamed one gets only an explicit one.
+    /// </summary>
+    public NtStatus InsertObject(ProcessObject process, ThreadObject? thread, KernelObject obj, long rootHandle, string? name,
+        uint attributes, uint desiredAccess, SecurityDescriptor? descriptor, out long handle)
     {
         handle = 0;
         try
         {
             if ((attributes & ~ValidAttributes) != 0) return NtStatus.STATUS_INVALID_PARAMETER;
-            var status = AccessCheck.Check(obj.ObjectType, desiredAccess, out var granted);
+            var status = CheckCreatorAccess(obj.ObjectType, process.Token, desiredAccess, out var granted);
             if (!status.IsSuccess) return status;
             if (string.IsNullOrEmpty(name) && rootHandle == 0)
-                return CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
-            if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0 && !process.Token.Holds(Privileges.SeDebugPrivilege))
+            {
+                if (descriptor is not null) status = AssignSecurity(obj, null, descriptor, process.Token);
+                return !status.IsSuccess ? status : CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
+            }
+            if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0 && !process.Token.HasPrivilege(Privilege.SeDebugPrivilege))
                 return NtStatus.STATUS_PRIVILEGE_NOT_HELD;
 
             status = ResolveRoot(process, thread, rootHandle, out var root);
@@ -48,7 +61,10 @@ internal sealed partial class ObjectManager
             {
                 if (root is not null and not DirectoryObject) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
                 var caseInsensitive = (attributes & (uint)ObjectAttributeFlags.OBJ_CASE_INSENSITIVE) != 0 || obj.ObjectType.CaseInsensitive;
-                status = InsertName(obj, root, name ?? "", caseInsensitive);
+                // What a driver names from kernel mode without a descriptor gets none: the Ddk's Zw calls take no
+                // descriptor yet, and SYSTEM's default DACL would shut user mode out of drivers' shared sections.
+                var creator = descriptor is null && process.Token.User == WellKnownSids.LocalSystem ? null : process.Token;
+                status = InsertName(obj, root, name ?? "", caseInsensitive, creator, descriptor);
                 if (status == NtStatus.STATUS_OBJECT_NAME_COLLISION && (attributes & (uint)ObjectAttributeFlags.OBJ_OPENIF) != 0)
                 {
                     status = LookupObject(name ?? "", root, caseInsensitive, openLink: false, out var existing, out var remaining);
@@ -56,7 +72,10 @@ internal sealed partial class ObjectManager
                     try
                     {
                         if (!ReferenceEquals(existing!.ObjectType, obj.ObjectType) || remaining.Length != 0) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-                        status = CreateHandle(process, existing, granted, HandleAttributesOf(attributes), out handle);
+                        // Opening what exists is an open: the existing object's descriptor decides.
+                        status = CheckOpenAccess(existing, process.Token, desiredAccess, out var openGranted);
+                        if (!status.IsSuccess) return status;
+                        status = CreateHandle(process, existing, openGranted, HandleAttributesOf(attributes), out handle);
                         return status.IsSuccess ? NtStatus.STATUS_OBJECT_NAME_EXISTS : status;
                     }
                     finally
@@ -107,7 +126,7 @@ internal sealed partial class ObjectManager
         try
         {
             if (!ReferenceEquals(found!.ObjectType, type) || remaining.Length != 0) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
-            status = AccessCheck.CheckOpen(type, desiredAccess, out var granted);
+            status = CheckOpenAccess(found, process.Token, desiredAccess, out var granted);
             return status.IsSuccess ? CreateHandle(process, found, granted, HandleAttributesOf(attributes), out handle) : status;
         }
         finally

@@ -1,3 +1,4 @@
+using KernelBridge.Abi.Security;
 using KernelBridge.Kernel.Ps;
 using KernelBridge.Kernel.Se;
 
@@ -31,6 +32,7 @@ internal sealed partial class ObjectManager
         // \DosDevices is the old name of \??; \??\GLOBALROOT leads back to the root.
         InsertPermanent(Track(new SymbolicLinkObject(@"\??")), @"\DosDevices");
         InsertPermanent(Track(new SymbolicLinkObject("")), @"\??\GLOBALROOT");
+        SecureNamespace();
     }
 
     public DirectoryObject Root { get; }
@@ -116,8 +118,13 @@ internal sealed partial class ObjectManager
         return status;
     }
 
-    /// <summary>Puts an object under a name; STATUS_OBJECT_NAME_COLLISION if taken.</summary>
-    public NtStatus InsertName(KernelObject obj, KernelObject? root, string name, bool caseInsensitive)
+    /// <summary>
+    /// Puts an object under a name; STATUS_OBJECT_NAME_COLLISION if taken. With a
+    /// <paramref name="creator"/> (a process's create), the directory must let it create there, and
+    /// the object gets its descriptor (<see cref="AssignSecurity"/>) before anyone can find it.
+    /// </summary>
+    public NtStatus InsertName(KernelObject obj, KernelObject? root, string name, bool caseInsensitive, Token? creator = null,
+        SecurityDescriptor? descriptor = null)
     {
         var split = SplitParent(name, root);
         if (!split.Status.IsSuccess) return split.Status;
@@ -127,6 +134,12 @@ internal sealed partial class ObjectManager
         try
         {
             if (parentObj is not DirectoryObject parent || remaining.Length != 0) return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
+            if (creator is not null)
+            {
+                status = CheckCreateInDirectory(parent, creator, obj is DirectoryObject);
+                if (status.IsSuccess) status = AssignSecurity(obj, parent, descriptor, creator);
+                if (!status.IsSuccess) return status;
+            }
             lock (_namespaceLock)
             {
                 if (!parent.TryInsertUnsynchronized(split.Leaf, obj, caseInsensitive)) return NtStatus.STATUS_OBJECT_NAME_COLLISION;

@@ -23,7 +23,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
     /// The System process: the kernel's own, never a client. Kernel handles (OBJ_KERNEL_HANDLE) live in
     /// its table, and a view mapped into it is a view in kernel space.
     /// </summary>
-    public ProcessObject System { get; } = ob.Track(new ProcessObject(Environment.ProcessId, Token.FromCredentials(0, 0), "System"));
+    public ProcessObject System { get; } = ob.Track(new ProcessObject(Environment.ProcessId, ob.Track(Token.CreateSystem()), "System"));
 
     public const int MaxThreadsPerProcess = 16384;
 
@@ -36,7 +36,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
 
     public ProcessObject Create(int pid, uint uid, uint gid)
     {
-        var process = ob.Track(new ProcessObject(pid, Token.FromCredentials(uid, gid), ImageNameOf(pid), QuotaLimits));
+        var process = ob.Track(new ProcessObject(pid, ob.Track(Token.ForProcess(pid, uid, gid)), ImageNameOf(pid), QuotaLimits));
         _processes[process] = 0;
         LogProcessCreated(pid, process.ImageName, uid);
         return process;
@@ -80,6 +80,7 @@ internal sealed partial class ProcessManager(ObjectManager ob, Ke.Dispatcher dis
         dispatcher.SignalForever(process);
         LogRundown(process.ProcessId, handles.Count);
         ob.Dereference(process);
+        ob.Dereference(process.Token); // the process's own reference to its primary token
     }
 
     /// <summary>

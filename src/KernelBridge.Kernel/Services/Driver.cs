@@ -1,13 +1,14 @@
 using System.Text;
 using KernelBridge.Abi.Protocol;
 using KernelBridge.Kernel.Gate;
+using KernelBridge.Abi.Security;
 using KernelBridge.Kernel.Se;
 
 using KernelBridge.Kernel.Io;
 
 namespace KernelBridge.Kernel.Services;
 
-/// <summary>NtLoadDriver, NtUnloadDriver and the driver list (KbQueryDrivers). Loading and unloading need SeLoadDriverPrivilege.</summary>
+/// <summary>NtLoadDriver, NtUnloadDriver and the driver list (KbQueryDrivers). Loading and unloading need SeLoadDriverPrivilege enabled.</summary>
 internal sealed partial class SystemServices
 {
     /// <summary>The service name out of \Registry\Machine\System\CurrentControlSet\Services\NAME, or null.</summary>
@@ -22,7 +23,7 @@ internal sealed partial class SystemServices
     {
         var registryPath = new string(data.ServiceName);
         var imagePath = new string(data.ImagePath);
-        if (!context.Process.Token.Holds(Privileges.SeLoadDriverPrivilege))
+        if (!context.Process.Token.IsPrivilegeEnabled(Privilege.SeLoadDriverPrivilege))
         {
             context.Reply.Send(NtStatus.STATUS_PRIVILEGE_NOT_HELD);
             return;
@@ -41,7 +42,7 @@ internal sealed partial class SystemServices
     public void NtUnloadDriver(in SyscallContext context, in NtUnloadDriverRequest request, NtUnloadDriverRequest.Data data)
     {
         var registryPath = new string(data.ServiceName);
-        if (!context.Process.Token.Holds(Privileges.SeLoadDriverPrivilege))
+        if (!context.Process.Token.IsPrivilegeEnabled(Privilege.SeLoadDriverPrivilege))
         {
             context.Reply.Send(NtStatus.STATUS_PRIVILEGE_NOT_HELD);
             return;

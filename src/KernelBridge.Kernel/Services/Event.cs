@@ -14,7 +14,7 @@ internal sealed partial class SystemServices
             return;
         }
         CreateNamed(context, new KEvent((EventType)request.EventType, request.InitialState != 0), request.RootDirectory, data.ObjectName,
-            request.Attributes, request.DesiredAccess);
+            request.Attributes, request.DesiredAccess, data.SecurityDescriptor);
     }
 
     public void NtOpenEvent(in SyscallContext context, in NtOpenEventRequest request, NtOpenEventRequest.Data data) =>

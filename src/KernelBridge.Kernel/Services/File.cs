@@ -26,7 +26,7 @@ internal sealed partial class SystemServices
             return;
         }
 
-        status = AccessCheck.Check(ObjectTypes.File, request.DesiredAccess, out var granted);
+        status = CheckDeviceAccess(context.Process.Token, device!, remaining, request.DesiredAccess, out var granted);
         if (status.IsSuccess) status = CheckDeviceOpenable(device!);
         if (status.IsSuccess)
         {

@@ -23,7 +23,8 @@ internal sealed partial class SystemServices
             FailConnect(context, NtStatus.STATUS_OBJECT_NAME_INVALID);
             return;
         }
-        var status = AccessCheck.Check(ObjectTypes.File, request.DesiredAccess, out var granted);
+        // The port's own descriptor is checked when the filter manager finds it (FltPortManager.Connect).
+        var status = AccessCheck.Check(null, context.Process.Token, request.DesiredAccess, GenericMapping.File, ObjectTypes.File.ValidAccessMask, out var granted);
         if (!status.IsSuccess)
         {
             FailConnect(context, status);

@@ -12,7 +12,7 @@ internal sealed partial class SystemServices
     {
         // 0 threads means as many as there are processors.
         var concurrency = request.NumberOfConcurrentThreads == 0 ? Environment.ProcessorCount : (int)Math.Min(request.NumberOfConcurrentThreads, int.MaxValue);
-        CreateNamed(context, new KQueue(concurrency), request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess);
+        CreateNamed(context, new KQueue(concurrency), request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess, data.SecurityDescriptor);
     }
 
     public void NtOpenIoCompletion(in SyscallContext context, in NtOpenIoCompletionRequest request, NtOpenIoCompletionRequest.Data data) =>

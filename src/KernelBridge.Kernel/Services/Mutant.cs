@@ -10,7 +10,7 @@ internal sealed partial class SystemServices
     {
         var mutant = new KMutant();
         if (request.InitialOwner != 0) _dispatcher.AcquireMutant(mutant, context.Thread);
-        CreateNamed(context, mutant, request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess);
+        CreateNamed(context, mutant, request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess, data.SecurityDescriptor);
     }
 
     public void NtOpenMutant(in SyscallContext context, in NtOpenMutantRequest request, NtOpenMutantRequest.Data data) =>

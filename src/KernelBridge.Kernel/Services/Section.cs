@@ -18,7 +18,7 @@ internal sealed partial class SystemServices
         var status = _host.MemoryManager.CreateSection(request.MaximumSize, request.SectionPageProtection, request.AllocationAttributes, request.FileHandle,
             out var section);
         if (Refused(context, status, new HandleReply(0))) return;
-        CreateNamed(context, section!, request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess);
+        CreateNamed(context, section!, request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess, data.SecurityDescriptor);
     }
 
     public void NtOpenSection(in SyscallContext context, in NtOpenSectionRequest request, NtOpenSectionRequest.Data data) =>

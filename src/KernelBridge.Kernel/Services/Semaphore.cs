@@ -14,7 +14,7 @@ internal sealed partial class SystemServices
             return;
         }
         CreateNamed(context, new KSemaphore(request.InitialCount, request.MaximumCount), request.RootDirectory, data.ObjectName,
-            request.Attributes, request.DesiredAccess);
+            request.Attributes, request.DesiredAccess, data.SecurityDescriptor);
     }
 
     public void NtOpenSemaphore(in SyscallContext context, in NtOpenSemaphoreRequest request, NtOpenSemaphoreRequest.Data data) =>

@@ -38,9 +38,17 @@ internal sealed partial class SystemServices : ISyscallHandlers<SyscallContext>
         _ob.ReferenceByHandle<T>(context.Process, context.Thread, handle, access, type, ProcessorMode.UserMode);
 
     /// <summary>NtCreateXxx of a named object: the new body, unnamed or under its name (OBJ_OPENIF opens an existing one).</summary>
-    private void CreateNamed(in SyscallContext context, KernelObject body, long root, ReadOnlySpan<char> name, uint attributes, uint access)
+    private void CreateNamed(in SyscallContext context, KernelObject body, long root, ReadOnlySpan<char> name, uint attributes, uint access,
+        ReadOnlySpan<byte> securityDescriptor = default)
     {
-        var status = _ob.InsertObject(context.Process, context.Thread, _ob.Track(body), root, new string(name), attributes, access, out var handle);
+        var tracked = _ob.Track(body);
+        if (!CaptureSecurityDescriptor(securityDescriptor, out var descriptor, out var status))
+        {
+            _ob.Dereference(tracked);
+            context.Reply.Send(status, new HandleReply(0));
+            return;
+        }
+        status = _ob.InsertObject(context.Process, context.Thread, tracked, root, new string(name), attributes, access, descriptor, out var handle);
         context.Reply.Send(status, new HandleReply(handle));
     }
 

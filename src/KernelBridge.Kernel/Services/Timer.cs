@@ -13,7 +13,7 @@ internal sealed partial class SystemServices
             context.Reply.Send(NtStatus.STATUS_INVALID_PARAMETER_4, new HandleReply(0));
             return;
         }
-        CreateNamed(context, new KTimer((TimerType)request.TimerType), request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess);
+        CreateNamed(context, new KTimer((TimerType)request.TimerType), request.RootDirectory, data.ObjectName, request.Attributes, request.DesiredAccess, data.SecurityDescriptor);
     }
 
     public void NtOpenTimer(in SyscallContext context, in NtOpenTimerRequest request, NtOpenTimerRequest.Data data) =>

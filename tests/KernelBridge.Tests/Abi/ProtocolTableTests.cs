@@ -105,7 +105,7 @@ public sealed class ProtocolTableTests
     {
         var request = new NtCreateEventRequest(0, 0x1F0003, 0x40, 1, 0, 0, 0);
         var name = @"\BaseNamedObjects\x".AsSpan();
-        var fixedPart = request.WithDataLengths(new NtCreateEventRequest.Data(name));
+        var fixedPart = request.WithDataLengths(new NtCreateEventRequest.Data(name, default));
         var payload = new byte[Unsafe.SizeOf<NtCreateEventRequest>() + name.Length * 2];
         System.Runtime.InteropServices.MemoryMarshal.Write(payload, in fixedPart);
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(name).CopyTo(payload.AsSpan(Unsafe.SizeOf<NtCreateEventRequest>()));

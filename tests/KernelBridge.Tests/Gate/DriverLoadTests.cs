@@ -100,7 +100,7 @@ public sealed class DriverLoadTests(TestDriverKernelFixture fixture) : IClassFix
             Assert.False(copy.GetProperty("builtIn").GetBoolean());
             Assert.False(copy.GetProperty("faulted").GetBoolean());
             Assert.True(copy.GetProperty("unloadable").GetBoolean());
-            Assert.Equal(KbTestInterface.Variants.Length, copy.GetProperty("devices").GetInt32());
+            Assert.Equal(KbTestInterface.Variants.Length + KbTestSecurityInterface.Devices.Count, copy.GetProperty("devices").GetInt32());
 
             var unload = Kbridge.Run(On("driver", "unload", service));
             Assert.True(unload.ExitCode == 0, unload.ToString());
@@ -211,7 +211,7 @@ public sealed class DriverLoadTests(TestDriverKernelFixture fixture) : IClassFix
         Assert.NotNull(test);
         Assert.False(test.Value.GetProperty("builtIn").GetBoolean());
         Assert.Equal(KernelProcess.TestDriverPath, test.Value.GetProperty("image").GetString());
-        Assert.Equal(KbTestInterface.Variants.Length, test.Value.GetProperty("devices").GetInt32());
+        Assert.Equal(KbTestInterface.Variants.Length + KbTestSecurityInterface.Devices.Count, test.Value.GetProperty("devices").GetInt32());
         foreach (var driver in list.EnumerateArray())
             Assert.Equal(["builtIn", "devices", "faulted", "image", "name", "unloadable"], driver.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }

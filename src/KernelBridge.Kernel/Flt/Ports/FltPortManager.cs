@@ -47,7 +47,12 @@ internal sealed class FltPortManager
         serverPort = null;
         if (string.IsNullOrEmpty(portName) || portName[0] != '\\') return NtStatus.STATUS_OBJECT_NAME_INVALID;
         if (connectNotify is null || disconnectNotify is null || maxConnections <= 0) return NtStatus.STATUS_INVALID_PARAMETER;
+        // The descriptor guards connects (FLT_PORT_CONNECT); none (null) lets everyone connect.
+        Abi.Security.SecurityDescriptor? descriptor = null;
+        if (securityDescriptor is not null && Abi.Security.Sddl.TryParse(securityDescriptor, out descriptor, out _) != Win32Error.ERROR_SUCCESS)
+            return NtStatus.STATUS_INVALID_PARAMETER;
         var server = ObjectManager.Track(new ServerPort(driver, securityDescriptor, cookie, connectNotify, disconnectNotify, messageNotify, maxConnections));
+        if (descriptor is not null) ObjectManager.AssignKernelSecurity(server, descriptor);
         var status = ObjectManager.InsertName(server, null, portName, caseInsensitive: true);
         if (!status.IsSuccess)
         {
@@ -89,7 +94,10 @@ internal sealed class FltPortManager
             ObjectManager.Dereference(found!);
             return NtStatus.STATUS_OBJECT_TYPE_MISMATCH;
         }
-        status = server.TryAddConnection();
+        // The connecting process's token against the port's descriptor (the kernel itself always passes).
+        if (CurrentContext.Process is { } connecting)
+            status = ObjectManager.CheckAccess(server, connecting.Token, FilterPortAccess.FLT_PORT_CONNECT, out _);
+        if (status.IsSuccess) status = server.TryAddConnection();
         if (!status.IsSuccess)
         {
             ObjectManager.Dereference(server);

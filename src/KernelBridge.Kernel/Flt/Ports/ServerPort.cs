@@ -14,7 +14,7 @@ internal sealed class ServerPort(DriverObject driver, string? securityDescriptor
 
     public DriverObject Driver { get; } = driver;
 
-    /// <summary>The security descriptor the port was made with (SDDL), kept for the access checks to come.</summary>
+    /// <summary>The security descriptor the port was made with (SDDL); the parsed one is the object's, checked at every connect.</summary>
     public string? SecurityDescriptor { get; } = securityDescriptor;
 
     public object? Cookie { get; } = cookie;

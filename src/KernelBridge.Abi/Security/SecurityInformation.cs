@@ -1,0 +1,20 @@
+namespace KernelBridge.Abi.Security;
+
+/// <summary>SECURITY_INFORMATION: which parts of a descriptor a query or set is about.</summary>
+[Flags]
+public enum SecurityInformation : uint
+{
+    None = 0,
+    OWNER_SECURITY_INFORMATION = 0x00000001,
+    GROUP_SECURITY_INFORMATION = 0x00000002,
+    DACL_SECURITY_INFORMATION = 0x00000004,
+    SACL_SECURITY_INFORMATION = 0x00000008,
+    LABEL_SECURITY_INFORMATION = 0x00000010,
+    UNPROTECTED_SACL_SECURITY_INFORMATION = 0x10000000,
+    UNPROTECTED_DACL_SECURITY_INFORMATION = 0x20000000,
+    PROTECTED_SACL_SECURITY_INFORMATION = 0x40000000,
+    PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000,
+
+    /// <summary>Owner, group, DACL and SACL.</summary>
+    All = 0xF,
+}
