@@ -4,8 +4,8 @@ namespace KernelBridge.Fuzz;
 
 /// <summary>
 /// kbridge-fuzz: with no arguments, the AFL target (SharpFuzz's persistent loop: each input is one
-/// client's stream of frames); --replay PATH runs a corpus once without AFL; --write-corpus DIR
-/// writes the seed corpus.
+/// client's stream of frames); --replay PATH runs a corpus once without AFL; --mutate CORPUS SECONDS
+/// fuzzes blind (seeded mutations, no AFL); --write-corpus DIR writes the seed corpus.
 /// </summary>
 public static class Program
 {
@@ -19,11 +19,17 @@ public static class Program
                 var result = CorpusReplay.Run(path, Console.Out, verbose: rest.Contains("--verbose"));
                 Console.WriteLine(result.Summary);
                 return result.Failures.Count == 0 ? 0 : 1;
+            case ["--mutate", var corpus, var seconds, .. var rest]:
+                var crashes = rest is ["--crashes", var crashDirectory, ..] ? crashDirectory : null;
+                var mutation = MutationRun.Run(corpus, TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)),
+                    seed: Environment.ProcessId, crashes, Console.Out);
+                Console.WriteLine($"mutate: {mutation.Executions} executions, {mutation.Crashes} crashes, {mutation.Hangs} hangs");
+                return mutation.Crashes == 0 ? 0 : 1;
             case ["--write-corpus", var directory]:
                 Console.WriteLine($"{SeedCorpus.Write(directory)} seeds written to {directory}");
                 return 0;
             default:
-                Console.Error.WriteLine("usage: KernelBridge.Fuzz [--replay FILE|DIR [--verbose] | --write-corpus DIR]   (no arguments: run under afl-fuzz)");
+                Console.Error.WriteLine("usage: KernelBridge.Fuzz [--replay FILE|DIR [--verbose] | --mutate CORPUS SECONDS [--crashes DIR] | --write-corpus DIR]   (no arguments: run under afl-fuzz)");
                 return 2;
         }
     }
