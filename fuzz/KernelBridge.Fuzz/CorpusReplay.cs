@@ -23,7 +23,7 @@ public static class CorpusReplay
         var files = File.Exists(path) ? [path] : Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
         using var kernel = new InProcessKernel();
         var harness = new ConnectionHarness(kernel);
-        var (objectsBefore, handlesBefore) = (kernel.TotalObjects, kernel.TotalHandles);
+        var (objectsBefore, handlesBefore) = (kernel.TemporaryObjects, kernel.TotalHandles);
         var failures = new List<ReplayFailure>();
         foreach (var file in files)
         {
@@ -38,7 +38,7 @@ public static class CorpusReplay
                 log?.WriteLine($"{Path.GetFileName(file)}: {(fault.IsHang ? "HANG" : "CRASH")} {fault.Message}{Environment.NewLine}{fault.InnerException}");
             }
         }
-        return new ReplayResult(files.Length, failures, objectsBefore, kernel.TotalObjects, handlesBefore, kernel.TotalHandles);
+        return new ReplayResult(files.Length, failures, objectsBefore, kernel.TemporaryObjects, handlesBefore, kernel.TotalHandles);
     }
 
     private static string Describe(HarnessRun run) =>

@@ -60,6 +60,25 @@ public sealed class InProcessKernel : IDisposable
 
     public int TotalHandles => (int)_host.ObjectManager.TotalHandles;
 
+    /// <summary>
+    /// Objects that are not permanent: these must come back to their count once every client has run
+    /// down. (A privileged client may leave a permanent named object behind, OBJ_PERMANENT, as on Windows.)
+    /// Read only while no client is being served.
+    /// </summary>
+    public int TemporaryObjects => TotalObjects - CountPermanent(_host.ObjectManager.Root) - 1;
+
+    private static int CountPermanent(Kernel.Ob.DirectoryObject directory)
+    {
+        var count = 0;
+        for (var i = 0; i < directory.CountUnsynchronized; i++)
+        {
+            var entry = directory.EntryAtUnsynchronized(i);
+            if (entry.Header.Permanent) count++;
+            if (entry is Kernel.Ob.DirectoryObject inner) count += CountPermanent(inner);
+        }
+        return count;
+    }
+
     /// <summary>A new client: its socket end for the harness, and the kernel's connection serving the other end.</summary>
     internal (Socket Client, ClientConnection Connection) Accept()
     {
