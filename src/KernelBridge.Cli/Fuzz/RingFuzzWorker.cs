@@ -40,11 +40,11 @@ internal sealed unsafe class RingFuzzWorker(string socketPath, int seed, FuzzCou
             }
             Interlocked.Increment(ref counters.Connections);
             socket.SendTimeout = socket.ReceiveTimeout = (int)Patience.TotalMilliseconds;
-            using var area = Negotiate(socket);
+            using var area = Negotiate(socket, out var refused);
             if (area is null)
             {
-                // No shared-memory gate for this client (a wrong Hello, or a kernel without it): the kernel said so or hung up.
-                Interlocked.Increment(ref counters.KernelHangUps);
+                // A wrong Hello: the kernel refused or hung up. (A kernel without the shared-memory gate gives the socket gate: not a hang-up.)
+                if (refused) Interlocked.Increment(ref counters.KernelHangUps);
                 continue;
             }
             Interlocked.Increment(ref counters.RingSessions);
@@ -52,9 +52,10 @@ internal sealed unsafe class RingFuzzWorker(string socketPath, int seed, FuzzCou
         }
     }
 
-    private SharedMemory? Negotiate(Socket socket)
+    private SharedMemory? Negotiate(Socket socket, out bool refused)
     {
         var hello = _forge.Hello(GateFeatures.SharedMemory, out var proper);
+        refused = true;
         try
         {
             socket.Send(hello);
@@ -71,6 +72,7 @@ internal sealed unsafe class RingFuzzWorker(string socketPath, int seed, FuzzCou
             }
             using var descriptor = descriptors[0];
             var reply = MemoryMarshal.Read<HelloReply>(frame.AsSpan(FrameHeader.Size));
+            refused = reply.Status != 0;
             if (count == 0 || descriptor is null || (reply.Features & GateFeatures.SharedMemory) == 0) return null;
             var area = SharedMemory.TryMap(descriptor, SyscallAreaLayout.MaxAreaLength, out _);
             if (area is not null) _rings = (reply.SubmissionRingLength, reply.CompletionRingLength);
