@@ -67,11 +67,11 @@ public static class SeedCorpus
             Call(Syscall.NtQuerySemaphore, 3, new NtQuerySemaphoreRequest(First)),
             Call(Syscall.NtWaitForSingleObject, 4, new NtWaitForSingleObjectRequest(First, 0, 0, 1))));
         yield return ("session-mutant", Join(
-            Call(Syscall.NtCreateMutant, 1, new NtCreateMutantRequest(0, AllAccess, 0, 1, 0)),
+            Call(Syscall.NtCreateMutant, 1, new NtCreateMutantRequest(0, AllAccess, 0, 1, 0, 0)),
             Call(Syscall.NtQueryMutant, 2, new NtQueryMutantRequest(First)),
             Call(Syscall.NtReleaseMutant, 3, new NtReleaseMutantRequest(First))));
         yield return ("session-timer", Join(
-            Call(Syscall.NtCreateTimer, 1, new NtCreateTimerRequest(0, AllAccess, 0, 0, 0)),
+            Call(Syscall.NtCreateTimer, 1, new NtCreateTimerRequest(0, AllAccess, 0, 0, 0, 0)),
             Call(Syscall.NtSetTimer, 2, new NtSetTimerRequest(First, -10_000, 0, 0, 0, 0)),
             Call(Syscall.NtWaitForSingleObject, 3, new NtWaitForSingleObjectRequest(First, -50_000, 0, 1)),
             Call(Syscall.NtCancelTimer, 4, new NtCancelTimerRequest(First))));
@@ -108,7 +108,7 @@ public static class SeedCorpus
             Call(Syscall.NtOpenSymbolicLinkObject, 1, new NtOpenSymbolicLinkObjectRequest(0, 0x0001, CaseInsensitive, (uint)link.Length, 0), link),
             Call(Syscall.NtQuerySymbolicLinkObject, 2, new NtQuerySymbolicLinkObjectRequest(First, 512, 0))));
         yield return ("session-io-completion", Join(
-            Call(Syscall.NtCreateIoCompletion, 1, new NtCreateIoCompletionRequest(0, 0x001F0003, 0, 0, 0)),
+            Call(Syscall.NtCreateIoCompletion, 1, new NtCreateIoCompletionRequest(0, 0x001F0003, 0, 0, 0, 0)),
             Call(Syscall.NtSetIoCompletion, 2, new NtSetIoCompletionRequest(First, 1, 2, 0, 0, 3)),
             Call(Syscall.NtQueryIoCompletion, 3, new NtQueryIoCompletionRequest(First)),
             Call(Syscall.NtRemoveIoCompletion, 4, new NtRemoveIoCompletionRequest(First, 1, 0, 1, 0, 0))));

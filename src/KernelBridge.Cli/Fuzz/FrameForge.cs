@@ -206,9 +206,9 @@ internal sealed class FrameForge
         Add(Syscall.NtCreateSection, new NtCreateSectionRequest(0, 0x000F001F, 0, 65536, 0x04, 0x08000000, 0, 0, 0));
         Add(Syscall.NtOpenDirectoryObject, new NtOpenDirectoryObjectRequest(0, 3, CaseInsensitive, (uint)device.Length, 0), device);
         Add(Syscall.NtQueryDirectoryObject, new NtQueryDirectoryObjectRequest(4, 0x3000, 4096, 0, 1, 0));
-        Add(Syscall.NtCreateIoCompletion, new NtCreateIoCompletionRequest(0, AllAccess, 0, 0, 0));
+        Add(Syscall.NtCreateIoCompletion, new NtCreateIoCompletionRequest(0, AllAccess, 0, 0, 0, 0));
         Add(Syscall.NtSetIoCompletion, new NtSetIoCompletionRequest(4, 1, 2, 0, 0, 3));
-        Add(Syscall.NtCreateTimer, new NtCreateTimerRequest(0, AllAccess, 0, 0, 0));
+        Add(Syscall.NtCreateTimer, new NtCreateTimerRequest(0, AllAccess, 0, 0, 0, 0));
         Add(Syscall.NtSetTimer, new NtSetTimerRequest(4, -10_000, 0, 0, 0, 0));
         Add(Syscall.KbQueryKernelState, new KbQueryKernelStateRequest(0));
     }
