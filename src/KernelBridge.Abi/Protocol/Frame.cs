@@ -36,7 +36,7 @@ public static class WireProtocol
     public const uint Magic = 0x4752424B;
 
     /// <summary>Bumped on every incompatible change to a frame, request or reply layout.</summary>
-    public const uint Version = 7;
+    public const uint Version = 8;
 
     /// <summary>The largest frame either side accepts; anything larger is a protocol violation.</summary>
     public const int MaxFrameLength = 64 * 1024 * 1024;

@@ -87,6 +87,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         if (serviceName.Length == 0 || serviceName.Contains('\\', StringComparison.Ordinal)) return NtStatus.STATUS_OBJECT_NAME_INVALID;
         if (_drivers.ContainsKey(serviceName)) return NtStatus.STATUS_IMAGE_ALREADY_LOADED;
         var driver = ob.Track(new DriverObject(serviceName, ServicesKey + serviceName));
+        driver.Verified = io.Verifier.Covers(serviceName);
         var status = ob.InsertPermanent(driver, driver.DriverName);
         if (!status.IsSuccess)
         {
@@ -136,6 +137,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         {
             io.DriverFault(driver, null, e, "exception in DriverUnload");
         }
+        io.VerifyUnload(driver);
         foreach (var device in driver.Devices) io.DeleteDevice(device);
         ob.MakeTemporary(driver);
         loaded.Context?.Unload();
