@@ -90,6 +90,9 @@ public sealed class Irp
     internal DriverObject? CompletedBy;
     /// <summary>Bumped at each reuse, so a watch set on one request never acts on the next.</summary>
     internal int Incarnation;
+    /// <summary>What the IRP was sent to the first verified driver for (its stack locations are cleared as it completes).</summary>
+    internal IrpMajorFunction VerifiedMajor;
+    internal uint VerifiedIoControlCode;
 
     /// <summary>The I/O manager's final completion (IopCompleteRequest for this request).</summary>
     internal IIrpCompletionSink? CompletionSink;
@@ -125,6 +128,8 @@ public sealed class Irp
         ForceCompleted = false;
         VerifierMarks = 0;
         CompletedBy = null;
+        VerifiedMajor = 0;
+        VerifiedIoControlCode = 0;
         Incarnation++;
     }
 

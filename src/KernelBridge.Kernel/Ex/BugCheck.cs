@@ -66,9 +66,11 @@ internal sealed partial class BugCheck(string reportDirectory, FaultPolicy polic
     {
         if (irp is null) return null;
         at ??= irp.CurrentLocation >= 1 && irp.CurrentLocation <= irp.StackCount ? irp.StackAt(irp.CurrentLocation) : null;
-        var major = at is null ? "(completed)" : at.MajorFunction.ToString();
-        var ioctl = at?.MajorFunction is IrpMajorFunction.IRP_MJ_DEVICE_CONTROL or IrpMajorFunction.IRP_MJ_INTERNAL_DEVICE_CONTROL
-            ? at.Parameters.DeviceIoControl.IoControlCode : 0;
+        // A completed IRP's locations are cleared: a verified one remembers what it was sent for.
+        var function = at?.MajorFunction ?? (irp.Verified ? irp.VerifiedMajor : (IrpMajorFunction?)null);
+        var major = function?.ToString() ?? "(completed)";
+        var ioctl = function is IrpMajorFunction.IRP_MJ_DEVICE_CONTROL or IrpMajorFunction.IRP_MJ_INTERNAL_DEVICE_CONTROL
+            ? at?.Parameters.DeviceIoControl.IoControlCode ?? irp.VerifiedIoControlCode : 0;
         var process = CurrentContext.Process;
         return new BugCheckIrp(major, ioctl, process?.ProcessId ?? 0, process?.ImageName, irp.ThreadId, irp.IoStatus.Status.ToString(), irp.IoStatus.Information);
     }

@@ -24,11 +24,16 @@ internal sealed partial class IoManager
     /// <summary>IoCallDriver into a verified driver: the same call, then the checks of what it did.</summary>
     private NtStatus CallVerified(DriverObject driver, DeviceObject device, Irp irp, IoStackLocation stack, DriverDispatch dispatch)
     {
-        irp.Verified = true;
         var location = irp.CurrentLocation;
         var major = stack.MajorFunction;
         var ioctl = stack.Parameters.DeviceIoControl.IoControlCode;
-        var saved = DriverVerifier.Enter(driver);
+        if (!irp.Verified)
+        {
+            irp.Verified = true;
+            irp.VerifiedMajor = major;
+            irp.VerifiedIoControlCode = ioctl;
+        }
+        var saved = DriverVerifier.Enter(driver, irp, major, ioctl);
         NtStatus status;
         try
         {
@@ -136,7 +141,19 @@ internal sealed partial class IoManager
     private void VerifierViolation(BugCheckCode code, ulong p1, ulong p2, ulong p3, ulong p4, DriverObject driver, Irp? irp, string detail)
     {
         driver.Faulted = true;
-        _bugCheck.Report(code, p1, p2, p3, p4, driver, BugCheck.Describe(irp), detail, null);
+        _bugCheck.Report(code, p1, p2, p3, p4, driver, DescribeNow(irp), detail, null);
+    }
+
+    /// <summary>The IRP for a record: from its stack, or, once completed, from what the dispatch routine running on this thread was called for.</summary>
+    private static BugCheckIrp? DescribeNow(Irp? irp)
+    {
+        var described = BugCheck.Describe(irp);
+        if (irp is null || described is null || !DriverVerifier.TryDispatched(irp, out var major, out var ioctl)) return described;
+        return described with
+        {
+            Major = major.ToString(),
+            IoControlCode = major is IrpMajorFunction.IRP_MJ_DEVICE_CONTROL or IrpMajorFunction.IRP_MJ_INTERNAL_DEVICE_CONTROL ? ioctl : 0,
+        };
     }
 
     /// <summary>
@@ -173,7 +190,7 @@ internal sealed partial class IoManager
         }
         var driver = Culprit(irp);
         if (driver is not null) driver.Faulted = true;
-        _bugCheck.Report(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck.AddressOf(irp), 0, 0, 0, driver, BugCheck.Describe(irp),
+        _bugCheck.Report(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, BugCheck.AddressOf(irp), 0, 0, 0, driver, DescribeNow(irp),
             "IoCompleteRequest on an IRP that was already completed", null);
         if (driver is not null && ReferenceEquals(driver, DriverVerifier.Current))
             throw new VerifierStopException("MULTIPLE_IRP_COMPLETE_REQUESTS");
@@ -238,7 +255,13 @@ internal sealed partial class IoManager
         }
     }
 
-    public void InformationTooLarge(DriverObject driver, Irp irp, long information, int outputLength) =>
-        VerifierViolation(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, IoInformationTooLarge, BugCheck.AddressOf(irp), (ulong)information,
-            (ulong)outputLength, driver, irp, $"the IRP completed with Information {information} but the caller's output buffer holds {outputLength} bytes");
+    /// <summary>0x312 for a request that finishes away from its caller's thread (the caller's process is named from the request).</summary>
+    public void InformationTooLarge(DriverObject driver, Irp irp, long information, int outputLength, Ps.ProcessObject? process)
+    {
+        driver.Faulted = true;
+        var request = BugCheck.Describe(irp);
+        if (request is not null && process is not null) request = request with { ProcessId = process.ProcessId, ProcessName = process.ImageName };
+        _bugCheck.Report(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, IoInformationTooLarge, BugCheck.AddressOf(irp), (ulong)information,
+            (ulong)outputLength, driver, request, $"the IRP completed with Information {information} but the caller's output buffer holds {outputLength} bytes", null);
+    }
 }

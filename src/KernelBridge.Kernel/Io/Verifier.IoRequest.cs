@@ -14,7 +14,7 @@ internal sealed partial class IoRequest
         var direct = WholeOutputGoesBack && Irp.MdlAddress is not null;
         if (!BufferedCopyBack && !direct) return;
         if (Irp.CompletedBy is not { Verified: true } driver || Irp.ForceCompleted) return;
-        io.InformationTooLarge(driver, Irp, information, OutputLength);
+        io.InformationTooLarge(driver, Irp, information, OutputLength, Process);
         status = NtStatus.STATUS_DRIVER_INTERNAL_ERROR;
         information = 0;
         if (_dispatchStatus != NtStatus.STATUS_PENDING) _dispatchStatus = status;

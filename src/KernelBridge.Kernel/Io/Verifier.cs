@@ -14,6 +14,12 @@ internal sealed class DriverVerifier
     public const int QuarantineDepth = 64;
 
     [ThreadStatic] private static DriverObject? t_current;
+    [ThreadStatic] private static Irp? t_irp;
+    [ThreadStatic] private static IrpMajorFunction t_major;
+    [ThreadStatic] private static uint t_ioctl;
+
+    /// <summary>What a thread was doing before a verified dispatch routine began on it (restored when it returns).</summary>
+    public readonly record struct Saved(DriverObject? Driver, Irp? Irp, IrpMajorFunction Major, uint IoControlCode);
 
     private readonly bool _all;
     private readonly HashSet<string> _included = new(StringComparer.OrdinalIgnoreCase);
@@ -53,14 +59,31 @@ internal sealed class DriverVerifier
     /// <summary>The verified driver whose routine runs on this thread (null elsewhere).</summary>
     public static DriverObject? Current => t_current;
 
-    public static DriverObject? Enter(DriverObject driver)
+    public static Saved Enter(DriverObject driver, Irp irp, IrpMajorFunction major, uint ioctl)
     {
-        var saved = t_current;
+        var saved = new Saved(t_current, t_irp, t_major, t_ioctl);
         t_current = driver;
+        t_irp = irp;
+        t_major = major;
+        t_ioctl = ioctl;
         return saved;
     }
 
-    public static void Leave(DriverObject? saved) => t_current = saved;
+    public static void Leave(in Saved saved)
+    {
+        t_current = saved.Driver;
+        t_irp = saved.Irp;
+        t_major = saved.Major;
+        t_ioctl = saved.IoControlCode;
+    }
+
+    /// <summary>What <paramref name="irp"/> was for, when it is the one the verified dispatch routine on this thread was called with (its stack may be cleared by now).</summary>
+    public static bool TryDispatched(Irp irp, out IrpMajorFunction major, out uint ioctl)
+    {
+        major = t_major;
+        ioctl = t_ioctl;
+        return ReferenceEquals(t_irp, irp);
+    }
 
     // ---- Freed IRPs ----
 
