@@ -42,7 +42,7 @@ public sealed record BugCheckRecord
         utf8.IsEmpty ? [] : JsonSerializer.Deserialize(utf8, BugCheckJson.Default.BugCheckRecordArray) ?? [];
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BugCheckRecord))]
 [JsonSerializable(typeof(BugCheckRecord[]))]
 internal sealed partial class BugCheckJson : JsonSerializerContext;

@@ -5,7 +5,6 @@ using KernelBridge.Abi;
 using KernelBridge.Abi.Diagnostics;
 using KernelBridge.Client;
 using KernelBridge.Platform;
-using Spectre.Console;
 
 namespace KernelBridge.Cli.Commands;
 
@@ -74,14 +73,12 @@ internal static class BugCheckCommand
                 Console.Out.WriteLine($"no bug checks in {source}");
                 return 0;
             }
-            var table = new Table().AddColumn("#").AddColumn("time").AddColumn("stop code").AddColumn("parameters").AddColumn("driver").AddColumn("IRP").AddColumn("detail");
+            // One line per record (whole, so it can be grepped); --show N prints one in full.
             foreach (var r in records)
             {
-                table.AddRow(r.Number.ToString(CultureInfo.InvariantCulture), r.Time.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
-                    Markup.Escape($"0x{r.Code:X8} {r.Name}"), Markup.Escape(Parameters(r)), Markup.Escape(r.Driver ?? "(none)"),
-                    Markup.Escape(r.Irp is null ? "" : Irp(r.Irp)), Markup.Escape(r.Detail));
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"#{r.Number} {r.Time:yyyy-MM-dd HH:mm:ss} STOP 0x{r.Code:X8} {r.Name} ({Parameters(r)}) {r.Driver ?? "(none)"}{(r.Irp is null ? "" : " " + Irp(r.Irp))}: {r.Detail}"));
             }
-            AnsiConsole.Write(table);
             return 0;
         }));
         return command;
