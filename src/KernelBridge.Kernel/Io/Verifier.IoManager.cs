@@ -51,6 +51,8 @@ internal sealed partial class IoManager
         {
             DriverVerifier.Leave(saved);
         }
+        // A violation reported while the routine ran (its IoCompleteRequest broke a rule) fails the request too.
+        if (driver.Faulted) return FailAfterViolation(irp, location);
         return AfterDispatch(driver, irp, location, major, ioctl, status);
     }
 
