@@ -12,6 +12,7 @@ public static class Program
         root.Options.Add(CommonOptions.Instance);
         root.Subcommands.Add(KernelCommand.Create());
         root.Subcommands.Add(DriverCommand.Create());
+        root.Subcommands.Add(BugCheckCommand.Create());
         root.Subcommands.Add(IoctlCommand.Create());
         root.Subcommands.Add(CtlCodeCommand.Create());
         root.Subcommands.Add(ObjCommand.Create());

@@ -37,6 +37,7 @@ public static partial class Io
     public static DriverCancel? SetCancelRoutine(Irp irp, DriverCancel? cancelRoutine)
     {
         ArgumentNullException.ThrowIfNull(irp);
+        CheckNotCompleted(irp, "IoSetCancelRoutine");
         return Interlocked.Exchange(ref irp.CancelRoutineField, cancelRoutine);
     }
 
@@ -74,6 +75,7 @@ public static partial class Io
     public static IoStackLocation GetCurrentIrpStackLocation(Irp irp)
     {
         ArgumentNullException.ThrowIfNull(irp);
+        CheckNotCompleted(irp, "IoGetCurrentIrpStackLocation");
         if (irp.CurrentLocation < 1 || irp.CurrentLocation > irp.StackCount)
             throw new InvalidOperationException("the IRP has no current stack location (not sent yet, or completed)");
         return irp.StackAt(irp.CurrentLocation);
@@ -82,6 +84,7 @@ public static partial class Io
     public static IoStackLocation GetNextIrpStackLocation(Irp irp)
     {
         ArgumentNullException.ThrowIfNull(irp);
+        CheckNotCompleted(irp, "IoGetNextIrpStackLocation");
         if (irp.CurrentLocation < 2)
             throw new InvalidOperationException("NO_MORE_IRP_STACK_LOCATIONS: the IRP has no next stack location");
         return irp.StackAt(irp.CurrentLocation - 1);
@@ -90,6 +93,7 @@ public static partial class Io
     public static void SkipCurrentIrpStackLocation(Irp irp)
     {
         ArgumentNullException.ThrowIfNull(irp);
+        CheckNotCompleted(irp, "IoSkipCurrentIrpStackLocation");
         irp.CurrentLocation++;
     }
 

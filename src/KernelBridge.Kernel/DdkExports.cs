@@ -29,11 +29,22 @@ internal sealed partial class DdkExports(IoManager io, ObjectManager ob, Ke.Disp
         obj = null;
         var (process, thread, value) = HandleOwner(handle, accessMode);
         if (process is null) return NtStatus.STATUS_INVALID_HANDLE;
-        return ObjectManager.ReferenceByHandle(process, thread, value, desiredAccess, type, accessMode, out obj, out _);
+        var status = ObjectManager.ReferenceByHandle(process, thread, value, desiredAccess, type, accessMode, out obj, out _);
+        if (status.IsSuccess && obj is not null) io.Verifier.Referenced(obj);
+        return status;
     }
 
-    public void ReferenceObject(KernelObject obj) => ObjectManager.Reference(obj);
-    public void DereferenceObject(KernelObject obj) => ob.Dereference(obj);
+    public void ReferenceObject(KernelObject obj)
+    {
+        ObjectManager.Reference(obj);
+        io.Verifier.Referenced(obj);
+    }
+
+    public void DereferenceObject(KernelObject obj)
+    {
+        io.Verifier.Dereferenced(obj);
+        ob.Dereference(obj);
+    }
 
     public NtStatus GetDeviceObjectPointer(string objectName, uint desiredAccess, out DeviceObject? device)
     {

@@ -45,7 +45,11 @@ public sealed partial class KernelHost : IDisposable
         ObjectManager = new ObjectManager();
         Dispatcher = new Ke.Dispatcher();
         Processes = new ProcessManager(ObjectManager, Dispatcher, _logger) { QuotaLimits = options.Quotas };
-        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger) { BufferPool = TransferBufferPool.Shared };
+        IoManager = new IoManager(ObjectManager, Dispatcher, BugCheck, _logger)
+        {
+            BufferPool = TransferBufferPool.Shared,
+            Verifier = new DriverVerifier(options.VerifiedDrivers, options.UnverifiedDrivers, options.VerifierCancelTimeout),
+        };
         Processes.ProcessTerminating += IoManager.CancelProcessIo;
         Processes.ThreadTerminating += IoManager.CancelThreadIo;
         MemoryManager = new Mm.MemoryManager(ObjectManager, _logger, options.MaxSectionSize);

@@ -33,6 +33,19 @@ public sealed record KernelOptions
 
     public FaultPolicy FaultPolicy { get; init; } = FaultPolicy.Isolate;
 
+    /// <summary>The drivers the driver verifier checks: "all", "none" (the default, as on Windows) or service names.</summary>
+    public IReadOnlyList<string> VerifiedDrivers { get; init; } = [];
+
+    /// <summary>Service names the verifier leaves out even under "all".</summary>
+    public IReadOnlyList<string> UnverifiedDrivers { get; init; } = [];
+
+    /// <summary>How long a verified driver has to complete an IRP once it is cancelled, before the verifier reports it and completes it.</summary>
+    public TimeSpan VerifierCancelTimeout
+    {
+        get;
+        init => field = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(VerifierCancelTimeout), value, "longer than zero");
+    } = TimeSpan.FromSeconds(3);
+
     /// <summary>The default <see cref="MaxSectionSize"/>: 1 GiB.</summary>
     public const long DefaultMaxSectionSize = 1L << 30;
 

@@ -216,7 +216,8 @@ public sealed partial class KbTestDriver : IDriver
         }
         if (code.Function is >= 0x930 and <= 0x93F) return MemoryControl(irp, code, input, context.Memory, parameters.OutputBufferLength);
         if (code.Function is >= 0x940 and <= 0x94F) return PortControl(device, irp, code, input, parameters.OutputBufferLength);
-        if (code.Function is >= 0x950 and <= 0x95F) return SecurityControl(device, irp, code, input);
+        if (code.Function is >= 0x960 and <= 0x96F) return SecurityControl(device, irp, code, input);
+        if (code.Function is >= 0x950 and <= 0x95F) return FaultControl(irp, code, input, parameters.OutputBufferLength);
         if (code == KbTestInterface.IOCTL_KBTEST_COUNTERS)
         {
             var tag = Encoding.Unicode.GetString(input);

@@ -31,8 +31,8 @@ public static class KbTestSecurityInterface
     /// Input: <see cref="PortCreateRequest"/>, an int (the SDDL's length in chars), the SDDL (UTF-16),
     /// then the port name (UTF-16): FltCreateCommunicationPort with that descriptor.
     /// </summary>
-    public static readonly CtlCode IOCTL_KBTEST_PORT_CREATE_SECURE = CtlCode.Make(0x22, 0x950, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
+    public static readonly CtlCode IOCTL_KBTEST_PORT_CREATE_SECURE = CtlCode.Make(0x22, 0x960, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
 
     /// <summary>Input: an SDDL string (UTF-16). IoCreateDeviceSecure with it (the device is deleted again at once); the status is the answer.</summary>
-    public static readonly CtlCode IOCTL_KBTEST_CREATE_DEVICE_SDDL = CtlCode.Make(0x22, 0x951, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
+    public static readonly CtlCode IOCTL_KBTEST_CREATE_DEVICE_SDDL = CtlCode.Make(0x22, 0x961, TransferMethod.METHOD_BUFFERED, RequiredAccess.FILE_ANY_ACCESS);
 }

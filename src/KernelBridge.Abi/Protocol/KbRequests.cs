@@ -48,3 +48,20 @@ public partial record struct KbDriverRecord(DriverRecordFlags Flags, uint Device
 [StructLayout(LayoutKind.Sequential)]
 [Syscall(202)]
 public partial record struct KbShutdownKernelRequest(uint Reserved) : IRequest<EmptyReply>;
+
+[Flags]
+public enum BugCheckQueryFlags : uint
+{
+    None = 0,
+    /// <summary>Forget the records (and delete their files) after returning them; needs SeLoadDriverPrivilege.</summary>
+    Clear = 1,
+}
+
+/// <summary>The kernel's bug-check records (`kbridge bugcheck`).</summary>
+[StructLayout(LayoutKind.Sequential)]
+[Syscall(210)]
+public partial record struct KbQueryBugChecksRequest(BugCheckQueryFlags Flags) : IRequest<KbBugChecksReply>;
+
+/// <summary>Followed by the newest records (at most the last 256), a UTF-8 JSON array of <see cref="Diagnostics.BugCheckRecord"/>; Total counts them all.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public partial record struct KbBugChecksReply(uint Count, uint Total, [Data("Records")] uint RecordsBytes);

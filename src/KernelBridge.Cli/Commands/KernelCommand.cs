@@ -56,6 +56,18 @@ internal static class KernelCommand
             Description = $"The instance directory itself (default ${InstanceDirectory.DirectoryVariable}; with --multi-user else /tmp/kernelbridge-UID-shared/INSTANCE)",
             HelpName = "PATH",
         };
+        var verifier = new Option<string[]>("--verifier")
+        {
+            Description = "Drivers the driver verifier checks: all, none (the default) or service names (repeatable); see docs/driver-verifier.md",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "all|none|NAME",
+        };
+        var unverified = new Option<string[]>("--verifier-exclude") { Description = "A service name the verifier leaves out, even under 'all' (repeatable)" };
+        var verifierTimeout = new Option<int?>("--verifier-cancel-timeout")
+        {
+            Description = "Milliseconds a verified driver has to complete a cancelled IRP (default 3000)",
+            HelpName = "MS",
+        };
         var detached = new Option<bool>("--detached") { Description = "Run in a session of its own (how clients start the kernel)", Hidden = true };
 
         var command = new Command("kernel", "Run the kernel host in the foreground (Ctrl-C stops it)");
@@ -65,6 +77,9 @@ internal static class KernelCommand
         command.Options.Add(trace);
         command.Options.Add(halt);
         command.Options.Add(ramDiskSize);
+        command.Options.Add(verifier);
+        command.Options.Add(unverified);
+        command.Options.Add(verifierTimeout);
         command.Options.Add(detached);
         command.Options.Add(multiUser);
         command.Options.Add(group);
@@ -98,7 +113,18 @@ internal static class KernelCommand
                 BootDrivers = parse.GetValue(drivers) ?? [],
                 Trace = parse.GetValue(trace),
                 FaultPolicy = parse.GetValue(halt) ? FaultPolicy.Halt : FaultPolicy.Isolate,
+                VerifiedDrivers = parse.GetValue(verifier) ?? [],
+                UnverifiedDrivers = parse.GetValue(unverified) ?? [],
             };
+            if (parse.GetValue(verifierTimeout) is { } timeout)
+            {
+                if (timeout <= 0)
+                {
+                    await Console.Error.WriteLineAsync("kbridge: --verifier-cancel-timeout: at least 1 millisecond").ConfigureAwait(false);
+                    return ParseErrors.ExitCode;
+                }
+                options = options with { VerifierCancelTimeout = TimeSpan.FromMilliseconds(timeout) };
+            }
             options = limits.ApplyTo(parse, options);
             options = quotas.ApplyTo(parse, options);
             try

@@ -70,4 +70,7 @@ public sealed class DriverObject : KernelObject
 
     /// <summary>Set by the kernel when one of the driver's routines threw: its requests fail from then on.</summary>
     public bool Faulted { get; internal set; }
+
+    /// <summary>Set by the kernel at load when the driver verifier covers this driver.</summary>
+    public bool Verified { get; internal set; }
 }

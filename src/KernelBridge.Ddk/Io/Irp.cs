@@ -79,6 +79,21 @@ public sealed class Irp
     internal DriverCancel? CancelRoutineField;
     internal byte CancelIrql;
 
+    // The driver verifier's view of the IRP (see docs/driver-verifier.md).
+    /// <summary>The IRP went through a verified driver: when freed it waits in quarantine, so a late touch is still caught.</summary>
+    internal bool Verified;
+    /// <summary>The I/O manager completed it for a driver that would not: never reused, and the driver's late completion is ignored.</summary>
+    internal bool ForceCompleted;
+    /// <summary>Bit n: location n was marked pending (IoMarkIrpPending) when the completion passed it.</summary>
+    internal long VerifierMarks;
+    /// <summary>The driver that called IoCompleteRequest first.</summary>
+    internal DriverObject? CompletedBy;
+    /// <summary>Bumped at each reuse, so a watch set on one request never acts on the next.</summary>
+    internal int Incarnation;
+    /// <summary>What the IRP was sent to the first verified driver for (its stack locations are cleared as it completes).</summary>
+    internal IrpMajorFunction VerifiedMajor;
+    internal uint VerifiedIoControlCode;
+
     /// <summary>The I/O manager's final completion (IopCompleteRequest for this request).</summary>
     internal IIrpCompletionSink? CompletionSink;
 
@@ -109,6 +124,13 @@ public sealed class Irp
         OriginalFileObject = null;
         ThreadId = 0;
         CompletionSink = null;
+        Verified = false;
+        ForceCompleted = false;
+        VerifierMarks = 0;
+        CompletedBy = null;
+        VerifiedMajor = 0;
+        VerifiedIoControlCode = 0;
+        Incarnation++;
     }
 
     private static IoStackLocation[] NewStack(int size)

@@ -88,6 +88,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         if (_drivers.ContainsKey(serviceName)) return NtStatus.STATUS_IMAGE_ALREADY_LOADED;
         var driver = ob.Track(new DriverObject(serviceName, ServicesKey + serviceName));
         ObjectManager.AssignKernelSecurity(driver, DefaultSecurity.Driver);
+        driver.Verified = io.Verifier.Covers(serviceName);
         var status = ob.InsertPermanent(driver, driver.DriverName);
         if (!status.IsSuccess)
         {
@@ -137,6 +138,7 @@ internal sealed partial class DriverLoader(IoManager io, ObjectManager ob, ILogg
         {
             io.DriverFault(driver, null, e, "exception in DriverUnload");
         }
+        io.VerifyUnload(driver);
         foreach (var device in driver.Devices) io.DeleteDevice(device);
         ob.MakeTemporary(driver);
         loaded.Context?.Unload();

@@ -169,6 +169,12 @@ internal sealed partial class IoManager
         irp.SystemBuffer = default;
         irp.MdlAddress = null;
         irp.UserBuffer = default;
+        if (irp.Verified)
+        {
+            // The verifier's special pool: an IRP completed for a faulted driver is never reused; others wait in quarantine.
+            if (irp.ForceCompleted || Verifier.Quarantine(irp) is not { } evicted) return;
+            irp = evicted;
+        }
         _irps.Free(irp);
     }
 
@@ -196,6 +202,7 @@ internal sealed partial class IoManager
             return FailIrp(irp, housekeeping ? NtStatus.STATUS_SUCCESS : NtStatus.STATUS_DRIVER_INTERNAL_ERROR);
         }
         var dispatch = driver.MajorFunction[(int)stack.MajorFunction] ?? InvalidDeviceRequest;
+        if (driver.Verified) return CallVerified(driver, device, irp, stack, dispatch);
         try
         {
             return dispatch(device, irp);
@@ -239,9 +246,15 @@ internal sealed partial class IoManager
         using var scope = KernelRuntime.Enter(Runtime);
         if (Volatile.Read(ref irp.CompletedFlag) != 0)
         {
-            var owner = irp.CurrentLocation <= irp.StackCount ? irp.StackAt(irp.CurrentLocation).DeviceObject?.DriverObject : null;
-            _bugCheck.Report(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, owner, irp, "IoCompleteRequest on an IRP that was already completed", null);
+            CompletedTwice(irp);
             return;
+        }
+        var completer = irp.CurrentLocation <= irp.StackCount ? irp.StackAt(irp.CurrentLocation).DeviceObject?.DriverObject : null;
+        irp.CompletedBy = completer;
+        if (irp.Verified)
+        {
+            Verifier.Released(irp);
+            if (completer is { Verified: true } && !irp.ForceCompleted) VerifyCompletion(completer, irp);
         }
         if (irp.IoStatus.Status == NtStatus.STATUS_PENDING)
             LogVerifier("an IRP was completed with STATUS_PENDING as its final status");
@@ -252,6 +265,9 @@ internal sealed partial class IoManager
         while (location <= irp.StackCount)
         {
             var stack = irp.StackAt(location);
+            // The verifier compares the marks with what each dispatch routine returned, after the completion has cleared them.
+            if (irp.Verified && location < 64 && (stack.Control & IoStackLocation.SL_PENDING_RETURNED) != 0)
+                Interlocked.Or(ref irp.VerifierMarks, 1L << location);
             irp.CurrentLocation = location + 1;
             irp.PendingReturned = (stack.Control & IoStackLocation.SL_PENDING_RETURNED) != 0;
             var success = irp.IoStatus.Status.IsSuccess;
@@ -315,6 +331,7 @@ internal sealed partial class IoManager
         using var scope = KernelRuntime.Enter(Runtime);
         var irql = AcquireCancelSpinLock();
         Volatile.Write(ref irp.CancelFlag, 1);
+        if (irp.Verified && Volatile.Read(ref irp.CompletedFlag) == 0) WatchCancelled(irp);
         var routine = Interlocked.Exchange(ref irp.CancelRoutineField, null);
         if (routine is null)
         {

@@ -176,6 +176,7 @@ internal sealed partial class IoRequest(IoManager io) : IIrpCompletionSink
         Debug.Assert(Volatile.Read(ref _stage) == 0, "a request finishes once both the dispatch has returned and the IRP has completed");
         var status = Irp.IoStatus.Status;
         var information = Math.Max(0, Irp.IoStatus.Information);
+        if (Irp.Verified) VerifyInformation(ref status, ref information);
         var pended = _dispatchStatus == NtStatus.STATUS_PENDING || _pendingReturned;
         switch (Kind)
         {

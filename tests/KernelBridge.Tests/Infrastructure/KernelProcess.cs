@@ -34,7 +34,7 @@ public sealed class KernelProcess : IDisposable
     /// </summary>
     public static KernelProcess Start(string instance, IReadOnlyDictionary<string, string>? environment, IReadOnlyList<string> prefix, params string[] options)
     {
-        string[] kernelArguments = [Path.Combine(AppContext.BaseDirectory, "kbridge.dll"), "kernel", "--instance", instance, .. options];
+        string[] kernelArguments = [Path.Combine(AppContext.BaseDirectory, "kbridge.dll"), "kernel", "--instance", instance, .. VerifierDefault(options), .. options];
         var process = prefix.Count > 0
             ? ChildProcess.Start(prefix[0], environment, [.. prefix.Skip(1), KernelLauncher.DotnetHost(), .. kernelArguments])
             : ChildProcess.Start(KernelLauncher.DotnetHost(), environment, kernelArguments);
@@ -47,6 +47,14 @@ public sealed class KernelProcess : IDisposable
         }
         return kernel;
     }
+
+    /// <summary>
+    /// Test kernels verify every driver (docs/driver-verifier.md) unless the test says otherwise,
+    /// except KbTest, whose requests misbehave on purpose where a test asks them to (Windows' own
+    /// answers to a driver's odd returns are what those tests check).
+    /// </summary>
+    private static string[] VerifierDefault(string[] options) =>
+        options.Any(o => o.StartsWith("--verifier", StringComparison.Ordinal)) ? [] : ["--verifier", "all", "--verifier-exclude", "KbTest"];
 
     public bool WaitUntilListening(TimeSpan timeout)
     {
