@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(Bench.BenchPeerCommand.Create());
+        root.Subcommands.Add(StressCommand.Create());
         var parse = root.Parse(args);
         // --help wins over errors (System.CommandLine picks its action); any other error is reported our way.
         return parse.Action is System.CommandLine.Invocation.ParseErrorAction ? ParseErrors.Report(parse) : parse.Invoke();
