@@ -16,8 +16,11 @@ internal sealed class TestWindow : IDisposable
     private volatile bool _stop;
     private Exception? _failure;
 
+    private readonly WNDPROC _procedure;
+
     public TestWindow(GateClient gate)
     {
+        _procedure = Answer;
         _thread = new Thread(() => Pump(gate)) { IsBackground = true, Name = "kill loop window" };
         _thread.Start();
         Assert.True(_created.Wait(TimeSpan.FromSeconds(30)), "the test window was not created");
@@ -31,20 +34,20 @@ internal sealed class TestWindow : IDisposable
     public Exception? Failure => _failure;
     private long _answered;
 
+    private nint Answer(nint hwnd, uint message, nint wParam, nint lParam)
+    {
+        if (message != User32.WM_USER + 1) return User32.DefWindowProc(hwnd, message, wParam, lParam);
+        Thread.SpinWait(2000);
+        Interlocked.Increment(ref _answered);
+        return wParam + lParam;
+    }
+
     private void Pump(GateClient gate)
     {
         using var scope = GateClient.Use(gate);
-        MessageWindow window;
         try
         {
-            window = MessageWindow.Create(null, (message, wParam, lParam) =>
-            {
-                if (message != User32.WM_USER + 1) return 0;
-                Thread.SpinWait(2000);
-                Interlocked.Increment(ref _answered);
-                return wParam + lParam;
-            });
-            Handle = window.Handle;
+            Handle = OwnWindow.Create(_procedure);
         }
         catch (Exception e)
         {
@@ -56,7 +59,7 @@ internal sealed class TestWindow : IDisposable
         try
         {
             while (!_stop) MessageQueue.Pump(TimeSpan.FromMilliseconds(50));
-            window.Dispose();
+            User32.DestroyWindow(Handle);
         }
         catch (Exception e)
         {
