@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using KernelBridge.Cli.Stress;
 
 namespace KernelBridge.Cli.Commands;
@@ -11,6 +12,8 @@ namespace KernelBridge.Cli.Commands;
 /// </summary>
 internal static class StressCommand
 {
+    private static readonly JsonSerializerOptions CamelCase = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
     public static Command Create()
     {
         var processes = new Option<int>("--processes") { Description = "Worker processes", DefaultValueFactory = _ => 4, HelpName = "N" };
@@ -53,7 +56,7 @@ internal static class StressCommand
                 Console.Error.WriteLine($"kbridge: stress: {e.Message}");
                 return 1;
             }
-            if (settings.Json) CommonOptions.PrintJson(report);
+            if (settings.Json) Console.Out.WriteLine(JsonSerializer.Serialize(report, CamelCase));
             else report.PrintText(Console.Out);
             return report.Passed ? 0 : 1;
         }));
