@@ -21,7 +21,7 @@ namespace KernelBridge.TestClient;
 /// one it is in to byte 0 of STATEFILE (so the killer can tell where it struck). An operation that
 /// goes wrong prints "error OPERATION DETAIL" (a victim stopped and continued must never print one).
 /// A survivor is never killed: when its standard input closes it prints "survived N" and exits.
-/// Nothing here outlives two minutes.
+/// A victim never outlives two minutes, a survivor thirty.
 /// </summary>
 internal static unsafe class VictimMode
 {
@@ -30,12 +30,13 @@ internal static unsafe class VictimMode
     public static int Run(string[] args)
     {
         if (args.Length < 6) return Usage();
-        using var watchdog = new Timer(_ => Environment.Exit(0), null, TimeSpan.FromMinutes(2), Timeout.InfiniteTimeSpan);
+        var survivor = args.Length > 6 && args[6] == "survivor";
+        // A survivor lives as long as the kill loop (1,000 kills take minutes); it also ends when its stdin closes.
+        using var watchdog = new Timer(_ => Environment.Exit(0), null, TimeSpan.FromMinutes(survivor ? 30 : 2), Timeout.InfiniteTimeSpan);
         using var gate = GateClient.Connect(args[0], autoStart: false);
         using var scope = GateClient.Use(gate);
         using var state = MemoryMappedFile.CreateFromFile(args[4], System.IO.FileMode.OpenOrCreate, null, 4096);
         using var stateView = state.CreateViewAccessor(0, 4096);
-        var survivor = args.Length > 6 && args[6] == "survivor";
         var victim = new Victim(gate, args[1], args[2], nint.Parse(args[3], CultureInfo.InvariantCulture),
             new Random(int.Parse(args[5], CultureInfo.InvariantCulture)), operation => stateView.Write(0, (byte)operation));
         var started = System.Diagnostics.Stopwatch.StartNew();
