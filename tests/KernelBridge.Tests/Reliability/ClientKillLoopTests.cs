@@ -21,7 +21,7 @@ namespace KernelBridge.Tests.Reliability;
 /// </summary>
 public sealed class ClientKillLoopTests(ITestOutputHelper output)
 {
-    public const int SuiteKills = 150;
+    public const int SuiteKills = 100;
     private const int DefaultSlots = 4;
 
     /// <summary>
