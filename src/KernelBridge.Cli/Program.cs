@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(Bench.BenchPeerCommand.Create());
         root.Subcommands.Add(WhoamiCommand.Create());
         root.Subcommands.Add(FuzzCommand.Create());
+        root.Subcommands.Add(StressCommand.Create());
         var parse = root.Parse(args);
         // --help wins over errors (System.CommandLine picks its action); any other error is reported our way.
         return parse.Action is System.CommandLine.Invocation.ParseErrorAction ? ParseErrors.Report(parse) : parse.Invoke();

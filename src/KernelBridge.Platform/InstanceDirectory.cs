@@ -4,14 +4,20 @@ using KernelBridge.Platform.Interop;
 namespace KernelBridge.Platform;
 
 /// <summary>
-/// Where an instance lives: <c>$XDG_RUNTIME_DIR/kernelbridge/&lt;instance&gt;</c>, else
-/// <c>/tmp/kernelbridge-&lt;uid&gt;/&lt;instance&gt;</c>. Mode 0700; a directory another user owns
-/// is refused, so nobody can plant a socket for us to talk to.
+/// Where an instance lives: <c>$KERNELBRIDGE_RUNTIME_DIR/&lt;instance&gt;</c> if that is set, else
+/// <c>$XDG_RUNTIME_DIR/kernelbridge/&lt;instance&gt;</c>, else
+/// <c>${TMPDIR:-/tmp}/kernelbridge-&lt;uid&gt;/&lt;instance&gt;</c>. Mode 0700; a directory another user owns
+/// is refused, so nobody can plant a socket for us to talk to. The fallback name is predictable, so
+/// another user can create it first: the refusal names the directory, its owner and the way out
+/// (<see cref="RuntimeDirectoryVariable"/>).
 /// </summary>
 public sealed partial class InstanceDirectory
 {
     public const string DefaultInstance = "default";
     public const string InstanceVariable = "KERNELBRIDGE_INSTANCE";
+
+    /// <summary>The directory that holds the instances, chosen by hand (it wins over XDG_RUNTIME_DIR and the fallback).</summary>
+    public const string RuntimeDirectoryVariable = "KERNELBRIDGE_RUNTIME_DIR";
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private InstanceDirectory(string instance, string path, bool shared = false)
@@ -42,10 +48,19 @@ public sealed partial class InstanceDirectory
 
     public static string BaseDirectory()
     {
+        var chosen = Environment.GetEnvironmentVariable(RuntimeDirectoryVariable);
+        if (!string.IsNullOrEmpty(chosen)) return System.IO.Path.GetFullPath(chosen);
         var runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
         if (!string.IsNullOrEmpty(runtime) && Directory.Exists(runtime))
             return System.IO.Path.Combine(runtime, "kernelbridge");
-        return $"/tmp/kernelbridge-{Libc.EffectiveUserId()}";
+        return System.IO.Path.Combine(TemporaryDirectory(), $"kernelbridge-{Libc.EffectiveUserId()}");
+    }
+
+    /// <summary>$TMPDIR if it names a directory, else /tmp (not Path.GetTempPath, whose answer other runtimes may vary).</summary>
+    private static string TemporaryDirectory()
+    {
+        var temporary = Environment.GetEnvironmentVariable("TMPDIR");
+        return !string.IsNullOrEmpty(temporary) && Directory.Exists(temporary) ? System.IO.Path.TrimEndingDirectorySeparator(temporary) : "/tmp";
     }
 
     /// <summary>Finds (creating if asked) the instance directory, checking owner and mode.</summary>
@@ -81,9 +96,31 @@ public sealed partial class InstanceDirectory
         var me = Libc.EffectiveUserId();
         if (info.Uid != me)
             throw new UnauthorizedAccessException(
-                $"{path} belongs to uid {info.Uid}, not to you (uid {me}); refusing to use another user's KernelBridge instance directory");
+                $"{path} belongs to uid {info.Uid}{UserName(info.Uid)}, not to you (uid {me}); refusing to use another user's KernelBridge instance directory. "
+                + $"Set {RuntimeDirectoryVariable} (or XDG_RUNTIME_DIR) to a directory of your own, e.g. `export {RuntimeDirectoryVariable}=$HOME/.kernelbridge`, "
+                + $"or have uid {info.Uid} or root remove {path}");
         const uint S_IFMT = 0xF000, S_IFDIR = 0x4000;
         if ((info.Mode & S_IFMT) != S_IFDIR)
             throw new UnauthorizedAccessException($"{path} is not a directory");
+    }
+
+    /// <summary>" (name)" from /etc/passwd, or "" if the uid has no entry there.</summary>
+    private static string UserName(uint uid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/etc/passwd"))
+            {
+                var fields = line.Split(':');
+                if (fields.Length > 2 && fields[2] == uid.ToString(System.Globalization.CultureInfo.InvariantCulture)) return $" ({fields[0]})";
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return "";
     }
 }

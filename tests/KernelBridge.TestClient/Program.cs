@@ -12,6 +12,7 @@ namespace KernelBridge.TestClient;
 /// test-client INSTANCE park DEVICE         opens DEVICE, prints "ready", blocks in a parked IOCTL
 /// test-client ring ...                      a ring producer or consumer in another process (<see cref="RingMode"/>)
 /// test-client channel ...                   the user side of a shared channel (<see cref="ChannelMode"/>)
+/// test-client victim ...                    random operations of every kind, to be killed at a random point (<see cref="VictimMode"/>)
 /// It never waits longer than two minutes: a test that forgets it cannot leave it behind.
 /// </summary>
 public static unsafe class Program
@@ -25,6 +26,7 @@ public static unsafe class Program
         if (args.Length > 0 && args[0] == "file") return FileMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "win32k") return Win32kMode.Run(args[1..]);
         if (args.Length > 0 && args[0] == "security") return SecurityMode.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "victim") return VictimMode.Run(args[1..]);
         if (args.Length < 3) return Usage();
         using var gate = GateClient.Connect(args[0], autoStart: false);
         using var scope = GateClient.Use(gate);

@@ -107,7 +107,9 @@ internal sealed class TelemetryStream(SharedChannel channel, ulong userAddress, 
         while (!_stopping)
         {
             var status = Channel.Receiver.Receive(buffer, out var length, SendPatience);
-            if (status == RingStatus.TimedOut) continue;
+            // Stalled: the user holds a reservation open (descheduled, stopped, or slow). Only its death
+            // ends the stream (IRP_MJ_CLEANUP stops it); a live user must find its echo when it commits.
+            if (status is RingStatus.TimedOut or RingStatus.Stalled) continue;
             if (status != RingStatus.Ok) return;
             if (Channel.Sender.Send(buffer.AsSpan(0, length), SendPatience) == RingStatus.Ok) Interlocked.Increment(ref _sent);
             else Interlocked.Increment(ref _dropped);

@@ -114,6 +114,11 @@ public static partial class Libc
     /// <summary>Whether a process with this pid exists (kill(pid, 0)).</summary>
     public static bool ProcessExists(int pid) => kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH;
 
+    public const int SIGCONT = 18, SIGSTOP = 19;
+
+    /// <summary>kill(2): sends <paramref name="signal"/> to the one process <paramref name="pid"/> (never a group: pid must be positive).</summary>
+    public static bool SendSignal(int pid, int signal) => pid > 0 && kill(pid, signal) == 0;
+
     /// <summary>Owner and mode of a path without following a final symbolic link, or null if it does not exist.</summary>
     public static unsafe (uint Uid, uint Mode)? OwnerAndMode(string path)
     {
