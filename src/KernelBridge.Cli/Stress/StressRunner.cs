@@ -23,13 +23,13 @@ internal sealed class StressRunner(StressSettings settings)
         Progress("warming up");
         RunWorkers(1, 1, TimeSpan.FromSeconds(1), $"{_run}w", live: false);
         var before = Settle(gate, null);
-        var residentBefore = KernelMemory.ResidentBytes(before.KernelProcessId);
+        var residentBefore = KernelMemory.Query(gate).ResidentBytes;
 
         Progress($"starting {settings.Processes} workers");
         var (workers, seconds) = RunWorkers(settings.Processes, settings.Threads, settings.Duration, _run, live: !settings.Json && !Console.IsOutputRedirected);
 
         var after = Settle(gate, before);
-        var residentAfter = KernelMemory.ResidentBytes(after.KernelProcessId);
+        var residentAfter = KernelMemory.Query(gate).ResidentBytes;
         var latency = new LatencyHistogram();
         foreach (var worker in workers) latency.Add(worker.Latency);
         var perOperation = Enum.GetValues<StressOperation>().Select(o => new StressOperationTotals(o.ToString(),

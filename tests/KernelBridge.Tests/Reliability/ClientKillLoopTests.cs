@@ -68,7 +68,7 @@ public sealed class ClientKillLoopTests(ITestOutputHelper output)
             Assert.True(KbTest.Eventually(() => KernelControl.QueryState(gate) is var s && AtBaseline(s, baseline) && AtBaseline(KernelControl.QueryState(gate), s)),
                 "the kernel's counts did not settle after the warm-up");
             baseline = KernelControl.QueryState(gate);
-            var residentBefore = KernelMemory.ResidentBytes(kernel.Process.Id);
+            var residentBefore = KernelMemory.Query(gate).ResidentBytes;
 
             var loop = new KillLoop(instance, parkDevice, window.Handle, states.FullName, kills);
             var watch = Stopwatch.StartNew();
@@ -102,7 +102,7 @@ public sealed class ClientKillLoopTests(ITestOutputHelper output)
 
             KernelState now = baseline;
             var settled = KbTest.Eventually(() => AtBaseline(now = KernelControl.QueryState(gate), baseline), TimeSpan.FromSeconds(60));
-            var residentAfter = KernelMemory.ResidentBytes(kernel.Process.Id);
+            var residentAfter = KernelMemory.Query(gate).ResidentBytes;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{loop.Kills} kills ({loop.KilledWhileStopped} while SIGSTOPped, {loop.StoppedThenContinued} more stopped and continued first) in {elapsed.TotalSeconds:0.0} s with {slots} slots; victim start {loop.AverageStartup.TotalMilliseconds:0} ms on average"));
             output.WriteLine("kills by operation: " + string.Join(", ", loop.KillsByOperation.Select(k => $"{k.Operation} {k.Kills}")));
