@@ -72,7 +72,8 @@ public sealed partial class InstanceDirectory
         var path = System.IO.Path.Combine(root, name);
         if (create)
         {
-            EnsurePrivate(root);
+            if (IsChosenRoot()) EnsureChosenRoot(root);
+            else EnsurePrivate(root);
             EnsurePrivate(path);
         }
         else
@@ -81,6 +82,22 @@ public sealed partial class InstanceDirectory
             CheckOwner(path);
         }
         return new InstanceDirectory(name, path);
+    }
+
+    private static bool IsChosenRoot() => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(RuntimeDirectoryVariable));
+
+    /// <summary>
+    /// A directory the user named ($KERNELBRIDGE_RUNTIME_DIR, say $HOME) is theirs: made 0700 if missing,
+    /// never chmod-ed if it exists; only refused if it is not theirs or others may write in it.
+    /// </summary>
+    private static void EnsureChosenRoot(string path)
+    {
+        if (!Directory.Exists(path)) Directory.CreateDirectory(path, OwnerOnly);
+        CheckOwner(path);
+        const UnixFileMode othersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        if ((File.GetUnixFileMode(path) & othersWrite) != 0)
+            throw new UnauthorizedAccessException(
+                $"{path} ({RuntimeDirectoryVariable}) is writable by other users, who could replace KernelBridge's files in it; choose a directory only you can write to");
     }
 
     private static void EnsurePrivate(string path)

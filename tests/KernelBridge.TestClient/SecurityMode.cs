@@ -1,5 +1,6 @@
 using System.Globalization;
 using KernelBridge.Abi;
+using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 using KernelBridge.Client.Win32;
@@ -15,12 +16,13 @@ namespace KernelBridge.TestClient;
 ///   open-file NAME ACCESS        NtCreateFile (FILE_OPEN)
 ///   connect-port NAME            FilterConnectCommunicationPort (the line shows its HRESULT)
 ///   query-sd HANDLE|NAME         NtQuerySecurityObject by name (KbQuerySecurityObjectByName), DACL only
+///   shutdown                     KbShutdownKernel
 /// </summary>
 internal static unsafe class SecurityMode
 {
     public static int Run(string[] args)
     {
-        if (args.Length < 2) return Usage();
+        if (args.Length < 2 && !(args.Length == 1 && args[0] == "shutdown")) return Usage();
         GateClient gate;
         try
         {
@@ -41,6 +43,7 @@ internal static unsafe class SecurityMode
             "open-file" when args.Length >= 3 => OpenFile(args[1], Number(args[2])),
             "connect-port" => ConnectPort(args[1]),
             "query-sd" => QueryByName(args[1]),
+            "shutdown" => KernelControl.Shutdown(gate),
             _ => (NtStatus?)null,
         };
         if (status is null) return Usage();
@@ -91,7 +94,7 @@ internal static unsafe class SecurityMode
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: test-client security open-event NAME ACCESS | set-event HANDLE | open-file NAME ACCESS | connect-port NAME | query-sd NAME");
+        Console.Error.WriteLine("usage: test-client security open-event NAME ACCESS | set-event HANDLE | open-file NAME ACCESS | connect-port NAME | query-sd NAME | shutdown");
         return 2;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 
 namespace KernelBridge.Cli.Bench;
 
@@ -44,7 +43,7 @@ internal sealed class BenchPeer : IDisposable
     /// <summary>Starts the peer without waiting for it (to start many at once; then <see cref="Expect"/> each).</summary>
     public static BenchPeer Launch(string instance, string mode, IReadOnlyList<string> arguments)
     {
-        var (program, prefix) = Self();
+        var (program, prefix) = SelfLaunch.Resolve() ?? throw new BenchFailedException("cannot tell which program this is, to start a peer");
         var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
@@ -92,15 +91,5 @@ internal sealed class BenchPeer : IDisposable
         {
         }
         _process.Dispose();
-    }
-
-    /// <summary>How to run this kbridge again: the apphost itself, or `dotnet kbridge.dll`.</summary>
-    private static (string Program, string[] Prefix) Self()
-    {
-        var host = Environment.ProcessPath ?? throw new BenchFailedException("cannot tell which program this is, to start a peer");
-        if (!string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.Ordinal)) return (host, []);
-        var assembly = Assembly.GetEntryAssembly()?.Location;
-        if (string.IsNullOrEmpty(assembly)) assembly = Path.Combine(AppContext.BaseDirectory, "kbridge.dll");
-        return (host, [assembly]);
     }
 }

@@ -54,7 +54,8 @@ internal static class KernelStatusCommand
             ? string.Create(CultureInfo.InvariantCulture, $"{uptime.Days}d {uptime:hh\\:mm\\:ss}")
             : uptime.ToString("hh\\:mm\\:ss", CultureInfo.InvariantCulture);
 
-    private static int ReportNotRunning(InstanceDirectory instance, bool json, bool staleSocket)
+    /// <summary>What status and stats print, and return, when no kernel runs.</summary>
+    public static int ReportNotRunning(InstanceDirectory instance, bool json, bool staleSocket)
     {
         if (json) CommonOptions.PrintJson(new { instance = instance.Instance, running = false, staleSocket });
         else Console.Out.WriteLine(NotRunningMessage(instance, staleSocket));

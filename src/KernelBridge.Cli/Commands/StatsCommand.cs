@@ -22,12 +22,7 @@ internal static class StatsCommand
         {
             var instance = InstanceDirectory.Open(CommonOptions.InstanceName(parse), create: false);
             var gate = KernelPresence.ConnectIfRunning(instance, out var staleSocket);
-            if (gate is null)
-            {
-                if (parse.GetValue(json)) CommonOptions.PrintJson(new { instance = instance.Instance, running = false, staleSocket });
-                else Console.Out.WriteLine(KernelStatusCommand.NotRunningMessage(instance, staleSocket));
-                return KernelStatusCommand.NotRunning;
-            }
+            if (gate is null) return KernelStatusCommand.ReportNotRunning(instance, parse.GetValue(json), staleSocket);
             using (gate)
             {
                 var state = KernelControl.QueryState(gate);

@@ -20,19 +20,8 @@ internal sealed class FrameFuzzWorker(string socketPath, int seed, FuzzCounters 
     {
         while (!stop.IsCancellationRequested)
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            }
-            catch (SocketException)
-            {
-                Interlocked.Increment(ref counters.ConnectFailures);
-                stop.WaitHandle.WaitOne(50);
-                continue;
-            }
-            Interlocked.Increment(ref counters.Connections);
-            socket.SendTimeout = socket.ReceiveTimeout = (int)ReadPatience.TotalMilliseconds;
+            using var socket = FuzzSockets.Connect(socketPath, counters, ReadPatience, stop);
+            if (socket is null) continue;
             if (!Session(socket, stop)) Interlocked.Increment(ref counters.KernelHangUps);
         }
     }

@@ -27,19 +27,8 @@ internal sealed unsafe class RingFuzzWorker(string socketPath, int seed, FuzzCou
     {
         while (!stop.IsCancellationRequested)
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-            }
-            catch (SocketException)
-            {
-                Interlocked.Increment(ref counters.ConnectFailures);
-                stop.WaitHandle.WaitOne(50);
-                continue;
-            }
-            Interlocked.Increment(ref counters.Connections);
-            socket.SendTimeout = socket.ReceiveTimeout = (int)Patience.TotalMilliseconds;
+            using var socket = FuzzSockets.Connect(socketPath, counters, Patience, stop);
+            if (socket is null) continue;
             using var area = Negotiate(socket, out var refused);
             if (area is null)
             {

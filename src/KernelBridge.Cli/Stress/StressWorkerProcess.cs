@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 
 namespace KernelBridge.Cli.Stress;
 
@@ -39,7 +38,7 @@ internal sealed class StressWorkerProcess : IDisposable
 
     public static StressWorkerProcess Start(int index, IReadOnlyList<string> arguments)
     {
-        var (program, prefix) = Self();
+        var (program, prefix) = SelfLaunch.Resolve() ?? throw new InvalidOperationException("cannot tell which program this is, to start a stress worker");
         var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
@@ -127,15 +126,5 @@ internal sealed class StressWorkerProcess : IDisposable
         }
         _reader.Join(TimeSpan.FromSeconds(5));
         _process.Dispose();
-    }
-
-    /// <summary>How to run this kbridge again: the apphost itself, or `dotnet kbridge.dll`.</summary>
-    private static (string Program, string[] Prefix) Self()
-    {
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program this is, to start a stress worker");
-        if (!string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.Ordinal)) return (host, []);
-        var assembly = Assembly.GetEntryAssembly()?.Location;
-        if (string.IsNullOrEmpty(assembly)) assembly = Path.Combine(AppContext.BaseDirectory, "kbridge.dll");
-        return (host, [assembly]);
     }
 }

@@ -30,8 +30,18 @@ internal sealed partial class SystemServices
         context.Reply.Send(NtStatus.STATUS_SUCCESS, reply with { TypesBytes = (uint)types.Length }, types);
     }
 
+    /// <summary>
+    /// Stops the kernel: for its own user and for administrators only, so one user of a
+    /// multi-user kernel cannot stop it under the others (NtShutdownSystem likewise asks for a right).
+    /// </summary>
     public void KbShutdownKernel(in SyscallContext context, in KbShutdownKernelRequest request)
     {
+        var token = context.Process.Token;
+        if (token.UserId != Platform.Interop.Libc.EffectiveUserId() && !token.IsElevated)
+        {
+            context.Reply.Send(NtStatus.STATUS_ACCESS_DENIED);
+            return;
+        }
         context.Reply.Send(NtStatus.STATUS_SUCCESS);
         _host.RequestStop($"stop requested by process {context.Process.ProcessId}");
     }

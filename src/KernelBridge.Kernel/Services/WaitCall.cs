@@ -68,7 +68,7 @@ internal sealed class WaitCall(Dispatcher dispatcher, ObjectManager ob, Lookasid
     {
         var reply = _reply;
         var thread = _thread;
-        _process.PendingWaits.Remove(reply.Sequence);
+        _process.PendingWaits.RemoveEnded(reply.Sequence);
         ReleaseObjects();
         if (_delay && status == NtStatus.STATUS_TIMEOUT) status = NtStatus.STATUS_SUCCESS;
         _reply = default;

@@ -91,7 +91,7 @@ internal sealed class Win32kWaitCall(Dispatcher dispatcher, ObjectManager ob, Us
 
     public void WaitEnded(NtStatus status)
     {
-        _process.PendingWaits.Remove(_reply.Sequence);
+        _process.PendingWaits.RemoveEnded(_reply.Sequence);
         var index = status.Value;
         if (index == _count && (!_waitAll || _count == 0))
         {

@@ -27,8 +27,8 @@ public sealed class StatsCommandTests
         Assert.True(json.GetProperty("running").GetBoolean());
         Assert.Equal(kernel.Process.Id, json.GetProperty("pid").GetInt32());
         Assert.Equal(state.Handles, json.GetProperty("handles").GetInt32());
-        // The stats command is a client too: its own process and thread objects count.
-        Assert.Equal(state.Objects + 2, json.GetProperty("objects").GetInt32());
+        // The stats command is a client too: its own process, thread and token objects count.
+        Assert.Equal(state.Objects + 3, json.GetProperty("objects").GetInt32());
         Assert.Equal(0, json.GetProperty("pendingIrps").GetInt32());
         Assert.Equal(2, json.GetProperty("clients").GetInt32());
         foreach (var name in (string[])["views", "viewBytes", "sections", "sectionBytes", "kernelRssBytes", "gcHeapBytes"])

@@ -69,6 +69,26 @@ public sealed class FallbackInstanceDirectoryTests : IDisposable
         Assert.False(Directory.Exists(Fallback), "the fallback directory was made although KERNELBRIDGE_RUNTIME_DIR was set");
     }
 
+    [Fact]
+    public void An_existing_KERNELBRIDGE_RUNTIME_DIR_keeps_its_mode_and_one_others_may_write_to_is_refused()
+    {
+        // Like $HOME: an existing directory of the user's own, 0755, is used as it is, never chmod-ed.
+        var home = Directory.CreateDirectory(Path.Combine(_temporary, "home")).FullName;
+        const UnixFileMode homeMode = (UnixFileMode)0x1ED; // 0755
+        File.SetUnixFileMode(home, homeMode);
+        var instance = KernelProcess.NewInstanceName("home");
+        RunKernelThenStop(Environment(home), instance);
+        Assert.Equal(homeMode, File.GetUnixFileMode(home));
+
+        var open = Directory.CreateDirectory(Path.Combine(_temporary, "open")).FullName;
+        File.SetUnixFileMode(open, (UnixFileMode)0x1FF); // 0777
+        var refused = Kbridge.RunWith(null, Environment(open), "kernel", "--instance", instance, "--persistent");
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("writable by other users", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal((UnixFileMode)0x1FF, File.GetUnixFileMode(open));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(open));
+    }
+
     /// <summary>Another user got to the predictable name first (uid 65534 here, as root can arrange).</summary>
     private void SquatFallback()
     {

@@ -1,4 +1,5 @@
 using KernelBridge.Abi;
+using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
 using KernelBridge.TestDriver;
@@ -74,6 +75,16 @@ public sealed class MultiUserTests
         {
             foreach (var handle in handles) SeTest.Close(handle);
         }
+    }
+
+    [MultiUserFact]
+    public void Another_user_cannot_stop_the_kernel_its_owner_can()
+    {
+        using var kernel = SharedKernel.Start();
+        Assert.Equal(Status(NtStatus.STATUS_ACCESS_DENIED), kernel.RunAs(UserB, "shutdown"));
+        using var gate = kernel.Connect();
+        Assert.True(KernelControl.QueryState(gate).KernelProcessId > 0, "the kernel stopped for another user");
+        Assert.Equal(NtStatus.STATUS_SUCCESS, KernelControl.Shutdown(gate));
     }
 
     [MultiUserFact]
