@@ -17,7 +17,7 @@ internal static class ServiceFilter
     /// <summary>The service number a forbidden call is rewritten to: unknown to every kernel.</summary>
     public const ushort Unknown = 0xFFFE;
 
-    private static readonly HashSet<string> AllowedManagement = ["KbQueryKernelState", "KbQueryDrivers", "KbCancelWait", "KbQueryKernelMemory"];
+    private static readonly HashSet<string> AllowedManagement = ["KbQueryKernelState", "KbQueryDrivers", "KbCancelWait", "KbQueryKernelMemory", "KbQueryQuotas"];
 
     public static bool IsForbidden(ushort number) => SyscallTable.Name(number) is { } name && IsForbidden(name);
 
