@@ -37,10 +37,11 @@ internal static class DemoCommand
     public static Command Create()
     {
         var json = CommonOptions.Json();
-        var command = new Command("demo", "The tour, in 19 steps: the kernel, opening Echo, Echo's four transfer methods, an overflow, an access denial, "
+        var command = new Command("demo", "The tour, in 21 steps: the kernel, opening Echo, Echo's four transfer methods, an overflow, an access denial, "
             + "a bad path, the event sample's inverted call (IRP-based, cancelled with CancelIoEx, event-based), and shared memory: a section and "
             + "two views, a buffer a driver maps into the caller, and a shared channel's rate with small and large records; and messages: a scanner "
-            + "service on a filter communication port deciding which files on \\.\\RamFs may open. Stops a kernel it started.");
+            + "service on a filter communication port deciding which files on \\.\\RamFs may open; and security: this process's token, and a DACL "
+            + "refusing a right. Stops a kernel it started.");
         command.Options.Add(json);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
@@ -122,6 +123,7 @@ internal static class DemoCommand
         steps.AddRange(InvertedCall.Run(gate));
         steps.AddRange(SharedMemoryTour.Run(gate));
         steps.AddRange(ScannerTour.Run(gate));
+        steps.AddRange(SecurityTour.Run(gate));
         return steps;
     }
 

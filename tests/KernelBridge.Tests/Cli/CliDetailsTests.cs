@@ -145,7 +145,7 @@ public sealed class CliDetailsTests
     {
         var help = Kbridge.Run("demo", "--help");
         Assert.True(help.ExitCode == 0, help.ToString());
-        foreach (var part in new[] { "19 steps", "a bad path", "inverted call", "IRP-based", "CancelIoEx", "event-based", "a section", "shared channel", "scanner" })
+        foreach (var part in new[] { "21 steps", "a bad path", "inverted call", "IRP-based", "CancelIoEx", "event-based", "a section", "shared channel", "scanner", "token", "DACL" })
             Assert.Contains(part, help.Stdout, StringComparison.Ordinal);
     }
 

@@ -175,6 +175,11 @@ public sealed class CliTests(PlainKernelFixture fixture) : IClassFixture<PlainKe
         Assert.Equal(2, channels.Count);
         Assert.All(channels, c => Assert.Equal("STATUS_SUCCESS", c.GetProperty("statusName").GetString()));
         Assert.Equal([200_000L * 64, 4_000L * 65_536], channels.Select(c => c.GetProperty("bytes").GetInt64()));
+        // Security: this process's token as the kernel made it, and a deny ACE deciding before the allow.
+        var whoAmI = steps.Single(s => s.GetProperty("step").GetString() == "Who am I");
+        Assert.Contains($"S-1-22-1-{Platform.Interop.Libc.EffectiveUserId()}", whoAmI.GetProperty("explanation").GetString(), StringComparison.Ordinal);
+        var dacl = steps.Single(s => s.GetProperty("step").GetString() == "A DACL says no");
+        Assert.Equal("STATUS_ACCESS_DENIED", dacl.GetProperty("statusName").GetString());
     }
 
     [Theory]
