@@ -39,15 +39,40 @@ public sealed partial class InstanceDirectory
         if (string.IsNullOrEmpty(name)) name = DefaultInstance;
         if (Libc.OwnerAndMode(path) is not { } info)
         {
+            CheckAncestors(path, Libc.EffectiveUserId());
             if (create) Directory.CreateDirectory(path, OwnerOnly);
             return new InstanceDirectory(name, path);
         }
+        CheckAncestors(path, info.Uid);
         const uint S_IFMT = 0xF000, S_IFDIR = 0x4000;
         if ((info.Mode & S_IFMT) != S_IFDIR) throw new UnauthorizedAccessException($"{path} is not a directory");
         // Whoever may write the directory may put a socket there that impersonates the kernel.
         if (((UnixFileMode)(info.Mode & 0x1FF) & GroupOrOtherWrite) != 0)
-            throw new UnauthorizedAccessException($"{path} may be written by other users (mode {info.Mode & 0x1FF:o}); refusing to use it as a KernelBridge instance directory");
+            throw new UnauthorizedAccessException($"{path} may be written by other users (mode {Octal(info.Mode & 0x1FF)}); refusing to use it as a KernelBridge instance directory");
         return new InstanceDirectory(name, path, shared: info.Uid != Libc.EffectiveUserId());
+    }
+
+    /// <summary>
+    /// Whoever owns a directory above the instance directory, or may write in it (without the sticky
+    /// bit), can move the instance directory aside and put a socket of their own in its place: every
+    /// ancestor must belong to root, to this user or to the instance's owner, and be closed to others' writes
+    /// or sticky (as /tmp is). A /tmp/kernelbridge-UID-shared another user made first is refused here.
+    /// </summary>
+    private static void CheckAncestors(string path, uint instanceOwner)
+    {
+        var me = Libc.EffectiveUserId();
+        for (var directory = System.IO.Path.GetDirectoryName(System.IO.Path.TrimEndingDirectorySeparator(path)); !string.IsNullOrEmpty(directory);
+             directory = System.IO.Path.GetDirectoryName(directory))
+        {
+            if (Libc.OwnerAndMode(directory) is not { } info) continue;
+            if (info.Uid != 0 && info.Uid != me && info.Uid != instanceOwner)
+                throw new UnauthorizedAccessException(
+                    $"{directory} belongs to uid {info.Uid}, who could replace the KernelBridge instance directory {path} below it; choose another place with --dir or {DirectoryVariable}");
+            const uint sticky = 0x200;
+            if (((UnixFileMode)(info.Mode & 0x1FF) & GroupOrOtherWrite) != 0 && (info.Mode & sticky) == 0)
+                throw new UnauthorizedAccessException(
+                    $"{directory} may be written by other users (mode {Octal(info.Mode & 0xFFF)}), who could replace the KernelBridge instance directory {path} below it; choose another place with --dir or {DirectoryVariable}");
+        }
     }
 
     /// <summary>
@@ -72,7 +97,7 @@ public sealed partial class InstanceDirectory
                 continue;
             }
             throw new UnauthorizedAccessException(
-                $"other users cannot reach {Path}: {directory} does not let them through (mode {info.Mode & 0x1FF:o}); choose a place they can reach with --dir or {DirectoryVariable}");
+                $"other users cannot reach {Path}: {directory} does not let them through (mode {Octal(info.Mode & 0x1FF)}); choose a place they can reach with --dir or {DirectoryVariable}");
         }
     }
 
@@ -97,4 +122,6 @@ public sealed partial class InstanceDirectory
         }
         throw new ArgumentException($"there is no group named '{group}'", nameof(group));
     }
+
+    private static string Octal(uint mode) => Convert.ToString((int)mode, 8);
 }

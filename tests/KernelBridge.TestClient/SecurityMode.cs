@@ -17,6 +17,7 @@ namespace KernelBridge.TestClient;
 ///   connect-port NAME            FilterConnectCommunicationPort (the line shows its HRESULT)
 ///   query-sd HANDLE|NAME         NtQuerySecurityObject by name (KbQuerySecurityObjectByName), DACL only
 ///   shutdown                     KbShutdownKernel
+///   post-thread TID              PostThreadMessage(WM_USER); a failure as 0xC007xxxx (FACILITY_WIN32)
 /// </summary>
 internal static unsafe class SecurityMode
 {
@@ -44,6 +45,9 @@ internal static unsafe class SecurityMode
             "connect-port" => ConnectPort(args[1]),
             "query-sd" => QueryByName(args[1]),
             "shutdown" => KernelControl.Shutdown(gate),
+            "post-thread" => User32.PostThreadMessage((uint)Number(args[1]), 0x400, 1, 2)
+                ? NtStatus.STATUS_SUCCESS
+                : new NtStatus(unchecked((int)(0xC0070000u | (Kernel32.GetLastError() & 0xFFFF)))),
             _ => (NtStatus?)null,
         };
         if (status is null) return Usage();
@@ -94,7 +98,7 @@ internal static unsafe class SecurityMode
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: test-client security open-event NAME ACCESS | set-event HANDLE | open-file NAME ACCESS | connect-port NAME | query-sd NAME | shutdown");
+        Console.Error.WriteLine("usage: test-client security open-event NAME ACCESS | set-event HANDLE | open-file NAME ACCESS | connect-port NAME | query-sd NAME | shutdown | post-thread TID");
         return 2;
     }
 }

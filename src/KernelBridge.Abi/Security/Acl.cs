@@ -62,6 +62,8 @@ public sealed class Acl : IEquatable<Acl>
         var count = BinaryPrimitives.ReadUInt16LittleEndian(source[4..]);
         if (revision is < 2 or > 4 || size < HeaderLength || (size & 3) != 0 || size > source.Length) return false;
         var body = source[HeaderLength..size];
+        // The smallest ACE is 16 bytes (header, mask, a SID without sub-authorities): a count the size cannot hold is refused before anything is allocated.
+        if (count > body.Length / 16) return false;
         var aces = new Ace[count];
         var offset = 0;
         for (var i = 0; i < count; i++)

@@ -123,6 +123,7 @@ public readonly record struct NtStatus(int Value)
     /// <summary>The server already has as many connections as it accepts (ERROR_REQ_NOT_ACCEP).</summary>
     public static readonly NtStatus STATUS_REQUEST_NOT_ACCEPTED = (NtStatus)0xC00000D0u;
     public static readonly NtStatus STATUS_NOT_SAME_DEVICE = (NtStatus)0xC00000D4u;
+    public static readonly NtStatus STATUS_NO_SECURITY_ON_OBJECT = (NtStatus)0xC00000D7u;
     public static readonly NtStatus STATUS_INTERNAL_ERROR = (NtStatus)0xC00000E5u;
     public static readonly NtStatus STATUS_INVALID_USER_BUFFER = (NtStatus)0xC00000E8u;
     public static readonly NtStatus STATUS_INVALID_PARAMETER_1 = (NtStatus)0xC00000EFu;

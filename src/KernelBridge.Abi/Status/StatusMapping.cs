@@ -97,6 +97,7 @@ public static class StatusMapping
         [0xC00000CB] = Win32Error.ERROR_BAD_DEV_TYPE,
         [0xC00000D0] = Win32Error.ERROR_REQ_NOT_ACCEP,
         [0xC00000D4] = Win32Error.ERROR_NOT_SAME_DEVICE,
+        [0xC00000D7] = Win32Error.ERROR_NO_SECURITY_ON_OBJECT,
         [0xC00000E5] = Win32Error.ERROR_INTERNAL_ERROR,
         [0xC00000E8] = Win32Error.ERROR_INVALID_USER_BUFFER,
         [0xC00000EF] = Win32Error.ERROR_INVALID_PARAMETER,

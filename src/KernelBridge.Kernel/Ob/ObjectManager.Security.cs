@@ -42,6 +42,8 @@ internal sealed partial class ObjectManager
     public static NtStatus AssignSecurity(KernelObject obj, KernelObject? parent, SecurityDescriptor? explicitDescriptor, Token creator)
     {
         if (explicitDescriptor?.Owner is { } owner && !MayOwn(creator, owner)) return NtStatus.STATUS_INVALID_OWNER;
+        // A SACL is ACCESS_SYSTEM_SECURITY's business, on creation as on NtSetSecurityObject.
+        if (explicitDescriptor?.Sacl is not null && !creator.IsPrivilegeEnabled(Privilege.SeSecurityPrivilege)) return NtStatus.STATUS_PRIVILEGE_NOT_HELD;
         SetSecurity(obj, MapGenericRights(SecurityDescriptor.CreateForNewObject(SecurityOf(parent), explicitDescriptor, obj is DirectoryObject,
             creator.Owner, creator.PrimaryGroup, creator.DefaultDacl, obj.ObjectType.GenericMapping), obj.ObjectType.GenericMapping));
         return NtStatus.STATUS_SUCCESS;

@@ -27,6 +27,9 @@ internal static class ObjectSecurityChange
         while (true)
         {
             var current = ObjectManager.SecurityOf(obj);
+            // SeSetSecurityDescriptorInfo: an object made without a descriptor gets none later (else
+            // whoever opened it first could take it over from everyone else).
+            if (current is null) return NtStatus.STATUS_NO_SECURITY_ON_OBJECT;
             var control = current?.Control ?? SecurityDescriptorControl.None;
             var dacl = current?.Dacl;
             var sacl = current?.Sacl;

@@ -34,7 +34,7 @@ internal sealed partial class UserSubsystem
         sent = default;
         local = false;
         if (QueueOfUnsynchronized(caller, ref wakeups) is not { } sender) return NtStatus.STATUS_PROCESS_IS_TERMINATING;
-        if (WindowOfUnsynchronized(hwnd) is not { } window) return UserStatus.InvalidWindowHandle;
+        if (WindowOfUnsynchronized(hwnd) is not { } window || !SameUser(caller, window.Queue)) return UserStatus.InvalidWindowHandle;
         var receiver = window.Queue;
         if (ReferenceEquals(receiver, sender))
         {

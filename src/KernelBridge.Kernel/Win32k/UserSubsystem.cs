@@ -84,7 +84,7 @@ internal sealed partial class UserSubsystem(Ke.Dispatcher dispatcher)
         lock (_lock)
         {
             if (QueueOfUnsynchronized(caller, ref wakeups) is null) return NtStatus.STATUS_PROCESS_IS_TERMINATING;
-            status = _queues.TryGetValue(threadId, out var target)
+            status = _queues.TryGetValue(threadId, out var target) && SameUser(caller, target)
                 ? PostUnsynchronized(target, new PostedMessage(0, message, wParam, lParam, Now), ref wakeups)
                 : UserStatus.InvalidThreadId;
         }
@@ -102,11 +102,19 @@ internal sealed partial class UserSubsystem(Ke.Dispatcher dispatcher)
             var own = QueueOfUnsynchronized(caller, ref wakeups);
             if (own is null) return NtStatus.STATUS_PROCESS_IS_TERMINATING;
             var target = hwnd == 0 ? own : WindowOfUnsynchronized(hwnd)?.Queue;
+            if (target is not null && !SameUser(caller, target)) target = null;
             status = target is null ? UserStatus.InvalidWindowHandle : PostUnsynchronized(target, new PostedMessage(hwnd, message, wParam, lParam, Now), ref wakeups);
         }
         wakeups.Wake(dispatcher);
         return status;
     }
+
+    /// <summary>
+    /// Whether <paramref name="caller"/> may post or send to <paramref name="target"/>'s queue: only
+    /// within one user, as separate sessions keep Windows users' windows apart; another user's
+    /// threads and windows look as if they did not exist.
+    /// </summary>
+    private static bool SameUser(ThreadObject caller, MessageQueue target) => caller.Process.Token.User.Equals(target.Process.Token.User);
 
     private NtStatus PostUnsynchronized(MessageQueue target, in PostedMessage message, ref Wakeups wakeups)
     {

@@ -12,6 +12,7 @@ public sealed class ChildProcess : IDisposable
 {
     private readonly BlockingCollection<string> _lines = [];
     private readonly StringBuilder _all = new();
+    private readonly CountdownEvent _streamsOpen = new(2);
 
     private ChildProcess(Process process)
     {
@@ -35,7 +36,18 @@ public sealed class ChildProcess : IDisposable
 
     private void Collect(string? line)
     {
-        if (line is null) return;
+        if (line is null)
+        {
+            // The end of one of the two streams (perhaps after Dispose).
+            try
+            {
+                if (!_streamsOpen.IsSet) _streamsOpen.Signal();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            return;
+        }
         lock (_all) _all.AppendLine(line);
         _lines.Add(line);
     }
@@ -75,7 +87,16 @@ public sealed class ChildProcess : IDisposable
         return false;
     }
 
-    public bool WaitForExit(TimeSpan timeout) => Process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the exit, then (briefly, bounded) for the last of its output: Process.WaitForExit(timeout)
+    /// may return before the asynchronous readers have delivered the final lines.
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!Process.WaitForExit(timeout)) return false;
+        _streamsOpen.Wait(TimeSpan.FromSeconds(5));
+        return true;
+    }
 
     /// <summary>SIGKILL, by pid.</summary>
     public void Kill()
@@ -95,5 +116,6 @@ public sealed class ChildProcess : IDisposable
         Kill();
         Process.Dispose();
         _lines.Dispose();
+        _streamsOpen.Dispose();
     }
 }

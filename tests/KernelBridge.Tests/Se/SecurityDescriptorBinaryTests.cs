@@ -98,4 +98,13 @@ public sealed class SecurityDescriptorBinaryTests
         for (var length = 20; length < bytes.Length; length++)
             Assert.False(SecurityDescriptor.TryReadSelfRelative(bytes.AsSpan(0, length), out _).IsSuccess, $"length {length}");
     }
+
+    [Fact]
+    public void An_ACL_whose_count_its_size_cannot_hold_is_refused_before_anything_is_allocated()
+    {
+        // Revision 2, size 8 (the header alone), 65,535 ACEs announced.
+        byte[] acl = [2, 0, 8, 0, 0xFF, 0xFF, 0, 0];
+        Assert.False(Acl.TryRead(acl, out var read, out _));
+        Assert.Null(read);
+    }
 }

@@ -2,6 +2,7 @@ using KernelBridge.Abi;
 using KernelBridge.Client;
 using KernelBridge.Client.Gate;
 using KernelBridge.Client.Native;
+using KernelBridge.Client.Win32;
 using KernelBridge.TestDriver;
 using KernelBridge.Tests.Gate.Support;
 using KernelBridge.Tests.Infrastructure;
@@ -75,6 +76,24 @@ public sealed class MultiUserTests
         {
             foreach (var handle in handles) SeTest.Close(handle);
         }
+    }
+
+    [MultiUserFact]
+    public void Another_users_threads_are_out_of_reach_of_PostThreadMessage_as_if_they_did_not_exist()
+    {
+        using var kernel = SharedKernel.Start();
+        using var gate = kernel.Connect();
+        using var scope = GateClient.Use(gate);
+        // This thread gets a queue (any User32 call makes one), then B posts to it.
+        Assert.False(User32.PeekMessage(out _, 0, 0, 0, User32.PM_REMOVE));
+        var me = Kernel32.GetCurrentThreadId().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var invalidThread = $"status 0x{0xC0070000u | (uint)Win32Error.ERROR_INVALID_THREAD_ID:X8}";
+        Assert.Equal(invalidThread, kernel.RunAs(UserB, "post-thread", me));
+        Assert.False(User32.PeekMessage(out _, 0, 0, 0, User32.PM_REMOVE), "a message of another user reached this thread");
+        // The same call from this user's own process is delivered.
+        Assert.True(User32.PostThreadMessage(Kernel32.GetCurrentThreadId(), 0x400, 1, 2));
+        Assert.True(User32.PeekMessage(out var message, 0, 0, 0, User32.PM_REMOVE));
+        Assert.Equal(0x400u, message.message);
     }
 
     [MultiUserFact]

@@ -12,7 +12,7 @@ namespace KernelBridge.Tests.Security;
 /// with the length, a bad owner STATUS_INVALID_OWNER, a malformed descriptor STATUS_INVALID_SECURITY_DESCR.
 /// </summary>
 [Collection(KernelCollection.Name)]
-public sealed class SecurityObjectCallTests
+public sealed unsafe class SecurityObjectCallTests
 {
     [Fact]
     public void A_DACL_set_with_SetKernelObjectSecurity_is_what_GetKernelObjectSecurity_returns_and_what_the_next_open_is_checked_against()
@@ -151,5 +151,32 @@ public sealed class SecurityObjectCallTests
         {
             SeTest.Close(handle);
         }
+    }
+
+    [Fact]
+    public void An_object_made_without_a_descriptor_gets_none_later_STATUS_NO_SECURITY_ON_OBJECT()
+    {
+        nint handle;
+        // Unnamed, no descriptor given: nobody may claim it by setting one.
+        Assert.Equal(NtStatus.STATUS_SUCCESS, Ntdll.NtCreateEvent(&handle, AccessMask.EVENT_ALL_ACCESS, default, EventType.NotificationEvent, false));
+        try
+        {
+            Assert.Equal(NtStatus.STATUS_NO_SECURITY_ON_OBJECT,
+                Ntdll.NtSetSecurityObject(handle, (uint)SecurityInformation.OWNER_SECURITY_INFORMATION | SeTest.Dacl, SeTest.Sd($"O:{SeTest.MySid}D:(A;;GA;;;{SeTest.MySid})")));
+            Assert.Equal(Win32Error.ERROR_NO_SECURITY_ON_OBJECT, StatusMapping.RtlNtStatusToDosError(NtStatus.STATUS_NO_SECURITY_ON_OBJECT));
+        }
+        finally
+        {
+            SeTest.Close(handle);
+        }
+    }
+
+    [Fact]
+    public void A_SACL_given_at_creation_needs_SeSecurityPrivilege_enabled_STATUS_PRIVILEGE_NOT_HELD()
+    {
+        var name = SeTest.UniqueName();
+        Assert.Equal(NtStatus.STATUS_PRIVILEGE_NOT_HELD, SeTest.CreateEvent(name, SeTest.Sd("D:(A;;GA;;;WD)S:"), AccessMask.EVENT_ALL_ACCESS, out var refused));
+        Assert.Equal(0, refused);
+        Assert.Equal(NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, SeTest.OpenEvent(name, AccessMask.SYNCHRONIZE, out _));
     }
 }
