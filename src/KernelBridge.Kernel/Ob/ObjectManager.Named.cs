@@ -84,12 +84,16 @@ internal sealed partial class ObjectManager
                     }
                 }
                 if (!status.IsSuccess) return status;
-                if ((attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0)
+                var permanent = (attributes & (uint)ObjectAttributeFlags.OBJ_PERMANENT) != 0;
+                if (permanent)
                 {
                     obj.Header.Permanent = true;
                     Reference(obj);
                 }
-                return CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
+                status = CreateHandle(process, obj, granted, HandleAttributesOf(attributes), out handle);
+                // A create that could not give its handle (the handle quota) leaves nothing behind, permanent or not.
+                if (!status.IsSuccess && permanent) MakeTemporary(obj);
+                return status;
             }
             finally
             {

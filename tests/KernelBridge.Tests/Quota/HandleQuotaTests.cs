@@ -1,5 +1,7 @@
 using KernelBridge.Abi;
 using KernelBridge.Client;
+using KernelBridge.Client.Gate;
+using KernelBridge.Client.Native;
 using KernelBridge.Tests.Infrastructure;
 
 namespace KernelBridge.Tests.Quota;
@@ -47,6 +49,28 @@ public sealed class HandleQuotaTests
         Assert.Equal(NtStatus.STATUS_SUCCESS, QuotaTest.CreateEvent(hostile, out var again));
         handles.Add(again);
         Assert.Equal(NtStatus.STATUS_INSUFFICIENT_RESOURCES, QuotaTest.CreateEvent(hostile, out _));
+    }
+
+    [Gate.Support.RootFact("OBJ_PERMANENT needs the privilege root holds")]
+    public unsafe void A_permanent_named_object_refused_its_handle_past_the_quota_leaves_no_name_behind()
+    {
+        using var kernel = QuotaTest.StartKernel("q-handles-permanent", "--max-handles", "1");
+        using var gate = QuotaTest.Connect(kernel);
+        Assert.Equal(NtStatus.STATUS_SUCCESS, QuotaTest.CreateEvent(gate, out var only));
+        var baseline = KernelControl.QueryState(gate).Objects;
+        var name = $@"\BaseNamedObjects\kb-permanent-{Environment.ProcessId}";
+        nint created = 0;
+        using (GateClient.Use(gate))
+        {
+            var attributes = new ObjectAttributes(name, ObjectAttributeFlags.OBJ_CASE_INSENSITIVE | ObjectAttributeFlags.OBJ_PERMANENT);
+            Assert.Equal(NtStatus.STATUS_INSUFFICIENT_RESOURCES, Ntdll.NtCreateEvent(&created, AccessMask.EVENT_ALL_ACCESS, attributes, EventType.NotificationEvent, false));
+        }
+        Assert.Equal(0, created);
+        Assert.Equal(baseline, KernelControl.QueryState(gate).Objects);
+        Assert.Equal(NtStatus.STATUS_SUCCESS, QuotaTest.Close(gate, only));
+        nint opened = 0;
+        using (GateClient.Use(gate))
+            Assert.Equal(NtStatus.STATUS_OBJECT_NAME_NOT_FOUND, Ntdll.NtOpenEvent(&opened, AccessMask.SYNCHRONIZE, new ObjectAttributes(name)));
     }
 
     [Fact]
